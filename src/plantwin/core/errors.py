@@ -1,0 +1,29 @@
+"""One root exception, one subclass per seam, each with one meaning."""
+
+
+class PlantwinError(Exception):
+    """Root of every error plantwin raises on purpose."""
+
+
+class PlantModelError(PlantwinError):
+    """A plant file or plant model is invalid; the message lists every problem found."""
+
+
+class IngestError(PlantwinError):
+    """Input could not be turned into samples (the offending records go to dead letters)."""
+
+
+class StoreError(PlantwinError):
+    """The store failed to read or write; the driver's error is chained."""
+
+
+class BusError(PlantwinError):
+    """The bus failed to deliver or subscribe."""
+
+
+class ConnectorError(PlantwinError):
+    """A connector failed to start, read or write."""
+
+
+class QueryError(PlantwinError):
+    """A query asked for something that does not exist or cannot be answered."""

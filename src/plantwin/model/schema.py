@@ -1,0 +1,146 @@
+"""The plant file's shape, as pydantic models (the edge where YAML becomes typed data).
+
+Only structure is checked here (field names, types, required keys); meaning (units,
+references, expressions) is checked by :mod:`plantwin.model.loader`, which reports both kinds of
+problem together with file and line.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scalar = str | int | float | bool | date
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class DataType(StrEnum):
+    FLOAT = "float"
+    INT = "int"
+    BOOL = "bool"
+
+
+class StateCategory(StrEnum):
+    """How a state counts in ISO 22400 time elements (see docs/plant-file.md)."""
+
+    PRODUCTION = "production"  # APT: value-adding run time
+    SETUP = "setup"  # AUST: changeover, order preparation
+    IDLE = "idle"  # ADOT: available but starved, blocked or without order
+    FAULT = "fault"  # ADET: malfunction, unplanned stop
+    PLANNED = "planned"  # PDOT: planned maintenance, breaks
+    OFF = "off"  # outside planned operation time
+
+
+class SignalSpec(Spec):
+    unit: str
+    type: DataType = DataType.FLOAT
+    range: tuple[float, float] | None = None
+    rate: str | float | None = Field(default=None, description="nominal rate: '1 Hz' or '10 s'")
+    expr: str | None = None
+    counter: bool = False
+    description: str = ""
+
+
+class StateSpec(Spec):
+    code: int
+    category: StateCategory | None = None
+
+
+class StatesSpec(Spec):
+    signal: str = "state"
+    values: dict[str, int | StateSpec]
+
+
+class BindingSpec(Spec):
+    connector: str
+    address: str
+    scale: float = 1.0
+    offset: float = 0.0
+    unit: str | None = None
+
+
+class ParamSpec(Spec):
+    type: DataType | Literal["str"] = DataType.FLOAT
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    choices: list[str] | None = None
+    default: Scalar | None = None
+    description: str = ""
+
+
+class CommandSpec(Spec):
+    description: str = ""
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    allowed_states: list[str] | None = None
+    critical: bool = False
+    binding: BindingSpec | None = None
+
+
+class ComponentSpec(Spec):
+    """A component placed in a type or a twin: its type, and what differs for this one."""
+
+    type: str | None = None
+    name: str | None = None
+    description: str = ""
+    properties: dict[str, Scalar] = Field(default_factory=dict)
+    signals: dict[str, SignalSpec] = Field(default_factory=dict)
+    bindings: dict[str, BindingSpec] = Field(default_factory=dict)
+    components: dict[str, ComponentSpec] = Field(default_factory=dict)
+
+
+class TypeSpec(Spec):
+    kind: Literal["asset", "component"] = "asset"
+    description: str = ""
+    properties: dict[str, Scalar] = Field(default_factory=dict)
+    signals: dict[str, SignalSpec] = Field(default_factory=dict)
+    states: StatesSpec | None = None
+    commands: dict[str, CommandSpec] = Field(default_factory=dict)
+    components: dict[str, ComponentSpec] = Field(default_factory=dict)
+    bindings: dict[str, BindingSpec] = Field(default_factory=dict)
+
+
+class AssetSpec(ComponentSpec):
+    position: tuple[float, float] | tuple[float, float, float] | None = None
+
+
+class LineSpec(Spec):
+    name: str | None = None
+    description: str = ""
+    properties: dict[str, Scalar] = Field(default_factory=dict)
+    signals: dict[str, SignalSpec] = Field(default_factory=dict)
+    bindings: dict[str, BindingSpec] = Field(default_factory=dict)
+    assets: dict[str, AssetSpec] = Field(default_factory=dict)
+    position: tuple[float, float] | tuple[float, float, float] | None = None
+
+
+class SiteSpec(Spec):
+    name: str | None = None
+    description: str = ""
+    timezone: str = "UTC"
+    properties: dict[str, Scalar] = Field(default_factory=dict)
+    signals: dict[str, SignalSpec] = Field(default_factory=dict)
+    bindings: dict[str, BindingSpec] = Field(default_factory=dict)
+    assets: dict[str, AssetSpec] = Field(default_factory=dict)
+    lines: dict[str, LineSpec] = Field(default_factory=dict)
+
+
+class ConnectorSpec(Spec):
+    model_config = ConfigDict(extra="allow", frozen=True)  # options belong to the connector
+    kind: str
+    description: str = ""
+
+
+class PlantFileSpec(Spec):
+    plantwin: Literal[1] = Field(description="plant file format version")
+    name: str
+    description: str = ""
+    connectors: dict[str, ConnectorSpec] = Field(default_factory=dict)
+    types: dict[str, TypeSpec] = Field(default_factory=dict)
+    sites: dict[str, SiteSpec]

@@ -1,0 +1,89 @@
+"""Units: one pint registry, parsing with clear errors, and linear conversions for ingest.
+
+Units are converted once, at ingest, with a precomputed ``value * a + b`` per binding; pint
+is used to find ``a`` and ``b`` (``b`` is non-zero only for offset scales like degC/degF).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pint
+
+PintQuantity = pint.Quantity[Any]
+
+
+class UnitError(ValueError):
+    """A unit string is unknown or does not fit where it is used."""
+
+
+@functools.cache
+def registry() -> pint.UnitRegistry[Any]:
+    ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(cache_folder=None)
+    # Plant vocabulary pint lacks: pieces produced, and per-mille for quality figures.
+    ureg.define("piece = count = pcs")
+    ureg.define("permille = 0.001 = ‰")
+    return ureg
+
+
+@functools.cache
+def parse_unit(text: str) -> pint.Unit:
+    """The pint unit for ``text``; raises UnitError naming the text when unknown."""
+    cleaned = text.strip()
+    if not cleaned:
+        msg = "empty unit; write 'dimensionless' for a pure number"
+        raise UnitError(msg)
+    try:
+        return registry().Unit(cleaned)
+    except (pint.UndefinedUnitError, pint.DefinitionSyntaxError, ValueError, TypeError) as err:
+        msg = f"unknown unit {cleaned!r}"
+        raise UnitError(msg) from err
+    except AttributeError as err:  # pint raises this for some malformed expressions
+        msg = f"unknown unit {cleaned!r}"
+        raise UnitError(msg) from err
+
+
+def parse_quantity(text: str) -> PintQuantity:
+    """A quantity such as ``'18.5 kW'``; raises UnitError when the unit is unknown."""
+    try:
+        quantity: Any = registry().Quantity(text)
+    except (pint.UndefinedUnitError, pint.DefinitionSyntaxError, ValueError, TypeError) as err:
+        msg = f"not a quantity: {text!r} ({err})"
+        raise UnitError(msg) from err
+    except AttributeError as err:
+        msg = f"not a quantity: {text!r}"
+        raise UnitError(msg) from err
+    if not isinstance(quantity, pint.Quantity):
+        return registry().Quantity(float(quantity), "dimensionless")
+    return quantity
+
+
+def linear_conversion(source: str | pint.Unit, target: str | pint.Unit) -> tuple[float, float]:
+    """``(a, b)`` with ``target_value = a * source_value + b``.
+
+    Raises UnitError when the dimensions differ (e.g. kPa into degC).
+    """
+    src = parse_unit(source) if isinstance(source, str) else source
+    dst = parse_unit(target) if isinstance(target, str) else target
+    if src.dimensionality != dst.dimensionality:
+        msg = (
+            f"unit {symbol(src)!r} ({_dims(src)}) cannot be converted to "
+            f"{symbol(dst)!r} ({_dims(dst)})"
+        )
+        raise UnitError(msg)
+    ureg = registry()
+    zero = float(ureg.Quantity(0.0, src).to(dst).magnitude)
+    one = float(ureg.Quantity(1.0, src).to(dst).magnitude)
+    return one - zero, zero
+
+
+def symbol(unit: pint.Unit) -> str:
+    """Short display form, e.g. 'mm / s', '°C', 'kW'."""
+    text = f"{unit:~P}"
+    return text if text else "1"
+
+
+def _dims(unit: pint.Unit) -> str:
+    dims = str(unit.dimensionality)
+    return "dimensionless" if dims == "dimensionless" else dims
