@@ -1,1 +1,1 @@
-"""plantwin.bus"""
+"""Bus implementations: in-process fan-out (default); NATS JetStream for scale-out (planned)."""

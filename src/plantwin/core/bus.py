@@ -20,6 +20,8 @@ class Topic(StrEnum):
 
 
 class Subscription(Protocol):
+    topic: Topic
+
     def __aiter__(self) -> AsyncIterator[Message]: ...
 
     async def close(self) -> None: ...

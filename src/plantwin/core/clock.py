@@ -42,6 +42,11 @@ class ScaledClock:
     def now_ns(self) -> int:
         return self.start_ns + int((time.monotonic_ns() - self._wall0) * self.speed)
 
+    def rebase(self, start_ns: int) -> None:
+        """Restart plant time at ``start_ns`` from now (e.g. at a restored snapshot's time)."""
+        self.start_ns = start_ns
+        self._wall0 = time.monotonic_ns()
+
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds / self.speed)
 

@@ -98,9 +98,17 @@ def _resolve(
     declared = parse_unit(signals[item.key].unit)
     try:
         natural = result_unit(item.expression, quantities)
-        scale, shift = linear_conversion(natural, declared)
     except UnitError as err:
         log.add(where, f"{err} (the signal's unit is '{symbol(declared)}')")
+        return None
+    try:
+        scale, shift = linear_conversion(natural, declared)
+    except UnitError:
+        log.add(
+            where,
+            f"expression gives {symbol(natural)} ({natural.dimensionality}), which cannot be "
+            f"expressed in the signal's unit '{symbol(declared)}' ({declared.dimensionality})",
+        )
         return None
     return DerivedDef(
         expression=item.expression,

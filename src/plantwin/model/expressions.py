@@ -97,6 +97,9 @@ def _check(node: ast.expr, names: list[str]) -> None:  # noqa: PLR0912 - one bra
         if name is None:
             msg = "attribute access is allowed only on signal names (e.g. spindle.power)"
             raise ExpressionError(msg)
+        if any(part.startswith("_") for part in name.split(".")):
+            msg = f"name {name!r} is not allowed: names may not start with '_'"
+            raise ExpressionError(msg)
         names.append(name)
     elif isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:

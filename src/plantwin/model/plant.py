@@ -16,13 +16,15 @@ from plantwin.model.schema import DataType, StateCategory
 
 PropertyValue = str | int | float | bool | date
 
-# Roll-up order: a parent shows the most severe category found among itself and its children.
+# Roll-up order: a parent shows the first category in this order found among itself and its
+# children. Faults and planned stops need attention first; otherwise a line that produces
+# anywhere is producing, even while one station waits for parts or changes a tool.
 ROLLUP_ORDER: tuple[StateCategory, ...] = (
     StateCategory.FAULT,
     StateCategory.PLANNED,
+    StateCategory.PRODUCTION,
     StateCategory.SETUP,
     StateCategory.IDLE,
-    StateCategory.PRODUCTION,
     StateCategory.OFF,
 )
 

@@ -21,9 +21,8 @@ class UnitError(ValueError):
 @functools.cache
 def registry() -> pint.UnitRegistry[Any]:
     ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(cache_folder=None)
-    # Plant vocabulary pint lacks: pieces produced, and per-mille for quality figures.
+    # Plant vocabulary pint lacks: pieces produced.
     ureg.define("piece = count = pcs")
-    ureg.define("permille = 0.001 = ‰")
     return ureg
 
 

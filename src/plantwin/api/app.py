@@ -1,0 +1,37 @@
+"""The API factory: the runtime hands in its context; nothing is global."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import plantwin
+from plantwin.api import errors, twins
+from plantwin.api.context import ApiContext
+from plantwin.api.schemas import ErrorResponse, HealthOut
+from plantwin.api.twins import Context
+
+
+def create_app(context: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="plantwin",
+        version=plantwin.__version__,
+        summary="Live digital twin of a plant: twin tree, live state and history.",
+        responses={
+            400: {"model": ErrorResponse, "description": "malformed parameter"},
+            404: {"model": ErrorResponse, "description": "unknown twin or signal"},
+            422: {"model": ErrorResponse, "description": "invalid request"},
+        },
+    )
+    app.state.context = context
+    errors.install(app)
+    app.include_router(twins.router)
+
+    @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
+    async def health(ctx: Context) -> HealthOut:
+        details = dict(ctx.health())
+        status = str(details.pop("status", "ok"))
+        return HealthOut(
+            status=status, plant=ctx.plant.name, version=plantwin.__version__, details=details
+        )
+
+    return app

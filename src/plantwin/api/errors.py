@@ -1,0 +1,52 @@
+"""Every error leaves the API as JSON: {"error": {"status", "message", "detail"}}."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from plantwin.api.params import ParamError
+from plantwin.core.errors import PlantwinError, QueryError
+
+
+class NotFound(PlantwinError):
+    """The named twin or signal does not exist."""
+
+
+def _body(status: int, message: str, detail: list[dict[str, object]] | None = None) -> JSONResponse:
+    payload: dict[str, object] = {"status": status, "message": message}
+    if detail is not None:
+        payload["detail"] = detail
+    return JSONResponse(status_code=status, content={"error": payload})
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _body(404, str(exc))
+
+    @app.exception_handler(ParamError)
+    async def bad_param(_: Request, exc: ParamError) -> JSONResponse:
+        return _body(400, str(exc))
+
+    @app.exception_handler(QueryError)
+    async def bad_query(_: Request, exc: QueryError) -> JSONResponse:
+        return _body(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        first = detail[0] if detail else {"where": "request", "problem": "invalid"}
+        return _body(422, f"{first['where']}: {first['problem']}", detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "no such endpoint; see /docs or /openapi.json for the API"
+        return _body(exc.status_code, message)

@@ -1,0 +1,193 @@
+"""Twin routes: the tree, live state and history of one twin."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Request
+
+from plantwin.api.context import ApiContext
+from plantwin.api.errors import NotFound
+from plantwin.api.params import ParamError, parse_duration, parse_time
+from plantwin.api.schemas import (
+    CommandOut,
+    HistoryOut,
+    ParamOut,
+    RollupOut,
+    SignalOut,
+    StateOut,
+    TwinDetail,
+    TwinNode,
+    TwinTree,
+)
+from plantwin.core.clock import NS_PER_S, iso
+from plantwin.core.samples import Quality
+from plantwin.core.store import HistoryQuery
+from plantwin.model.plant import Twin
+
+router = APIRouter(prefix="/api/v1", tags=["twins"])
+
+
+def get_context(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.context
+    return context
+
+
+Context = Annotated[ApiContext, Depends(get_context)]
+
+
+def _twin(ctx: ApiContext, twin_id: str) -> Twin:
+    twin = ctx.plant.twins.get(twin_id)
+    if twin is None:
+        close = difflib.get_close_matches(twin_id, list(ctx.plant.twins), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        msg = f"no twin '{twin_id}'{hint} (GET /api/v1/twins lists them)"
+        raise NotFound(msg)
+    return twin
+
+
+@router.get("/twins", response_model=TwinTree, summary="The plant's twin tree")
+async def twin_tree(ctx: Context) -> TwinTree:
+    def node(twin: Twin) -> TwinNode:
+        status = ctx.twin.states.status[twin.id]
+        return TwinNode(
+            id=twin.id,
+            name=twin.name,
+            kind=twin.kind.value,
+            type=twin.type,
+            state=status.state.name if status.state else None,
+            category=status.rollup.value if status.rollup else None,
+            children=[node(ctx.plant.twins[c]) for c in twin.children],
+        )
+
+    return TwinTree(
+        plant=ctx.plant.name,
+        twins=len(ctx.plant.twins),
+        signals=len(ctx.plant.signals),
+        roots=[node(t) for t in ctx.plant.roots()],
+    )
+
+
+@router.get("/twins/{twin_id}", response_model=TwinDetail, summary="Live state of one twin")
+async def twin_detail(twin_id: str, ctx: Context) -> TwinDetail:
+    twin = _twin(ctx, twin_id)
+    view = ctx.twin.view(twin.id)
+    signals = []
+    for value in view.signals:
+        sig = ctx.plant.signals[value.key]
+        signals.append(
+            SignalOut(
+                name=value.name,
+                key=value.key,
+                unit=value.unit,
+                value=value.value,
+                time=iso(value.ts) if value.ts is not None else None,
+                quality=[f.name.lower() for f in Quality if f and f in value.quality and f.name],
+                derived=sig.derived is not None,
+                range=(sig.low, sig.high),
+            )
+        )
+    state = None
+    if view.state is not None:
+        since = iso(view.state.since) if view.state.since is not None else None
+        state = StateOut(name=view.state.name, category=view.state.category.value, since=since)
+    return TwinDetail(
+        id=twin.id,
+        name=twin.name,
+        kind=twin.kind.value,
+        type=twin.type,
+        parent=twin.parent,
+        children=list(twin.children),
+        description=twin.description,
+        properties={k: str(v) if not isinstance(v, int | float | bool) else v for k, v in view.properties.items()},
+        position=list(twin.position) if twin.position is not None else None,
+        state=state,
+        rollup=RollupOut(
+            category=view.rollup.category.value if view.rollup.category else None,
+            since=iso(view.rollup.since) if view.rollup.since is not None else None,
+            counts={k.value: v for k, v in view.rollup.counts.items()},
+        ),
+        signals=signals,
+        commands=[
+            CommandOut(
+                name=c.name,
+                description=c.description,
+                params=[
+                    ParamOut(
+                        name=p.name,
+                        type=p.dtype,
+                        unit=p.unit,
+                        min=p.low,
+                        max=p.high,
+                        choices=list(p.choices) if p.choices is not None else None,
+                    )
+                    for p in c.params
+                ],
+                allowed_states=list(c.allowed_states) if c.allowed_states is not None else None,
+                critical=c.critical,
+            )
+            for c in twin.commands
+        ],
+    )
+
+
+@router.get(
+    "/twins/{twin_id}/history",
+    response_model=HistoryOut,
+    response_model_exclude_none=True,
+    summary="History of one signal, raw or aggregated into buckets",
+)
+async def twin_history(
+    twin_id: str,
+    ctx: Context,
+    signal: Annotated[str, Query(description="signal name of this twin, e.g. vibration")],
+    start: Annotated[
+        str | None, Query(description="ISO 8601 time with zone, 'now' or '-1h'; default end-1h")
+    ] = None,
+    end: Annotated[str | None, Query(description="ISO 8601 time with zone or 'now'")] = None,
+    every: Annotated[
+        str | None, Query(description="bucket width: 10s, 1m, 1h, PT5M; omit for raw rows")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1_000_000)] = 10_000,
+) -> HistoryOut:
+    twin = _twin(ctx, twin_id)
+    key = f"{twin.id}/{signal}"
+    if key not in ctx.plant.signals:
+        names = [k.rsplit("/", 1)[1] for k in twin.signals]
+        msg = f"twin '{twin.id}' has no signal '{signal}' (signals: {', '.join(names)})"
+        raise NotFound(msg)
+    now = ctx.clock.now_ns()
+    end_ns = parse_time(end, "end", now) if end is not None else now
+    start_ns = parse_time(start, "start", now) if start is not None else end_ns - 3600 * NS_PER_S
+    if end_ns <= start_ns:
+        msg = f"start ({iso(start_ns)}) must be before end ({iso(end_ns)})"
+        raise ParamError(msg)
+    every_ns = parse_duration(every, "every") if every is not None else None
+    query = HistoryQuery(
+        signal=ctx.catalog.id(key), start=start_ns, end=end_ns, every=every_ns, limit=limit
+    )
+    history = await ctx.store.history(query)
+    times = [iso(int(t)) for t in history.ts.tolist()]
+    common = {
+        "twin": twin.id,
+        "signal": signal,
+        "unit": ctx.plant.signals[key].symbol,
+        "start": iso(start_ns),
+        "end": iso(end_ns),
+        "rows": len(history),
+        "time": times,
+        "quality": history.quality.astype(np.int64).tolist(),
+    }
+    if every_ns is None:
+        return HistoryOut(**common, every=None, value=history.last.tolist())
+    return HistoryOut(
+        **common,
+        every=f"PT{every_ns / NS_PER_S:g}S",
+        min=history.min.tolist(),
+        max=history.max.tolist(),
+        mean=history.mean.tolist(),
+        last=history.last.tolist(),
+        count=history.count.tolist(),
+    )

@@ -1,0 +1,160 @@
+"""The plantwin command line: validate a plant file, run the demo, run a plant."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from plantwin.cli.status import StatusView
+from plantwin.cli.summary import plant_tree
+from plantwin.core.errors import PlantwinError
+from plantwin.model.loader import load_plant
+from plantwin.model.problems import PlantFileError
+
+app = typer.Typer(
+    name="plantwin",
+    help="plantwin: a live digital twin of your plant.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def demo_plant_file() -> Path:
+    return Path(str(files("plantwin.simulation.demo_plant") / "machining-line.yaml"))
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="plant file (YAML)")],
+) -> None:
+    """Check a plant file; print every problem with file:line, or a summary tree."""
+    try:
+        plant = load_plant(file)
+    except PlantFileError as error:
+        for problem in error.problems:
+            err.print(problem.render(str(file)), markup=False, highlight=False)
+        err.print(f"{len(error.problems)} problem(s) in {file}", style="bold red")
+        raise typer.Exit(1) from None
+    out.print(plant_tree(plant))
+
+
+Port = Annotated[int, typer.Option("--port", help="HTTP port of the API")]
+Duration = Annotated[
+    float | None, typer.Option("--duration", help="run this many seconds, then exit cleanly")
+]
+StorePath = Annotated[str | None, typer.Option("--store", help="DuckDB file of the history")]
+Host = Annotated[str, typer.Option("--host", help="address the API listens on")]
+Retention = Annotated[
+    float | None, typer.Option("--retention-days", help="delete history older than this")
+]
+
+
+@app.command()
+def demo(
+    port: Port = 8000,
+    duration: Duration = None,
+    speed: Annotated[float, typer.Option("--speed", help="simulated seconds per second")] = 60.0,
+    seed: Annotated[int, typer.Option("--seed", help="random seed of the simulator")] = 7,
+    store: StorePath = None,
+    host: Host = "127.0.0.1",
+    retention_days: Retention = None,
+) -> None:
+    """Run the demo machining line, its live twin and the API, with a status table."""
+    _serve(
+        plant=demo_plant_file(),
+        store=store or "plantwin-demo.duckdb",
+        host=host,
+        port=port,
+        duration=duration,
+        demo=True,
+        speed=speed,
+        seed=seed,
+        retention_days=retention_days,
+    )
+
+
+@app.command()
+def run(
+    plant: Annotated[Path, typer.Argument(help="plant file (YAML)")],
+    port: Port = 8000,
+    duration: Duration = None,
+    store: StorePath = None,
+    host: Host = "127.0.0.1",
+    retention_days: Retention = None,
+) -> None:
+    """Run the twin of a plant file (its connectors, history and API), without the simulator."""
+    _serve(
+        plant=plant,
+        store=store or "plantwin.duckdb",
+        host=host,
+        port=port,
+        duration=duration,
+        demo=False,
+        speed=1.0,
+        seed=0,
+        retention_days=retention_days,
+    )
+
+
+def _serve(
+    *,
+    plant: Path,
+    store: str,
+    host: str,
+    port: int,
+    duration: float | None,
+    demo: bool,
+    speed: float,
+    seed: int,
+    retention_days: float | None,
+) -> None:
+    from plantwin.runtime import Runtime, Settings  # noqa: PLC0415 - keeps 'validate' light
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings(
+            plant=plant,
+            store=store,
+            host=host,
+            port=port,
+            demo=demo,
+            speed=speed,
+            seed=seed,
+            retention_days=retention_days,
+        )
+    except ValueError as error:
+        err.print(f"error: {error}", style="bold red")
+        raise typer.Exit(2) from None
+
+    async def main() -> None:
+        async with Runtime(settings) as runtime:
+            view = StatusView(runtime, out)
+            await view.run(runtime.serve(duration))
+
+    try:
+        asyncio.run(main())
+    except PlantFileError as error:
+        for problem in error.problems:
+            err.print(problem.render(str(plant)), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except PlantwinError as error:
+        err.print(f"error: {error}", style="bold red", markup=False)
+        raise typer.Exit(1) from None
+
+
+def main() -> None:
+    app(prog_name="plantwin")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The live status table printed while the twin runs (plain lines when not on a terminal)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from plantwin.core.clock import iso
+from plantwin.model.plant import TwinKind
+from plantwin.model.schema import StateCategory
+
+if TYPE_CHECKING:
+    from plantwin.runtime import Runtime
+
+# Signals worth a glance, in order of preference, wherever they sit in an asset.
+KEY_SIGNALS = (
+    "power",
+    "vibration",
+    "bearing_temp",
+    "wear",
+    "part_count",
+    "good_count",
+    "scrap_count",
+    "level",
+    "pressure",
+    "flow",
+    "tank_temp",
+)
+COLOURS = {
+    StateCategory.PRODUCTION: "green",
+    StateCategory.IDLE: "yellow",
+    StateCategory.SETUP: "cyan",
+    StateCategory.FAULT: "bold red",
+    StateCategory.PLANNED: "magenta",
+    StateCategory.OFF: "dim",
+}
+
+
+class StatusView:
+    def __init__(self, runtime: Runtime, console: Console, refresh_s: float = 1.0) -> None:
+        self.runtime = runtime
+        self.console = console
+        self.refresh_s = refresh_s
+        self._last = (time.monotonic(), 0)
+        self.rate = 0.0
+
+    async def run(self, work: Coroutine[Any, Any, None]) -> None:
+        settings = self.runtime.settings
+        url = f"http://{settings.host}:{settings.port}"
+        self.console.print(
+            f"plantwin: [bold]{self.runtime.plant.name}[/] - API {url}/api/v1/twins, docs {url}/docs,"
+            f" store {settings.store}. Ctrl-C stops.",
+            highlight=False,
+        )
+        for name, why in self.runtime.skipped.items():
+            self.console.print(f"connector {name} not started: {why}", style="yellow")
+        task = asyncio.create_task(work)
+        if self.console.is_terminal:
+            with Live(self.render(), console=self.console, refresh_per_second=2) as live:
+                while not task.done():
+                    await self._wait(task)
+                    live.update(self.render())
+        else:
+            ticks = 0
+            while not task.done():
+                await self._wait(task)
+                ticks += 1
+                if ticks % 10 == 0 or task.done():
+                    self.console.print(self.line(), highlight=False)
+        await task
+
+    async def _wait(self, task: asyncio.Task[None]) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), self.refresh_s)
+        now, count = time.monotonic(), self.runtime.pipeline.stats.samples
+        then, before = self._last
+        if now > then:
+            self.rate = (count - before) / (now - then)
+        self._last = (now, count)
+
+    def line(self) -> str:
+        stats = self.runtime.store.stats()
+        states = self.runtime.twin.states.status
+        down = [t for t, s in states.items() if s.state and s.state.category is StateCategory.FAULT]
+        return (
+            f"{iso(self.runtime.clock.now_ns())} samples {self.runtime.pipeline.stats.samples}"
+            f" ({self.rate:.0f}/s) committed {stats.committed_samples}"
+            f" dead letters {self.runtime.pipeline.stats.dead_letters}"
+            f" down: {', '.join(d.rsplit('.', 1)[-1] for d in down) or 'none'}"
+        )
+
+    def render(self) -> Group:
+        runtime = self.runtime
+        table = Table(expand=False, header_style="bold")
+        for column in ("asset", "state", "since", "key values"):
+            table.add_column(column)
+        now = runtime.clock.now_ns()
+        for twin in runtime.plant.twins.values():
+            if twin.kind not in (TwinKind.ASSET, TwinKind.LINE):
+                continue
+            view = runtime.twin.view(twin.id)
+            status = runtime.twin.states.status[twin.id]
+            category = view.state.category if view.state else status.rollup
+            label = view.state.name if view.state else (category.value if category else "-")
+            since = view.state.since if view.state else status.rollup_since
+            state = Text(label, style=COLOURS.get(category, "") if category else "dim")
+            ago = f"{(now - since) / 60e9:.0f} min" if since else ""
+            table.add_row(twin.name, state, ago, self._values(twin.id))
+        return Group(Text(self.line(), style="dim"), table)
+
+    def _values(self, twin_id: str) -> str:
+        runtime = self.runtime
+        found: dict[str, str] = {}
+        for twin in runtime.plant.walk(twin_id):
+            if twin.kind is TwinKind.ASSET and twin.id != twin_id:
+                break
+            for value in runtime.twin.view(twin.id).signals:
+                if value.name in KEY_SIGNALS and value.name not in found and value.value is not None:
+                    found[value.name] = f"{value.name} {value.value:.4g} {value.unit}"
+        ordered = [found[k] for k in KEY_SIGNALS if k in found]
+        return "  ".join(ordered[:4])

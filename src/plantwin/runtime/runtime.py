@@ -1,0 +1,262 @@
+"""The composition root: settings -> store, twin, connectors, pipeline, API server.
+
+Only this package names concrete implementations (DuckDB, the memory bus, the demo plant);
+everything it builds is handed to the rest of plantwin as protocols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import time
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from dataclasses import asdict
+from types import TracebackType
+from typing import Any, Self
+
+import uvicorn
+
+from plantwin.api.app import create_app
+from plantwin.api.context import ApiContext
+from plantwin.bus.memory import MemoryBus
+from plantwin.core.clock import NS_PER_S, Clock, ScaledClock, WallClock, iso
+from plantwin.core.connector import Connector, ConnectorHealth
+from plantwin.core.errors import PlantwinError
+from plantwin.core.records import Event, EventKind, StateChange
+from plantwin.core.store import RecordQuery, Store
+from plantwin.ingest import Ingestor
+from plantwin.model.catalog import SignalCatalog
+from plantwin.model.loader import load_plant
+from plantwin.model.plant import Plant
+from plantwin.runtime.pipeline import Pipeline
+from plantwin.runtime.settings import Settings
+from plantwin.simulation.demo_plant.connector import DemoPlant
+from plantwin.store.duckdb_store import DuckDBStore
+from plantwin.twin import TwinState
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_KEY = "demo.snapshot"
+# Kinds a plant file may declare that this build cannot start yet (see docs/operations.md).
+PENDING_KINDS = ("opcua", "mqtt", "sparkplug", "http", "replay")
+
+
+class StartupError(PlantwinError):
+    """The runtime cannot start (port in use, store locked, ...); the message says why."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the runtime owns SIGINT/SIGTERM."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
+class Runtime:
+    """A running twin: ``async with Runtime(settings) as rt: await rt.serve(duration)``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.plant: Plant = load_plant(settings.plant)
+        self._stack = AsyncExitStack()
+        self.started_wall = time.time()
+        self.skipped: dict[str, str] = {}  # connector -> why it is not running
+        self.stop = asyncio.Event()
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._open()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+
+    async def _open(self) -> None:
+        settings = self.settings
+        self.store: Store = await self._stack.enter_async_context(
+            DuckDBStore(path=settings.store, flush_interval=settings.flush_interval)
+        )
+        ids = await self.store.register_signals(list(self.plant.signals))
+        self.catalog = SignalCatalog(self.plant, ids)
+        self.twin = TwinState(self.plant, self.catalog)
+        latest = await self.store.latest()
+        self.twin.restore(latest, await self._last_states())
+        newest = int(latest.ts.max()) if len(latest.ts) else 0
+        self.clock: Clock = WallClock()
+        self.connectors: list[Connector] = []
+        self.demo: DemoPlant | None = None
+        if settings.demo:
+            self.demo = await self._demo(newest)
+        for name, connector in self.plant.connectors.items():
+            if connector.kind == "demo":
+                if not settings.demo:
+                    self.skipped[name] = "demo connectors run only under 'plantwin demo'"
+            elif connector.kind in PENDING_KINDS:
+                self.skipped[name] = f"connector kind '{connector.kind}' is not available yet"
+        for connector in self.connectors:
+            await self._stack.enter_async_context(connector)  # type: ignore[arg-type]
+        self.bus = await self._stack.enter_async_context(MemoryBus())
+        self.ingestor = Ingestor(self.catalog, self.clock)
+        self.pipeline = Pipeline(
+            ingestor=self.ingestor,
+            twin=self.twin,
+            store=self.store,
+            bus=self.bus,
+            connectors=self.connectors,
+        )
+        self.app = create_app(
+            ApiContext(
+                plant=self.plant,
+                catalog=self.catalog,
+                twin=self.twin,
+                store=self.store,
+                clock=self.clock,
+                health=self.health,
+            )
+        )
+
+    async def _demo(self, newest: int) -> DemoPlant:
+        """The simulator, resumed from its snapshot when the store holds one."""
+        start = max(time.time_ns(), newest + NS_PER_S) // NS_PER_S * NS_PER_S
+        clock = ScaledClock(start_ns=start, speed=self.settings.speed)
+        demo = DemoPlant(plant=self.plant, clock=clock, seed=self.settings.seed, start_ns=start)
+        snapshot = await self.store.get_meta(SNAPSHOT_KEY)
+        if snapshot is not None:
+            demo.restore(snapshot)
+            # Resume where the snapshot was taken: readings between it and the crash are
+            # produced again and dropped by the store as duplicates.
+            clock.rebase(demo.line.now_ns)
+        self.clock = clock
+        self.connectors.append(demo)
+        return demo
+
+    async def _last_states(self) -> list[StateChange]:
+        out: list[StateChange] = []
+        for twin in self.plant.twins.values():
+            if twin.states is None:
+                continue
+            records = await self.store.records(RecordQuery(kind=StateChange, twin=twin.id, limit=50))
+            own = [r for r in records if isinstance(r, StateChange) and r.twin == twin.id]
+            if own:
+                out.append(own[0])
+        return out
+
+    def health(self) -> Mapping[str, Any]:
+        connectors: list[ConnectorHealth] = [c.health() for c in self.connectors]
+        errors = dict(self.pipeline.connector_errors)
+        status = "degraded" if errors or any(c.status.value == "failed" for c in connectors) else "ok"
+        return {
+            "status": status,
+            "plant_time": iso(self.clock.now_ns()),
+            "speed": self.settings.speed if self.demo is not None else 1.0,
+            "uptime_s": round(time.time() - self.started_wall, 1),
+            "store": {"path": self.settings.store, **asdict(self.store.stats())},
+            "pipeline": asdict(self.pipeline.stats),
+            "ingest": asdict(self.ingestor.stats),
+            "connectors": [
+                {**asdict(c), "status": c.status.value, "error": errors.get(c.name)}
+                for c in connectors
+            ],
+            "not_running": self.skipped,
+        }
+
+    async def serve(self, duration: float | None = None) -> None:
+        """Run pipeline and API until ``duration`` wall seconds pass, SIGINT/SIGTERM, or stop."""
+        sock = self._bind()
+        server = _Server(
+            uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop.set)
+        await self.store.append_records(
+            [Event(ts=self.clock.now_ns(), twin=self._root(), kind=EventKind.LIFECYCLE, message="started")]
+        )
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.pipeline.run(self.stop))
+                web = group.create_task(server.serve(sockets=[sock]))
+                if self.demo is not None:
+                    group.create_task(self._snapshots())
+                if self.settings.retention_days is not None:
+                    group.create_task(self._retention(self.settings.retention_days))
+                if duration is not None:
+                    group.create_task(self._stop_after(duration))
+                await self.stop.wait()
+                server.should_exit = True
+                await web
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+            sock.close()
+        if self.demo is not None:
+            await self.store.put_meta(SNAPSHOT_KEY, self.demo.snapshot())
+        await self.store.append_records(
+            [Event(ts=self.clock.now_ns(), twin=self._root(), kind=EventKind.LIFECYCLE, message="stopped")]
+        )
+        await self.store.flush()
+
+    def _root(self) -> str:
+        return self.plant.roots()[0].id
+
+    def _bind(self) -> socket.socket:
+        host, port = self.settings.host, self.settings.port
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            sock.close()
+            msg = f"cannot listen on {host}:{port}: {err.strerror}; choose another with --port"
+            raise StartupError(msg) from err
+        sock.listen(128)
+        sock.setblocking(False)
+        return sock
+
+    async def _stop_after(self, duration: float) -> None:
+        await asyncio.sleep(duration)
+        self.stop.set()
+
+    async def _snapshots(self) -> None:
+        """Save the simulator's state once the store has committed what it had produced.
+
+        A snapshot taken at plant time T is kept back until the pipeline has handed every
+        reading up to T to the store and a flush committed them; only then is it saved. A
+        restart from it therefore never skips readings that were not committed.
+        """
+        assert self.demo is not None
+        held: tuple[int, bytes] | None = None
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.settings.snapshot_every)
+            if self.stop.is_set():
+                return
+            if held is not None and self.pipeline.stats.stored_through >= held[0]:
+                await self.store.flush()
+                await self.store.put_meta(SNAPSHOT_KEY, held[1])
+                held = None
+            if held is None:
+                held = (self.demo.line.now_ns, self.demo.snapshot())
+
+    async def _retention(self, days: float) -> None:
+        while not self.stop.is_set():
+            cutoff = self.clock.now_ns() - int(days * 86_400 * NS_PER_S)
+            counts = await self.store.prune(older_than=cutoff)
+            if any(counts.values()):
+                log.info("retention removed %s", counts)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), 60.0)

@@ -1,0 +1,31 @@
+"""Runtime settings: everything the composition root needs to build a running twin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    plant: Path
+    store: str = "plantwin.duckdb"  # DuckDB file; ":memory:" keeps nothing
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo: bool = False  # run the demo plant simulator as the plant's 'demo' connector
+    speed: float = 60.0  # demo: simulated seconds per wall second
+    seed: int = 7  # demo: random seed of the simulator
+    retention_days: float | None = None  # delete history older than this (plant time)
+    snapshot_every: float = 5.0  # demo: wall seconds between simulator snapshots
+    flush_interval: float = 1.0  # store: longest a sample waits in memory before commit
+
+    def __post_init__(self) -> None:
+        if self.speed <= 0:
+            msg = f"speed must be positive, got {self.speed}"
+            raise ValueError(msg)
+        if not 0 < self.port < 65536:
+            msg = f"port must be 1-65535, got {self.port}"
+            raise ValueError(msg)
+        if self.retention_days is not None and self.retention_days <= 0:
+            msg = f"retention must be positive days, got {self.retention_days}"
+            raise ValueError(msg)

@@ -1,0 +1,246 @@
+"""Shared pieces of the line model: parts, the step context, output, and failure handling.
+
+Every model keeps its mutable state in a plain ``*State`` dataclass, so the whole plant is
+one tree of such objects that :mod:`codec` can snapshot; the model classes hold only
+settings, references and precomputed constants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from plantwin.simulation.demo_plant.channels import ChannelIndex
+from plantwin.simulation.demo_plant.rand import lognormal_mean, weibull_mean
+from plantwin.simulation.demo_plant.settings import FailureSettings, MaintenanceSettings
+from plantwin.simulation.demo_plant.truth import Failure, GroundTruth, Maintenance
+
+# State codes of the plant file (machines; conveyors use 0, 1, 3; the compressor 0, 1, 3, 4, 5).
+IDLE, RUNNING, SETUP, DOWN, MAINT, OFF = 0, 1, 2, 3, 4, 5
+N_STATES = 6
+S_PER_H = 3600.0
+NS_PER_S = 1_000_000_000
+
+
+@dataclass(slots=True, kw_only=True)
+class Part:
+    id: int
+    due: int = 0  # step at which it reaches the end of the conveyor it is on
+    width: float = 0.0  # true slot width after milling, mm
+    diameter: float = 0.0  # true turned diameter, mm
+    mill_wear: float = 0.0
+    lathe_wear: float = 0.0
+    defect: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class Ctx:
+    """Plant-wide values of the current step."""
+
+    step: int = 0
+    start_ns: int
+    ambient: float = 22.0
+    day: float = 0.0  # 0 at night, 1 mid-shift
+    air_ok: bool = True
+    next_part: int = 1
+
+    def ns(self) -> int:
+        return self.start_ns + self.step * NS_PER_S
+
+
+@dataclass(slots=True, kw_only=True)
+class EmitState:
+    last: list[float]  # last value of each event channel
+    last_step: list[int]  # step of its last emission
+
+
+class Emitter:
+    """Output of the steps since the last flush: one periodic row per step, events as lists."""
+
+    def __init__(self, state: EmitState, periodic: int) -> None:
+        self.state = state
+        self.row = [0.0] * periodic
+        self.step = 0
+        self.ev_step: list[int] = []
+        self.ev_ch: list[int] = []
+        self.ev_val: list[float] = []
+
+    def event(self, ch: int, value: float) -> None:
+        self.ev_step.append(self.step)
+        self.ev_ch.append(ch)
+        self.ev_val.append(value)
+        self.state.last[ch] = value
+        self.state.last_step[ch] = self.step
+
+    def heartbeat(self, channels: list[int]) -> None:
+        last, last_step = self.state.last, self.state.last_step
+        for ch in channels:
+            if last_step[ch] != self.step:
+                self.event(ch, last[ch])
+
+    def clear(self) -> None:
+        self.ev_step.clear()
+        self.ev_ch.clear()
+        self.ev_val.clear()
+
+
+@dataclass(slots=True, kw_only=True)
+class AssetState:
+    state: int = IDLE
+    ttf: float  # operating seconds to the next random failure
+    cause: str = ""
+    random_failure: bool = True
+    repair_left: float = 0.0
+    repaired: bool = False
+    down_since: int = 0
+    pm_next: int = -1  # step of the next planned maintenance; -1: none
+    pm_since: int = 0
+    pm_left: float = 0.0
+    air: float = 0.0  # compressed-air demand, m3/min FAD
+    power: float = 0.0  # true input power, kW
+    tally: list[int] = field(default_factory=lambda: [0] * N_STATES)
+
+
+class Asset:
+    """Failure, repair and planned-maintenance behaviour shared by every asset."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        x: AssetState,
+        rng: np.random.Generator,
+        ctx: Ctx,
+        em: Emitter,
+        truth: GroundTruth,
+        idx: ChannelIndex,
+        failures: FailureSettings,
+        maintenance: MaintenanceSettings | None,
+        auto_reset: bool,
+    ) -> None:
+        self.name = name
+        self.base = x
+        self.rng = rng
+        self.ctx = ctx
+        self.em = em
+        self.truth = truth
+        self.row = em.row
+        self.failures = failures
+        self.maintenance = maintenance
+        self.auto_reset = auto_reset
+        self.ch_state = idx[f"{name}/state"]
+        truth.state_s[name] = x.tally
+
+    @staticmethod
+    def first_ttf(rng: np.random.Generator, failures: FailureSettings) -> float:
+        return weibull_mean(rng, failures.mtbf_h * S_PER_H, failures.shape)
+
+    @staticmethod
+    def first_pm(maintenance: MaintenanceSettings | None) -> int:
+        return -1 if maintenance is None else round(maintenance.first_h * S_PER_H)
+
+    def announce(self) -> None:
+        """Preset the heartbeat values of a fresh asset (sent at the first step)."""
+        self.em.state.last[self.ch_state] = float(self.base.state)
+
+    def set_state(self, code: int) -> None:
+        if self.base.state != code:
+            self.base.state = code
+            self.em.event(self.ch_state, float(code))
+
+    # ---------------------------------------------------------------- failures
+    def operate(self) -> bool:
+        """Count one operating second; True if a random failure happens now."""
+        x = self.base
+        x.ttf -= 1.0
+        if x.ttf > 0.0:
+            return False
+        causes = self.failures.causes
+        cause = causes[int(self.rng.integers(len(causes)))]
+        repair = lognormal_mean(
+            self.rng, self.failures.mttr_h * S_PER_H, self.failures.repair_sigma
+        )
+        self.fail(cause, repair, random_failure=True)
+        return True
+
+    def fail(self, cause: str, repair_s: float, *, random_failure: bool) -> None:
+        x = self.base
+        x.cause = cause
+        x.random_failure = random_failure
+        x.repair_left = repair_s
+        x.repaired = False
+        x.down_since = self.ctx.step
+        self.set_state(DOWN)
+
+    def tick_down(self) -> None:
+        x = self.base
+        if not x.repaired:
+            x.repair_left -= 1.0
+            if x.repair_left <= 0.0:
+                x.repaired = True
+                self.on_repaired()
+        if x.repaired and self.auto_reset:
+            self.restore()
+
+    def reset_fault(self) -> bool:
+        """Operator reset: returns the asset to service if it is down and repaired."""
+        x = self.base
+        if x.state != DOWN or not x.repaired:
+            return False
+        self.restore()
+        return True
+
+    def restore(self) -> None:
+        x = self.base
+        ctx = self.ctx
+        self.truth.failures.append(
+            Failure(
+                asset=self.name,
+                cause=x.cause,
+                start_ns=ctx.start_ns + x.down_since * NS_PER_S,
+                end_ns=ctx.ns(),
+            )
+        )
+        if x.random_failure:
+            x.ttf = self.first_ttf(self.rng, self.failures)
+        self.on_restored(ctx.step - x.down_since)
+        self.set_state(self.resume_state())
+
+    def on_repaired(self) -> None:
+        """Hook: the repair work is done (e.g. a new bearing is in)."""
+
+    def on_restored(self, down_steps: int) -> None:
+        """Hook: the asset is back in service after ``down_steps``."""
+
+    def resume_state(self) -> int:
+        return IDLE
+
+    # ---------------------------------------------------------------- planned maintenance
+    def pm_due(self) -> bool:
+        pm_next = self.base.pm_next
+        return pm_next >= 0 and self.ctx.step >= pm_next
+
+    def start_pm(self) -> None:
+        assert self.maintenance is not None
+        x = self.base
+        x.pm_since = self.ctx.step
+        x.pm_left = self.maintenance.duration_h * S_PER_H
+        self.set_state(MAINT)
+
+    def tick_pm(self) -> None:
+        x = self.base
+        x.pm_left -= 1.0
+        if x.pm_left > 0.0:
+            return
+        assert self.maintenance is not None
+        ctx = self.ctx
+        self.truth.maintenance.append(
+            Maintenance(
+                asset=self.name, start_ns=ctx.start_ns + x.pm_since * NS_PER_S, end_ns=ctx.ns()
+            )
+        )
+        interval = round(self.maintenance.interval_h * S_PER_H)
+        while x.pm_next <= ctx.step:
+            x.pm_next += interval
+        self.set_state(self.resume_state())

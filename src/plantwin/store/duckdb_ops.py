@@ -1,0 +1,272 @@
+"""Synchronous DuckDB statements of the store; each runs in the store's worker thread.
+
+Samples travel as Arrow tables built zero-copy from the numpy arrays of a
+:class:`SampleBatch`; DuckDB scans them in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from plantwin.core.records import DeadLetter, Event, EventKind, StateChange
+from plantwin.core.samples import SampleBatch
+from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery
+from plantwin.store.rules import RECORD_TABLES, event_data, event_data_json
+
+Con = duckdb.DuckDBPyConnection
+T = TypeVar("T")
+
+UPSERT_LATEST = """
+INSERT INTO latest SELECT signal, ts, value, quality FROM plantwin_latest_rows
+ON CONFLICT (signal) DO UPDATE
+    SET ts = excluded.ts, value = excluded.value, quality = excluded.quality
+    WHERE excluded.ts > latest.ts
+"""
+
+# Bucket start = ts floored (not truncated) to a multiple of $every, also for ts < 0.
+BUCKETED = """
+SELECT ts - ts % $every - CASE WHEN ts % $every < 0 THEN $every ELSE 0 END AS bucket,
+       coalesce(min(value) FILTER (WHERE NOT isnan(value)), 'nan'::DOUBLE) AS min,
+       coalesce(max(value) FILTER (WHERE NOT isnan(value)), 'nan'::DOUBLE) AS max,
+       coalesce(avg(value) FILTER (WHERE NOT isnan(value)), 'nan'::DOUBLE) AS mean,
+       arg_max(value, ts) AS last,
+       count(*) AS count,
+       bit_or(quality) AS quality
+FROM samples
+WHERE signal = $signal AND ts >= $start AND ts < $end
+GROUP BY bucket ORDER BY bucket LIMIT $limit
+"""
+
+RAW = """
+SELECT ts, value, quality FROM samples
+WHERE signal = $signal AND ts >= $start AND ts < $end
+ORDER BY ts LIMIT $limit
+"""
+
+# Which candidate (signal, ts) pairs are stored; the ts range lets zone maps skip row groups.
+EXISTING = """
+SELECT c.i FROM plantwin_candidates c
+JOIN (SELECT signal, ts FROM samples WHERE ts BETWEEN $lo AND $hi) s
+    ON s.signal = c.signal AND s.ts = c.ts
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Opened:
+    """What a store needs to know about a file it just opened."""
+
+    keys: list[str]  # signal keys by id (ids are dense, from 0)
+    latest: Latest
+    samples: int
+    last_seq: int
+
+
+def arrow_samples(batch: SampleBatch) -> pa.Table:
+    return pa.table({c: pa.array(getattr(batch, c)) for c in SampleBatch.COLUMNS})
+
+
+def transaction(con: Con, body: Callable[[Con], T]) -> T:
+    """Run ``body(con)`` in one transaction; roll back on any error."""
+    con.execute("BEGIN")
+    try:
+        result = body(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def load(con: Con) -> Opened:
+    keys = [row[0] for row in con.execute("SELECT key FROM signals ORDER BY id").fetchall()]
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM samples), greatest("
+        "(SELECT max(seq) FROM state_changes), (SELECT max(seq) FROM events),"
+        " (SELECT max(seq) FROM dead_letters), 0)"
+    ).fetchone()
+    assert counts is not None
+    return Opened(keys=keys, latest=latest(con), samples=int(counts[0]), last_seq=int(counts[1]))
+
+
+def insert_signals(con: Con, first_id: int, keys: list[str]) -> None:
+    ids = np.arange(first_id, first_id + len(keys), dtype=np.int32)
+    rows = pa.table({"id": pa.array(ids), "key": pa.array(keys, pa.string())})
+    con.register("plantwin_new_signals", rows)
+    try:
+        con.execute("INSERT INTO signals SELECT id, key FROM plantwin_new_signals")
+    finally:
+        con.unregister("plantwin_new_signals")
+
+
+def write_samples(con: Con, rows: SampleBatch, last: SampleBatch) -> None:
+    """One transaction: the coalesced rows, and ``latest`` moved forward from ``last``."""
+    con.register("plantwin_rows", arrow_samples(rows))
+    con.register("plantwin_latest_rows", arrow_samples(last))
+    try:
+
+        def body(c: Con) -> None:
+            c.execute("INSERT INTO samples SELECT signal, ts, value, quality FROM plantwin_rows")
+            c.execute(UPSERT_LATEST)
+
+        transaction(con, body)
+    finally:
+        con.unregister("plantwin_rows")
+        con.unregister("plantwin_latest_rows")
+
+
+def stored_mask(con: Con, batch: SampleBatch) -> NDArray[np.bool_]:
+    """Which rows of ``batch`` are already in the samples table."""
+    n = len(batch)
+    cand = pa.table(
+        {
+            "i": pa.array(np.arange(n, dtype=np.int64)),
+            "signal": pa.array(batch.signal),
+            "ts": pa.array(batch.ts),
+        }
+    )
+    con.register("plantwin_candidates", cand)
+    try:
+        params = {"lo": int(batch.ts.min()), "hi": int(batch.ts.max())}
+        hits = con.execute(EXISTING, params).fetchnumpy()["i"]
+    finally:
+        con.unregister("plantwin_candidates")
+    mask = np.zeros(n, np.bool_)
+    mask[np.asarray(hits, np.int64)] = True
+    return mask
+
+
+def history(con: Con, q: HistoryQuery) -> History:
+    params = {"signal": q.signal, "start": q.start, "end": q.end, "limit": q.limit}
+    if q.every is None:
+        r = con.execute(RAW, params).fetchnumpy()
+        value = np.asarray(r["value"], np.float64)
+        return History(
+            ts=np.asarray(r["ts"], np.int64),
+            min=value,
+            max=value.copy(),
+            mean=value.copy(),
+            last=value.copy(),
+            count=np.ones(value.shape[0], np.int64),
+            quality=np.asarray(r["quality"], np.uint8),
+        )
+    r = con.execute(BUCKETED, {**params, "every": q.every}).fetchnumpy()
+    return History(
+        ts=np.asarray(r["bucket"], np.int64),
+        min=np.asarray(r["min"], np.float64),
+        max=np.asarray(r["max"], np.float64),
+        mean=np.asarray(r["mean"], np.float64),
+        last=np.asarray(r["last"], np.float64),
+        count=np.asarray(r["count"], np.int64),
+        quality=np.asarray(r["quality"], np.uint8),
+    )
+
+
+def latest(con: Con) -> Latest:
+    r = con.execute("SELECT signal, ts, value, quality FROM latest ORDER BY signal").fetchnumpy()
+    return Latest(
+        signal=np.asarray(r["signal"], np.int32),
+        ts=np.asarray(r["ts"], np.int64),
+        value=np.asarray(r["value"], np.float64),
+        quality=np.asarray(r["quality"], np.uint8),
+    )
+
+
+INSERTS = {
+    "state_changes": "INSERT INTO state_changes VALUES (?, ?, ?, ?, ?, ?)",
+    "events": "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+    "dead_letters": "INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?)",
+}
+
+SELECTS = {
+    "state_changes": "SELECT ts, twin, state, previous, previous_since FROM state_changes",
+    "events": "SELECT ts, twin, kind, message, data FROM events",
+    "dead_letters": "SELECT received, source, reason, raw, location FROM dead_letters",
+}
+
+
+def record_row(seq: int, r: Record) -> tuple[object, ...]:
+    if isinstance(r, StateChange):
+        return (seq, r.ts, r.twin, r.state, r.previous, r.previous_since)
+    if isinstance(r, Event):
+        return (seq, r.ts, r.twin, r.kind.value, r.message, event_data_json(r))
+    return (seq, r.received, r.source, r.reason, r.location, r.raw)
+
+
+def insert_records(con: Con, rows: dict[str, list[tuple[object, ...]]]) -> None:
+    def body(c: Con) -> None:
+        for table, values in rows.items():
+            if values:
+                c.executemany(INSERTS[table], values)
+
+    transaction(con, body)
+
+
+def records(con: Con, q: RecordQuery) -> list[Record]:
+    table = RECORD_TABLES[q.kind]
+    ts = "received" if q.kind is DeadLetter else "ts"
+    where: list[str] = []
+    params: list[object] = []
+    if q.twin is not None:
+        where.append("(twin = ? OR starts_with(twin, ?))")
+        params += [q.twin, q.twin + "."]
+    if q.start is not None:
+        where.append(f"{ts} >= ?")
+        params.append(q.start)
+    if q.end is not None:
+        where.append(f"{ts} < ?")
+        params.append(q.end)
+    sql = SELECTS[table]
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {ts} DESC, seq DESC LIMIT ?"
+    rows = con.execute(sql, [*params, q.limit]).fetchall()
+    return [_record(q.kind, row) for row in rows]
+
+
+def _record(kind: type[StateChange] | type[Event] | type[DeadLetter], row: Sequence[Any]) -> Record:
+    if kind is StateChange:
+        return StateChange(
+            ts=row[0], twin=row[1], state=row[2], previous=row[3], previous_since=row[4]
+        )
+    if kind is Event:
+        return Event(
+            ts=row[0], twin=row[1], kind=EventKind(row[2]), message=row[3], data=event_data(row[4])
+        )
+    return DeadLetter(
+        received=row[0], source=row[1], reason=row[2], raw=bytes(row[3]), location=row[4]
+    )
+
+
+PRUNES = {
+    "samples": "DELETE FROM samples WHERE ts < ?",
+    "state_changes": "DELETE FROM state_changes WHERE ts < ?",
+    "events": "DELETE FROM events WHERE ts < ?",
+    "dead_letters": "DELETE FROM dead_letters WHERE received < ?",
+}
+
+
+def prune(con: Con, older_than: int) -> dict[str, int]:
+    def body(c: Con) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for table, sql in PRUNES.items():
+            row = c.execute(sql, [older_than]).fetchone()
+            counts[table] = int(row[0]) if row else 0
+        return counts
+
+    return transaction(con, body)
+
+
+def put_meta(con: Con, key: str, value: bytes) -> None:
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+
+def get_meta(con: Con, key: str) -> bytes | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return None if row is None else bytes(row[0])

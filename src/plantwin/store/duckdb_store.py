@@ -1,0 +1,342 @@
+"""DuckDBStore: the embedded default store, one DuckDB file, no server.
+
+Samples are coalesced in memory (:class:`~plantwin.store.buffer.SampleBuffer`) and written as
+one Arrow table per transaction: when ``flush_rows`` are pending, every ``flush_interval``
+seconds while anything is pending, on :meth:`DuckDBStore.flush`, before a history query and
+on close. DuckDB's write-ahead log makes each committed flush survive a killed process.
+
+Writes are idempotent on (signal, ts). Rows above their signal's watermark are new and cost
+nothing more; rows at or below it are checked against the pending rows and, if they may have
+been committed, against the table by one join restricted to their time range. The first
+accepted sample wins; duplicates are counted in :meth:`DuckDBStore.stats`.
+
+All DuckDB calls run in worker threads over one connection guarded by a lock, so the event
+loop never waits on the disk. ``latest()`` reports committed samples only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Concatenate, ParamSpec, Self, TypeVar
+
+import duckdb
+import numpy as np
+
+from plantwin.core.errors import StoreError
+from plantwin.core.samples import SampleBatch
+from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery, StoreStats
+from plantwin.store import duckdb_ops as ops
+from plantwin.store.buffer import SampleBuffer, check_signal_ids, last_per_signal
+from plantwin.store.duckdb_schema import prepare
+from plantwin.store.rules import (
+    RECORD_TABLES,
+    check_history_query,
+    check_meta_key,
+    check_record_query,
+)
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Files open in this process: DuckDB shares one database per file within a process, so a
+# second store on the same file would not be stopped by the file lock, and its watermarks
+# would not see the first one's writes.
+_OPEN_FILES: set[str] = set()
+
+
+class DuckDBStore:
+    """A :class:`~plantwin.core.store.Store` in one DuckDB file (or ``":memory:"``).
+
+    Args:
+        path: database file, created if missing; ``":memory:"`` for a throwaway store.
+        flush_rows: write as soon as this many samples are pending.
+        flush_interval: seconds between background writes of whatever is pending.
+    """
+
+    def __init__(
+        self, *, path: str | Path, flush_rows: int = 100_000, flush_interval: float = 1.0
+    ) -> None:
+        if flush_rows < 1:
+            msg = f"flush_rows must be at least 1, got {flush_rows}"
+            raise ValueError(msg)
+        if not flush_interval > 0:
+            msg = f"flush_interval must be a positive number of seconds, got {flush_interval}"
+            raise ValueError(msg)
+        self.path = path
+        self.flush_rows = flush_rows
+        self.flush_interval = flush_interval
+        self._where = ":memory:" if str(path) == ":memory:" else str(Path(path).resolve())
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._db_lock = threading.Lock()  # one connection, one thread at a time
+        self._reset()
+
+    def _reset(self) -> None:
+        """Fresh in-memory state; asyncio locks are made anew for the loop that opens the store."""
+        self._lock = asyncio.Lock()  # held by a flush, or a duplicate check and what it adds
+        self._register_lock = asyncio.Lock()
+        self._buffer = SampleBuffer()
+        self._ids: dict[str, int] = {}
+        self._committed = self._inflight = self._dropped = self._flushes = self._seq = 0
+        self._flush_task: asyncio.Task[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._failing = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._con is not None:
+            msg = f"store {self._where} is already open"
+            raise StoreError(msg)
+        if self._where in _OPEN_FILES:
+            msg = f"store file {self._where} is already open in this process"
+            raise StoreError(msg)
+        if self._where != ":memory:":
+            _OPEN_FILES.add(self._where)
+        try:
+            self._con = await asyncio.to_thread(self._connect)
+            opened = await self._db("reading the store's state", ops.load)
+        except BaseException:
+            await self._disconnect()
+            raise
+        self._reset()
+        self._ids = {key: i for i, key in enumerate(opened.keys)}
+        self._buffer.grow(len(opened.keys))
+        self._buffer.committed_up_to(opened.latest.signal, opened.latest.ts)
+        self._committed, self._seq = opened.samples, opened.last_seq
+        self._timer = asyncio.create_task(self._flush_periodically(), name=f"flush {self._where}")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._con is None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+        try:
+            await self.flush()
+        except StoreError as err:
+            lost = self._buffer.rows
+            msg = f"closing store {self._where}: {lost} pending samples could not be written"
+            raise StoreError(msg) from err
+        finally:
+            await self._disconnect()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            con = duckdb.connect(str(self.path))
+        except duckdb.IOException as err:
+            if "lock" in str(err).lower():
+                msg = (
+                    f"store file {self._where} is locked by another process (another plantwin "
+                    f"running on it?); stop it or use another file. DuckDB said: {err}"
+                )
+                raise StoreError(msg) from err
+            msg = f"cannot open store file {self._where}: {err}"
+            raise StoreError(msg) from err
+        except duckdb.Error as err:
+            msg = f"cannot open store file {self._where}: {err}"
+            raise StoreError(msg) from err
+        try:
+            prepare(con, self._where)
+        except duckdb.Error as err:
+            con.close()
+            msg = f"cannot prepare the schema of store {self._where}: {err}"
+            raise StoreError(msg) from err
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    async def _disconnect(self) -> None:
+        con, self._con = self._con, None
+        _OPEN_FILES.discard(self._where)
+        if con is not None:
+            await asyncio.to_thread(self._close_connection, con)
+
+    def _close_connection(self, con: duckdb.DuckDBPyConnection) -> None:
+        with self._db_lock:
+            con.close()
+
+    async def _db(
+        self, what: str, fn: Callable[Concatenate[ops.Con, P], T], *args: P.args, **kw: P.kwargs
+    ) -> T:
+        """Run ``fn(connection, ...)`` in a worker thread; DuckDB errors become StoreError."""
+
+        def call() -> T:
+            with self._db_lock:
+                if self._con is None:
+                    msg = f"{what}: store {self._where} is not open; use it inside 'async with'"
+                    raise StoreError(msg)
+                try:
+                    return fn(self._con, *args, **kw)
+                except duckdb.Error as err:
+                    msg = f"{what} in store {self._where} failed: {err}"
+                    raise StoreError(msg) from err
+
+        return await asyncio.to_thread(call)
+
+    def _check_open(self) -> None:
+        if self._con is None:
+            msg = f"store {self._where} is not open; use it inside 'async with'"
+            raise StoreError(msg)
+
+    # -- samples -----------------------------------------------------------------------------
+
+    async def register_signals(self, keys: Sequence[str]) -> dict[str, int]:
+        self._check_open()
+        async with self._register_lock:
+            new = list(dict.fromkeys(k for k in keys if k not in self._ids))
+            if new:
+                first = len(self._ids)
+                await self._db(f"registering {len(new)} signals", ops.insert_signals, first, new)
+                self._ids.update({key: first + i for i, key in enumerate(new)})
+                self._buffer.grow(len(self._ids))
+        return {key: self._ids[key] for key in keys}
+
+    async def append(self, batch: SampleBatch) -> None:
+        self._check_open()
+        if len(batch) == 0:
+            return
+        check_signal_ids(batch, self._buffer.signals)
+        canon = batch.canonical()
+        self._dropped += len(batch) - len(canon)
+        fresh, late = self._buffer.split(canon)
+        self._buffer.add(fresh)
+        if len(late):
+            await self._append_late(late)
+        if self._buffer.rows >= self.flush_rows:
+            await asyncio.shield(self._start_flush())
+
+    async def _append_late(self, late: SampleBatch) -> None:
+        """Keep the late rows that are neither pending nor committed yet."""
+        async with self._lock:  # no flush may move rows between the two checks
+            seen = self._buffer.pending_mask(late)
+            check = self._buffer.maybe_stored(late) & ~seen
+            if check.any():
+                rows = late.take(check)
+                what = f"checking {len(rows)} late samples for duplicates"
+                seen[check] = await self._db(what, ops.stored_mask, rows)
+            keep = ~seen
+            self._dropped += len(late) - int(np.count_nonzero(keep))
+            self._buffer.add(late if keep.all() else late.take(keep))
+
+    async def flush(self) -> None:
+        """Return once every sample accepted before the call is committed."""
+        self._check_open()
+        target = self._buffer.accepted
+        while self._buffer.committed < target:
+            await asyncio.shield(self._start_flush())
+
+    def _start_flush(self) -> asyncio.Task[None]:
+        """The running write, or a new one; never cancelled, so it always finishes its work."""
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._write_pending())
+            self._flush_task.add_done_callback(_consume_error)
+        return self._flush_task
+
+    async def _write_pending(self) -> None:
+        async with self._lock:
+            batches, upto = self._buffer.take()
+            if batches:
+                rows = SampleBatch.concat(batches)
+                last = last_per_signal(batches)
+                self._inflight = len(rows)
+                try:
+                    await self._db(f"writing {len(rows)} samples", ops.write_samples, rows, last)
+                except StoreError:
+                    self._buffer.restore(batches)
+                    raise
+                finally:
+                    self._inflight = 0
+                self._buffer.committed_up_to(last.signal, last.ts)
+                self._committed += len(rows)
+                self._flushes += 1
+            self._buffer.committed = upto
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            if not self._buffer.rows:
+                continue
+            try:
+                await asyncio.shield(self._start_flush())
+            except StoreError as err:
+                if not self._failing:
+                    log.warning("background flush failed, will retry: %s", err)
+                self._failing = True
+            else:
+                if self._failing:
+                    log.info("background flush of store %s works again", self._where)
+                self._failing = False
+
+    async def history(self, query: HistoryQuery) -> History:
+        self._check_open()
+        check_history_query(query, self._buffer.signals)
+        await self.flush()
+        return await self._db(f"reading history of signal {query.signal}", ops.history, query)
+
+    async def latest(self) -> Latest:
+        """Newest committed sample per signal (pending samples are not included)."""
+        self._check_open()
+        return await self._db("reading latest values", ops.latest)
+
+    # -- records and meta --------------------------------------------------------------------
+
+    async def append_records(self, records: Sequence[Record]) -> None:
+        self._check_open()
+        rows: dict[str, list[tuple[object, ...]]] = {t: [] for t in RECORD_TABLES.values()}
+        for record in records:
+            self._seq += 1
+            rows[RECORD_TABLES[type(record)]].append(ops.record_row(self._seq, record))
+        if records:
+            await self._db(f"writing {len(records)} records", ops.insert_records, rows)
+
+    async def records(self, query: RecordQuery) -> list[Record]:
+        self._check_open()
+        check_record_query(query)
+        return await self._db(f"reading {RECORD_TABLES[query.kind]}", ops.records, query)
+
+    async def prune(self, *, older_than: int) -> dict[str, int]:
+        self._check_open()
+        await self.flush()
+        async with self._lock:
+            counts = await self._db(f"pruning data older than {older_than}", ops.prune, older_than)
+            self._committed -= counts["samples"]
+        return counts
+
+    async def put_meta(self, key: str, value: bytes) -> None:
+        self._check_open()
+        check_meta_key(key)
+        await self._db(f"writing meta {key!r}", ops.put_meta, key, bytes(value))
+
+    async def get_meta(self, key: str) -> bytes | None:
+        self._check_open()
+        return await self._db(f"reading meta {key!r}", ops.get_meta, key)
+
+    def stats(self) -> StoreStats:
+        return StoreStats(
+            committed_samples=self._committed,
+            pending_samples=self._buffer.rows + self._inflight,
+            duplicates_dropped=self._dropped,
+            flushes=self._flushes,
+        )
+
+
+def _consume_error(task: asyncio.Task[None]) -> None:
+    """Mark a failed write's error as seen: whoever awaited it was told already."""
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,83 @@
+"""Rules every store backend shares (queries, records, meta), so backends cannot drift apart."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from plantwin.core.errors import QueryError, StoreError
+from plantwin.core.records import DeadLetter, Event, StateChange
+from plantwin.core.store import HistoryQuery, Record, RecordQuery
+
+# Table (and ``prune`` count key) for each record kind.
+RECORD_TABLES: dict[type[StateChange] | type[Event] | type[DeadLetter], str] = {
+    StateChange: "state_changes",
+    Event: "events",
+    DeadLetter: "dead_letters",
+}
+PRUNE_KEYS = ("samples", "state_changes", "events", "dead_letters")
+
+# Meta keys under this prefix belong to the store itself (schema version ...).
+RESERVED_META_PREFIX = "store."
+
+EventData = dict[str, str | float | int | bool]
+
+
+def record_ts(record: Record) -> int:
+    """The time a record is filed under: ``received`` for dead letters, ``ts`` otherwise."""
+    return record.received if isinstance(record, DeadLetter) else record.ts
+
+
+def event_data_json(event: Event) -> str:
+    """An event's data as JSON text; non-finite floats are refused (JSON has none)."""
+    for name, value in event.data.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            msg = (
+                f"event {event.kind.value!r} of twin {event.twin!r} at ts {event.ts} has a "
+                f"non-finite number in data[{name!r}] ({value}); JSON cannot store it"
+            )
+            raise StoreError(msg)
+    return json.dumps(event.data, sort_keys=True, allow_nan=False)
+
+
+def event_data(text: str) -> EventData:
+    data: EventData = json.loads(text)
+    return data
+
+
+def check_history_query(query: HistoryQuery, registered: int) -> None:
+    if not 0 <= query.signal < registered:
+        msg = (
+            f"history asked for signal id {query.signal}, which is not registered "
+            f"({registered} signals are)"
+        )
+        raise QueryError(msg)
+    if query.limit < 0:
+        msg = f"history query limit must not be negative, got {query.limit}"
+        raise QueryError(msg)
+
+
+def check_record_query(query: RecordQuery) -> None:
+    if query.kind is DeadLetter and query.twin is not None:
+        msg = (
+            f"dead letters belong to a source, not a twin; RecordQuery(kind=DeadLetter) "
+            f"cannot filter by twin {query.twin!r}"
+        )
+        raise QueryError(msg)
+    if query.limit < 0:
+        msg = f"record query limit must not be negative, got {query.limit}"
+        raise QueryError(msg)
+
+
+def in_twin(twin: str, root: str) -> bool:
+    """Whether ``twin`` is ``root`` or one of its descendants (ids are dotted paths)."""
+    return twin == root or twin.startswith(root + ".")
+
+
+def check_meta_key(key: str) -> None:
+    if key.startswith(RESERVED_META_PREFIX):
+        msg = (
+            f"meta key {key!r} is reserved: keys starting with {RESERVED_META_PREFIX!r} "
+            "belong to the store itself"
+        )
+        raise StoreError(msg)

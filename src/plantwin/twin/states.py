@@ -1,0 +1,167 @@
+"""Discrete states per twin from their state signals, and the roll-up up the tree.
+
+A twin with a state model takes its state from the code on its state signal. Every twin also
+has a rolled-up category: the first of its own state and its children's roll-ups in the order
+fault > planned > production > setup > idle > off, so a line shows 'fault' as soon as one
+machine is down, and 'production' while anything produces. Roll-up changes of lines and sites are recorded as state changes too,
+named by category.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plantwin.core.records import StateChange
+from plantwin.core.samples import SampleBatch
+from plantwin.model.catalog import SignalCatalog
+from plantwin.model.plant import ROLLUP_ORDER, Plant, StateDef
+from plantwin.model.schema import StateCategory
+
+_SEVERITY = {category: rank for rank, category in enumerate(ROLLUP_ORDER)}
+_NO_CODE = -(2**62)
+
+
+@dataclass(slots=True)
+class TwinStatus:
+    state: StateDef | None = None  # own state, for twins with a state model
+    since: int | None = None
+    rollup: StateCategory | None = None  # None: nothing known yet below this twin
+    rollup_since: int | None = None
+    counts: dict[StateCategory, int] = field(default_factory=dict)  # assets per category
+
+
+@dataclass(slots=True)
+class UnknownCode:
+    twin: str
+    code: float
+    ts: int
+
+
+class StateTracker:
+    def __init__(self, plant: Plant, catalog: SignalCatalog) -> None:
+        self.plant = plant
+        self.status: dict[str, TwinStatus] = {twin_id: TwinStatus() for twin_id in plant.twins}
+        self.owner: dict[int, str] = {}  # state signal id -> twin id
+        self.codes: dict[str, dict[int, StateDef]] = {}
+        self.by_name: dict[str, dict[str, StateDef]] = {}
+        self.is_state: NDArray[np.bool_] = np.zeros(catalog.size, np.bool_)
+        for twin in plant.twins.values():
+            if twin.states is not None:
+                sid = catalog.id(twin.states.signal)
+                self.owner[sid] = twin.id
+                self.codes[twin.id] = twin.states.by_code()
+                self.by_name[twin.id] = {s.name: s for s in twin.states.states}
+                self.is_state[sid] = True
+        self.unknown: list[UnknownCode] = []
+
+    def apply(self, batch: SampleBatch) -> list[StateChange]:
+        """State changes found in a canonical batch, with roll-ups, in time order."""
+        if len(batch) == 0:
+            return []
+        mask = self.is_state[batch.signal]
+        if not mask.any():
+            return []
+        states = batch.take(mask)
+        own: list[StateChange] = []
+        start = 0
+        for end in states.group_ends().tolist():
+            twin_id = self.owner[int(states.signal[end])]
+            rows = slice(start, end + 1)
+            own.extend(self._changes(twin_id, states.ts[rows], states.value[rows]))
+            start = end + 1
+        out: list[StateChange] = []
+        for change in sorted(own, key=lambda c: c.ts):
+            status = self.status[change.twin]
+            status.state = self.by_name[change.twin][change.state]
+            status.since = change.ts
+            out.append(change)
+            out.extend(self._rollup_from(change.twin, change.ts))
+        return out
+
+    def _changes(
+        self, twin_id: str, ts: NDArray[np.int64], value: NDArray[np.float64]
+    ) -> list[StateChange]:
+        """Changes of one twin's state along its (time-sorted) state samples."""
+        status = self.status[twin_id]
+        codes = self.codes[twin_id]
+        if status.since is not None:
+            fresh = ts > status.since  # late samples never rewrite the live state
+            ts, value = ts[fresh], value[fresh]
+        code = np.rint(value).astype(np.int64)
+        current = status.state
+        since = status.since
+        held = current.code if current is not None else _NO_CODE
+        previous = np.concatenate(([held], code[:-1]))
+        out: list[StateChange] = []
+        for i in np.flatnonzero(code != previous).tolist():
+            new = codes.get(int(code[i]))
+            if new is None:
+                self.unknown.append(UnknownCode(twin_id, float(value[i]), int(ts[i])))
+                continue
+            if current is not None and new.code == current.code:
+                continue
+            out.append(
+                StateChange(
+                    ts=int(ts[i]),
+                    twin=twin_id,
+                    state=new.name,
+                    previous=current.name if current is not None else None,
+                    previous_since=since,
+                )
+            )
+            current, since = new, int(ts[i])
+        return out
+
+    def _rollup_from(self, twin_id: str, ts: int) -> list[StateChange]:
+        out: list[StateChange] = []
+        current: str | None = twin_id
+        while current is not None:
+            status = self.status[current]
+            category, counts = self._rollup(current)
+            status.counts = counts
+            if category != status.rollup:
+                twin = self.plant.twins[current]
+                if twin.states is None and category is not None:
+                    out.append(
+                        StateChange(
+                            ts=ts,
+                            twin=current,
+                            state=category.value,
+                            previous=status.rollup.value if status.rollup else None,
+                            previous_since=status.rollup_since,
+                        )
+                    )
+                status.rollup, status.rollup_since = category, ts
+            current = self.plant.twins[current].parent
+        return out
+
+    def _rollup(self, twin_id: str) -> tuple[StateCategory | None, dict[StateCategory, int]]:
+        status = self.status[twin_id]
+        found: list[StateCategory] = []
+        counts: dict[StateCategory, int] = {}
+        if status.state is not None:
+            found.append(status.state.category)
+        for child in self.plant.twins[twin_id].children:
+            child_status = self.status[child]
+            if child_status.rollup is not None:
+                found.append(child_status.rollup)
+            for category, n in child_status.counts.items():
+                counts[category] = counts.get(category, 0) + n
+        if status.state is not None and self.plant.twins[twin_id].kind.value == "asset":
+            counts[status.state.category] = counts.get(status.state.category, 0) + 1
+        if not found:
+            return None, counts
+        return min(found, key=_SEVERITY.__getitem__), counts
+
+    def restore(self, changes: list[StateChange]) -> None:
+        """Take the newest recorded state of each twin with a state model (oldest first in)."""
+        for change in sorted(changes, key=lambda c: c.ts):
+            named = self.by_name.get(change.twin, {})
+            if change.state in named:
+                self.status[change.twin].state = named[change.state]
+                self.status[change.twin].since = change.ts
+        for twin_id in self.codes:
+            self._rollup_from(twin_id, self.status[twin_id].since or 0)
