@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from bench.common import emit
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import HistoryQuery
 from plantwin.store import DuckDBStore
@@ -75,7 +76,7 @@ async def store_appends(path: Path, total: int, *, replay: bool) -> float:
     return total / elapsed
 
 
-async def history_times(path: Path, rows: int) -> None:
+async def history_times(path: Path, rows: int) -> dict[str, float]:
     async with DuckDBStore(path=path, flush_rows=1_000_000) as store:
         await store.register_signals([f"s{i}" for i in range(SIGNALS)])
         t = time.perf_counter()
@@ -84,6 +85,7 @@ async def history_times(path: Path, rows: int) -> None:
         await store.flush()
         print(f"loaded {rows:,} rows in {time.perf_counter() - t:.1f} s")
         mid = T0 + (rows // SIGNALS // 2) * NS
+        medians: dict[str, float] = {}
         for every, label in ((None, "raw"), (60 * NS, "1-min buckets")):
             q = HistoryQuery(signal=42, start=mid, end=mid + 3600 * NS, every=every)
             times = []
@@ -93,10 +95,12 @@ async def history_times(path: Path, rows: int) -> None:
                 times.append(time.perf_counter() - t)
             ms = statistics.median(times) * 1000
             print(f"one hour of one signal, {label}: {len(h)} rows, median {ms:.1f} ms")
+            medians["history_raw_ms" if every is None else "history_1m_buckets_ms"] = round(ms, 2)
+        return medians
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--append-rows", type=int, default=2_000_000)
     parser.add_argument("--dir", default=None)
@@ -115,7 +119,19 @@ def main() -> None:
             f"({coalesced / small:.1f}x raw 1000-row, {coalesced / big:.2f}x raw 100k-row)"
         )
         print(f"DuckDBStore, each batch twice:   {replayed / 1e6:6.2f} M unique samples/s")
-        asyncio.run(history_times(d / "history.db", args.rows))
+        medians = asyncio.run(history_times(d / "history.db", args.rows))
+    emit(
+        {
+            "bench": "store",
+            "store_samples_per_s": round(coalesced),
+            "raw_1000_rows_per_s": round(small),
+            "raw_100k_rows_per_s": round(big),
+            "ratio_vs_raw_100k": round(coalesced / big, 4),
+            "replayed_unique_samples_per_s": round(replayed),
+            "history_table_rows": args.rows,
+            **medians,
+        }
+    )
 
 
 if __name__ == "__main__":

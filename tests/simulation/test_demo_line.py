@@ -11,7 +11,7 @@ from plantwin.core.errors import ConnectorError
 from plantwin.model.loader import parse_plant
 from plantwin.model.plant import Plant
 from plantwin.simulation.demo_plant import DemoLine, DemoSettings
-from tests.simulation.support import DAY, PLANT_FILE, START, S, Readings
+from tests.simulation.support import DAY, PLANT_FILE, START, Readings, S
 
 HOUR = 3600
 
@@ -108,7 +108,8 @@ def test_values_stay_in_plant_file_ranges(
             continue  # measured dimensions of scrap parts may leave the display range
         _, raw = r.series(b.address)
         value = b.a * raw + b.b
-        assert value.min() >= sig.low and value.max() <= sig.high, b.address
+        assert value.min() >= sig.low, b.address
+        assert value.max() <= sig.high, b.address
 
 
 # ---------------------------------------------------------------- counters and balances
@@ -156,7 +157,7 @@ def test_energy_counters_integrate_power(day_run: tuple[DemoLine, Readings]) -> 
 
 def test_site_meter_is_the_sum_plus_base_load(day_run: tuple[DemoLine, Readings]) -> None:
     _, r = day_run
-    ts, meter = r.series("changwon/meter1/power")
+    _ts, meter = r.series("changwon/meter1/power")
     assets = [
         *(f"L1/{a}/power" for a in ("mill1", "lathe1", "washer1", "cmm1")),
         *(f"L1/{b}/power" for b in ("buf_in", "buf_ml", "buf_lw", "buf_wc")),
@@ -172,7 +173,8 @@ def test_buffer_levels_stay_within_capacity(day_run: tuple[DemoLine, Readings]) 
     _, r = day_run
     for buf in ("buf_in", "buf_ml", "buf_lw", "buf_wc"):
         _, level = r.series(f"L1/{buf}/level")
-        assert level.min() >= 0 and level.max() <= 8, buf
+        assert level.min() >= 0, buf
+        assert level.max() <= 8, buf
         assert np.array_equal(level, np.round(level))
     _, level = r.series("L1/buf_ml/level")
     assert level.max() == 8  # blocking happens while the lathe is down
@@ -198,6 +200,7 @@ def test_snapshot_restore_continues_identically(demo_plant_model: Plant) -> None
     assert second_a.same_as(second_c)
     assert a.truth.parts == c.truth.parts
     assert a.truth.state_s == c.truth.state_s
+    assert [cmd.address for cmd in c.truth.commands] == ["L1/mill1/cmd/set_feed_override"]
 
 
 def test_restore_refuses_other_seeds_settings_and_garbage(demo_plant_model: Plant) -> None:

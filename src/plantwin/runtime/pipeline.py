@@ -144,11 +144,13 @@ class Pipeline:
 
         async def flush_periodically() -> None:
             nonlocal pending
-            while not done.is_set():
+            while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(done.wait(), self.record_flush_s)
                 batch, pending = pending, []
                 await self._write_records(batch)
+                if done.is_set() and not pending:
+                    return  # records that arrived during the last write are written too
 
         flusher = asyncio.create_task(flush_periodically())
         try:

@@ -2,13 +2,17 @@
 
 For a derived signal, every timestamp at which one of its inputs has a new sample in the
 batch yields one output sample; the other inputs contribute their value at or before that
-time (from the batch, else the value held before the batch). Outputs of earlier derived
-signals feed later ones, in the order the plant model resolved.
+time (from the batch, else the value held before the batch).
+
+Instances of one expression (every machine of a type has its own ``load = power / rated``)
+form a group evaluated in one pass: the cost per batch grows with the number of distinct
+expressions, not with the number of machines. Groups run by level, so a derived signal that
+reads another derived signal sees its outputs from the same batch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,117 +20,199 @@ from numpy.typing import NDArray
 from plantwin.core.samples import Quality, SampleBatch
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.expressions import Evaluator
-from plantwin.twin.latest import LatestValues
+from plantwin.model.plant import DerivedDef
+from plantwin.twin.latest import NEVER, LatestValues
 
-Group = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.uint8]]
+_SUBSTITUTED = np.uint8(Quality.SUBSTITUTED)
+
+
+@dataclass(slots=True)
+class _Group:
+    """Instances of one expression whose inputs do not overlap."""
+
+    level: int
+    text: str
+    names: tuple[str, ...]
+    constant_names: tuple[str, ...]
+    evaluate: Evaluator
+    inputs: list[list[int]] = field(default_factory=list)  # instance -> input ids by name
+    outputs: list[int] = field(default_factory=list)
+    constants: list[list[float]] = field(default_factory=list)
+    scale: list[float] = field(default_factory=list)
+    shift: list[float] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
-class _Item:
-    output: int
+class _Compiled:
+    """A group as arrays; ``owner``/``position`` map an input signal id to its slot."""
+
     names: tuple[str, ...]
-    inputs: NDArray[np.int32]
-    constants: dict[str, float]
+    constant_names: tuple[str, ...]
     evaluate: Evaluator
-    scale: float
-    shift: float
+    inputs: NDArray[np.int32]  # (instances, inputs)
+    outputs: NDArray[np.int32]
+    constants: NDArray[np.float64]  # (instances, constants)
+    scale: NDArray[np.float64]
+    shift: NDArray[np.float64]
+    owner: NDArray[np.int32]  # signal id -> instance, -1 if not an input
+    position: NDArray[np.int32]  # signal id -> input position
 
 
 class DerivedEngine:
     def __init__(self, catalog: SignalCatalog) -> None:
-        self.items: list[_Item] = []
-        self.reads = np.zeros(catalog.size, np.bool_)  # signal feeds some derived signal
-        for key, sig in catalog.plant.signals.items():
-            if sig.derived is None:
-                continue
-            names = tuple(sig.derived.inputs)
-            inputs = np.array([catalog.id(sig.derived.inputs[n]) for n in names], np.int32)
-            self.reads[inputs] = True
-            self.items.append(
-                _Item(
-                    output=catalog.id(key),
-                    names=names,
-                    inputs=inputs,
-                    constants=dict(sig.derived.constants),
-                    evaluate=sig.derived.evaluate,
-                    scale=sig.derived.scale,
-                    shift=sig.derived.shift,
-                )
-            )
+        levels = _levels(catalog)
+        groups: list[_Group] = []
+        for key, level in sorted(levels.items(), key=lambda kv: kv[1]):
+            derived = catalog.plant.signals[key].derived
+            assert derived is not None
+            _place(groups, level, catalog.id(key), derived, catalog)
+        self.groups = [_compile(g, catalog.size) for g in sorted(groups, key=lambda g: g.level)]
+        self.reads = np.zeros(catalog.size, np.bool_)
+        for group in self.groups:
+            self.reads |= group.owner >= 0
         self.non_finite = 0
 
     def compute(self, batch: SampleBatch, held: LatestValues) -> SampleBatch:
         """Derived samples for a canonical batch; ``held`` is the state before the batch."""
-        if not self.items or len(batch) == 0 or not self.reads[batch.signal].any():
+        if not self.groups or len(batch) == 0 or not self.reads[batch.signal].any():
             return SampleBatch.empty()
-        groups = _groups(batch, self.reads)
         outputs: list[SampleBatch] = []
-        for item in self.items:
-            present = [int(s) for s in item.inputs if int(s) in groups]
-            if not present:
-                continue
-            out = self._one(item, present, groups, held)
+        for group in self.groups:
+            source = SampleBatch.concat([batch, *outputs]) if outputs else batch
+            out = self._group(group, source, held)
             if out is not None:
-                groups[item.output] = (out.ts, out.value, out.quality)
                 outputs.append(out)
         return SampleBatch.concat(outputs)
 
-    def _one(
-        self, item: _Item, present: list[int], groups: dict[int, Group], held: LatestValues
+    def _group(
+        self, group: _Compiled, batch: SampleBatch, held: LatestValues
     ) -> SampleBatch | None:
-        times = np.unique(np.concatenate([groups[s][0] for s in present]))
+        owner = group.owner[batch.signal]
+        rows = np.flatnonzero(owner >= 0)
+        if rows.size == 0:
+            return None
+        inst = owner[rows]
+        ts = batch.ts[rows]
+        order = np.lexsort((ts, inst))
+        inst, ts, rows = inst[order], ts[order], rows[order]
+        pos = group.position[batch.signal[rows]]
+        value, quality = batch.value[rows], batch.quality[rows]
+        # One event per (instance, time) at which any input changed.
+        first = np.ones(inst.shape[0], np.bool_)
+        first[1:] = (inst[1:] != inst[:-1]) | (ts[1:] != ts[:-1])
+        times, rank = np.unique(ts, return_inverse=True)
+        row_key = inst.astype(np.int64) * times.shape[0] + rank
+        ev_inst, ev_ts, ev_key = inst[first], ts[first], row_key[first]
+        n = ev_inst.shape[0]
         values: dict[str, NDArray[np.float64]] = {}
-        quality = np.zeros(times.shape[0], np.uint8)
-        valid = np.ones(times.shape[0], np.bool_)
-        for name, sid in zip(item.names, item.inputs.tolist(), strict=True):
-            group = groups.get(sid)
-            if group is None:
-                if not held.has(sid):
-                    return None
-                values[name] = np.full(times.shape[0], held.value[sid])
-                quality |= held.quality[sid]
-                continue
-            ts, val, qual = group
-            pos = np.searchsorted(ts, times, side="right") - 1
-            before = pos < 0
-            safe = np.maximum(pos, 0)
-            column = val[safe]
-            column_q = qual[safe]
-            if before.any():
-                if held.has(sid):
-                    column = np.where(before, held.value[sid], column)
-                    column_q = np.where(before, held.quality[sid], column_q)
-                else:
-                    valid &= ~before
+        ev_quality = np.zeros(n, np.uint8)
+        valid = np.ones(n, np.bool_)
+        for p, name in enumerate(group.names):
+            mine = pos == p
+            held_sig = group.inputs[ev_inst, p]
+            column = held.value[held_sig]
+            column_q = held.quality[held_sig]
+            found = np.zeros(n, np.bool_)
+            if mine.any():
+                keys = row_key[mine]
+                at = np.searchsorted(keys, ev_key, side="right") - 1
+                safe = np.maximum(at, 0)
+                found = (at >= 0) & (inst[mine][safe] == ev_inst)
+                column = np.where(found, value[mine][safe], column)
+                column_q = np.where(found, quality[mine][safe], column_q)
+            valid &= found | (held.ts[held_sig] != NEVER)
             values[name] = column
-            quality |= column_q
-        for name, constant in item.constants.items():
-            values[name] = np.full(times.shape[0], constant)
-        result = item.evaluate(values)
+            ev_quality |= column_q
+        for c, name in enumerate(group.constant_names):
+            values[name] = group.constants[ev_inst, c]
+        result = np.asarray(group.evaluate(values), dtype=np.float64)
         if result.ndim == 0:
-            result = np.full(times.shape[0], float(result))
-        result = result * item.scale + item.shift
+            result = np.full(n, float(result))
+        result = result * group.scale[ev_inst] + group.shift[ev_inst]
         finite = np.isfinite(result)
         keep = valid & finite
         self.non_finite += int((valid & ~finite).sum())
         if not keep.any():
             return None
-        if not keep.all():
-            times, result, quality = times[keep], result[keep], quality[keep]
-        quality = quality | np.uint8(Quality.SUBSTITUTED) * (quality != 0).astype(np.uint8)
-        signal = np.full(times.shape[0], item.output, np.int32)
-        return SampleBatch(signal=signal, ts=times, value=result, quality=quality)
+        ev_quality = ev_quality | (_SUBSTITUTED * (ev_quality != 0).astype(np.uint8))
+        return SampleBatch(
+            signal=group.outputs[ev_inst[keep]],
+            ts=ev_ts[keep],
+            value=result[keep],
+            quality=ev_quality[keep],
+        )
 
 
-def _groups(batch: SampleBatch, wanted: NDArray[np.bool_]) -> dict[int, Group]:
-    """Per-signal slices of a canonical batch, for the signals derived ones read."""
-    ends = batch.group_ends()
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    sig = batch.signal[ends]
-    pick = wanted[sig]
-    out: dict[int, Group] = {}
-    for sid, start, end in zip(
-        sig[pick].tolist(), starts[pick].tolist(), ends[pick].tolist(), strict=True
-    ):
-        out[sid] = (batch.ts[start : end + 1], batch.value[start : end + 1], batch.quality[start : end + 1])
-    return out
+def _levels(catalog: SignalCatalog) -> dict[str, int]:
+    """0 for derived signals reading only measured ones, else 1 + the deepest input."""
+    signals = catalog.plant.signals
+    levels: dict[str, int] = {}
+
+    def level(key: str) -> int:
+        if key not in levels:
+            derived = signals[key].derived
+            assert derived is not None
+            deps = [k for k in derived.inputs.values() if signals[k].derived is not None]
+            levels[key] = 1 + max((level(d) for d in deps), default=-1)
+        return levels[key]
+
+    for key, sig in signals.items():
+        if sig.derived is not None:
+            level(key)
+    return levels
+
+
+def _place(
+    groups: list[_Group], level: int, output: int, derived: DerivedDef, catalog: SignalCatalog
+) -> None:
+    names = tuple(derived.inputs)
+    constant_names = tuple(derived.constants)
+    inputs = [catalog.id(derived.inputs[n]) for n in names]
+    for group in groups:
+        same = (
+            group.level == level
+            and group.names == names
+            and group.constant_names == constant_names
+            and group.text == derived.expression.text
+            and not group.used.intersection(inputs)
+        )
+        if same:
+            break
+    else:
+        group = _Group(
+            level=level,
+            text=derived.expression.text,
+            names=names,
+            constant_names=constant_names,
+            evaluate=derived.evaluate,
+        )
+        groups.append(group)
+    group.inputs.append(inputs)
+    group.outputs.append(output)
+    group.constants.append([derived.constants[c] for c in constant_names])
+    group.scale.append(derived.scale)
+    group.shift.append(derived.shift)
+    group.used.update(inputs)
+
+
+def _compile(group: _Group, size: int) -> _Compiled:
+    owner = np.full(size, -1, np.int32)
+    position = np.full(size, -1, np.int32)
+    for i, inputs in enumerate(group.inputs):
+        for p, sid in enumerate(inputs):
+            owner[sid] = i
+            position[sid] = p
+    instances = len(group.outputs)
+    return _Compiled(
+        names=group.names,
+        constant_names=group.constant_names,
+        evaluate=group.evaluate,
+        inputs=np.array(group.inputs, np.int32).reshape(instances, len(group.names)),
+        outputs=np.array(group.outputs, np.int32),
+        constants=np.array(group.constants, np.float64).reshape(instances, len(group.constant_names)),
+        scale=np.array(group.scale, np.float64),
+        shift=np.array(group.shift, np.float64),
+        owner=owner,
+        position=position,
+    )

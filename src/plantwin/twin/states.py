@@ -48,10 +48,14 @@ class StateTracker:
         self.codes: dict[str, dict[int, StateDef]] = {}
         self.by_name: dict[str, dict[str, StateDef]] = {}
         self.is_state: NDArray[np.bool_] = np.zeros(catalog.size, np.bool_)
+        self.code_now: NDArray[np.int64] = np.full(catalog.size, _NO_CODE, np.int64)
+        self.since_now: NDArray[np.int64] = np.full(catalog.size, np.iinfo(np.int64).min, np.int64)
+        self.signal_of: dict[str, int] = {}
         for twin in plant.twins.values():
             if twin.states is not None:
                 sid = catalog.id(twin.states.signal)
                 self.owner[sid] = twin.id
+                self.signal_of[twin.id] = sid
                 self.codes[twin.id] = twin.states.by_code()
                 self.by_name[twin.id] = {s.name: s for s in twin.states.states}
                 self.is_state[sid] = True
@@ -64,14 +68,24 @@ class StateTracker:
         mask = self.is_state[batch.signal]
         if not mask.any():
             return []
-        states = batch.take(mask)
-        own: list[StateChange] = []
-        start = 0
-        for end in states.group_ends().tolist():
-            twin_id = self.owner[int(states.signal[end])]
-            rows = slice(start, end + 1)
-            own.extend(self._changes(twin_id, states.ts[rows], states.value[rows]))
-            start = end + 1
+        sig, ts = batch.signal[mask], batch.ts[mask]
+        code = np.rint(batch.value[mask]).astype(np.int64)
+        fresh = ts > self.since_now[sig]  # late samples never rewrite the live state
+        if not fresh.all():
+            sig, ts, code = sig[fresh], ts[fresh], code[fresh]
+        if sig.shape[0] == 0:
+            return []
+        # Compare each code with the one before it: the previous row of the same signal,
+        # or the code held before the batch for a signal's first row.
+        first = np.ones(sig.shape[0], np.bool_)
+        first[1:] = sig[1:] != sig[:-1]
+        previous = np.empty_like(code)
+        previous[1:] = code[:-1]
+        previous[first] = self.code_now[sig[first]]
+        rows = np.flatnonzero(code != previous)
+        if rows.size == 0:
+            return []
+        own = self._changes(sig[rows], ts[rows], code[rows])
         out: list[StateChange] = []
         for change in sorted(own, key=lambda c: c.ts):
             status = self.status[change.twin]
@@ -82,37 +96,32 @@ class StateTracker:
         return out
 
     def _changes(
-        self, twin_id: str, ts: NDArray[np.int64], value: NDArray[np.float64]
+        self, sig: NDArray[np.int32], ts: NDArray[np.int64], code: NDArray[np.int64]
     ) -> list[StateChange]:
-        """Changes of one twin's state along its (time-sorted) state samples."""
-        status = self.status[twin_id]
-        codes = self.codes[twin_id]
-        if status.since is not None:
-            fresh = ts > status.since  # late samples never rewrite the live state
-            ts, value = ts[fresh], value[fresh]
-        code = np.rint(value).astype(np.int64)
-        current = status.state
-        since = status.since
-        held = current.code if current is not None else _NO_CODE
-        previous = np.concatenate(([held], code[:-1]))
+        """State changes at the rows where a code differs from the one before it."""
         out: list[StateChange] = []
-        for i in np.flatnonzero(code != previous).tolist():
-            new = codes.get(int(code[i]))
+        for sid, stamp, value in zip(sig.tolist(), ts.tolist(), code.tolist(), strict=True):
+            twin_id = self.owner[sid]
+            new = self.codes[twin_id].get(value)
             if new is None:
-                self.unknown.append(UnknownCode(twin_id, float(value[i]), int(ts[i])))
+                self.unknown.append(UnknownCode(twin_id, float(value), stamp))
                 continue
-            if current is not None and new.code == current.code:
-                continue
+            current = self.code_now[sid]
+            if new.code == current:
+                continue  # back to the held state after an unknown code
+            held = self.status[twin_id]
+            previous = self.codes[twin_id].get(int(current))
             out.append(
                 StateChange(
-                    ts=int(ts[i]),
+                    ts=stamp,
                     twin=twin_id,
                     state=new.name,
-                    previous=current.name if current is not None else None,
-                    previous_since=since,
+                    previous=previous.name if previous is not None else None,
+                    previous_since=int(self.since_now[sid]) if previous is not None else held.since,
                 )
             )
-            current, since = new, int(ts[i])
+            self.code_now[sid] = new.code
+            self.since_now[sid] = stamp
         return out
 
     def _rollup_from(self, twin_id: str, ts: int) -> list[StateChange]:
@@ -161,7 +170,11 @@ class StateTracker:
         for change in sorted(changes, key=lambda c: c.ts):
             named = self.by_name.get(change.twin, {})
             if change.state in named:
-                self.status[change.twin].state = named[change.state]
+                state = named[change.state]
+                self.status[change.twin].state = state
                 self.status[change.twin].since = change.ts
+                sid = self.signal_of[change.twin]
+                self.code_now[sid] = state.code
+                self.since_now[sid] = change.ts
         for twin_id in self.codes:
             self._rollup_from(twin_id, self.status[twin_id].since or 0)

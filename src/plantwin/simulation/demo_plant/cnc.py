@@ -22,7 +22,7 @@ from plantwin.simulation.demo_plant.base import (
 from plantwin.simulation.demo_plant.channels import ChannelIndex
 from plantwin.simulation.demo_plant.conveyor import Conveyor
 from plantwin.simulation.demo_plant.rand import lognormal_mean, weibull_mean
-from plantwin.simulation.demo_plant.settings import CncSettings, SiteSettings
+from plantwin.simulation.demo_plant.settings import CncSettings, SiteSettings, ToolSettings
 from plantwin.simulation.demo_plant.station import PROCESS, Station, StationState
 from plantwin.simulation.demo_plant.truth import BearingLife, GroundTruth, ToolChange
 
@@ -76,6 +76,15 @@ def new_bearing(rng: np.random.Generator, s: CncSettings, serial: int, step: int
         tau_h=lognormal_mean(rng, b.growth_tau_h, b.tau_sigma),
         v=v0,
     )
+
+
+def flank_wear(t: ToolSettings, slope: float, minutes: float) -> float:
+    """VB in mm after ``minutes`` of equivalent cutting: break-in, linear, accelerating."""
+    vb = t.vb_break_in_mm * (1.0 - math.exp(-minutes / t.break_in_min)) + slope * minutes
+    rapid = minutes / t.life_min - t.rapid_start
+    if rapid > 0.0:
+        vb += t.rapid_c_mm * (math.exp(rapid / t.rapid_tau) - 1.0)
+    return vb
 
 
 def new_tool(rng: np.random.Generator, s: CncSettings, number: int) -> ToolState:
@@ -270,12 +279,7 @@ class Cnc(Station):
         tool, t = x.tool, c.tool
         tool.cut_min += 1.0 / 60.0
         tool.eq_min += tool.rate * ratio**self.wear_exp_speed * feed**self.wear_exp_feed / 60.0
-        m = tool.eq_min
-        vb = t.vb_break_in_mm * (1.0 - math.exp(-m / t.break_in_min)) + self.vb_slope * m
-        rapid = m / t.life_min - t.rapid_start
-        if rapid > 0.0:
-            vb += t.rapid_c_mm * (math.exp(rapid / t.rapid_tau) - 1.0)
-        tool.vb = vb
+        tool.vb = flank_wear(t, self.vb_slope, tool.eq_min)
         b = x.bearing
         b.age_h += ratio / S_PER_H
         if b.age_h > b.onset_h:

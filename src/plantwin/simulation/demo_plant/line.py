@@ -47,6 +47,12 @@ SNAPSHOT_FORMAT = "plantwin-demo-line/1"
 
 
 @dataclass(slots=True, kw_only=True)
+class PendingCommand:
+    address: str
+    value: float  # parameter unit, checked
+
+
+@dataclass(slots=True, kw_only=True)
 class SimState:
     """Everything that changes while the line runs; what a snapshot holds."""
 
@@ -62,10 +68,12 @@ class SimState:
     cmm: CmmState
     compressor: CompressorState
     truth: GroundTruth
+    pending: list[PendingCommand]  # written, applied at the start of the next step
 
 
 STATE_CLASSES: list[type] = [
     SimState,
+    PendingCommand,
     Ctx,
     EmitState,
     SupplyState,
@@ -172,19 +180,18 @@ class DemoLine:
         self._target_ns = max(self._target_ns, end)
 
     def write(self, address: str, value: float) -> None:
-        """Apply a command written to ``address`` in its source unit, from the next step on."""
+        """Take a command written to ``address`` in its source unit; it acts at the next step.
+
+        Unknown addresses and values outside the plant file's limits raise ConnectorError
+        at once; whether the machine accepts it (a reset of a machine still under repair is
+        refused) is logged in ``truth.commands`` when it is applied.
+        """
         target = self._commands.get(address)
         if target is None:
             known = ", ".join(sorted(self._commands)) or "none"
             msg = f"demo connector has no command at address {address!r} (commands: {known})"
             raise ConnectorError(msg)
-        param = target.value(value)
-        accepted, note = self._execute(target, param)
-        self._state.truth.commands.append(
-            CommandLog(
-                ts_ns=self.now_ns, address=address, value=param, accepted=accepted, note=note
-            )
-        )
+        self._state.pending.append(PendingCommand(address=address, value=target.value(value)))
 
     def snapshot(self, *, include_truth: bool = True) -> bytes:
         """The full simulator state (RNG states included) as bytes for :meth:`restore`."""
@@ -209,6 +216,8 @@ class DemoLine:
             problems.append(f"seed {header.get('seed')!r}, this line has {self.seed}")
         if header.get("settings") != self._fingerprint:
             problems.append("it was taken with different DemoSettings")
+        if len(state.emit.last) != len(self._idx.table) or set(state.rng) != set(self._rngs):
+            problems.append("it was taken by another version of the demo plant")
         if problems:
             msg = "cannot restore the demo line from this snapshot: " + "; ".join(problems)
             raise ValueError(msg)
@@ -236,6 +245,7 @@ class DemoLine:
             cmm=Cmm.new_state(r["cmm1"], s.cmm),
             compressor=Compressor.new_state(r["compressor1"], s.compressor, ctx.ambient),
             truth=GroundTruth(),
+            pending=[],
         )
 
     def _bind(self, st: SimState, *, fresh: bool) -> None:
@@ -301,6 +311,8 @@ class DemoLine:
         ctx.step += 1
         em.step = ctx.step
         weather(ctx, self.settings.site)
+        if self._state.pending:
+            self._apply_commands()
         for fn in self._flow:
             fn()
         mill, lathe, washer, cmm = self._stations
@@ -343,6 +355,21 @@ class DemoLine:
         return batch
 
     # ---------------------------------------------------------------- commands
+    def _apply_commands(self) -> None:
+        st = self._state
+        for cmd in st.pending:
+            accepted, note = self._execute(self._commands[cmd.address], cmd.value)
+            st.truth.commands.append(
+                CommandLog(
+                    ts_ns=self.now_ns,
+                    address=cmd.address,
+                    value=cmd.value,
+                    accepted=accepted,
+                    note=note,
+                )
+            )
+        st.pending.clear()
+
     def _execute(self, target: CommandTarget, value: float) -> tuple[bool, str]:
         asset = self._assets[target.asset]
         if target.command == "reset_fault":

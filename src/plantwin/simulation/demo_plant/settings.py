@@ -2,7 +2,7 @@
 
 Sources refer to /work/shared/DOMAIN.md sections. Reliability and wear figures are
 **accelerated for the demo** (a bearing lives a few simulated days instead of months, a CNC
-fails every ~16 operating hours instead of every 500-1500 h) so that run-to-failure histories,
+fails every ~20 operating hours instead of every 500-1500 h) so that run-to-failure histories,
 tool changes and repairs appear within hours of simulated time.
 """
 
@@ -19,7 +19,7 @@ class FailureSettings:
     """Random failures: Weibull times between failures in operating hours, log-normal repairs.
 
     DOMAIN 6: Weibull beta 1-1.5 for TBF, log-normal repair times (unverified). The MTBF/MTTR
-    values are demo-scale (accelerated ~50x against DOMAIN's 500-1500 h for CNCs).
+    values are demo-scale (accelerated 25-75x against DOMAIN's 500-1500 h for CNCs).
     """
 
     mtbf_h: float
@@ -58,7 +58,7 @@ class BearingSettings:
     tau_sigma: float = 0.2
     failure_mm_s: float = 7.1
     noise_rel: float = 0.07
-    mttr_h: float = 3.0  # bearing replacement (unverified)
+    mttr_h: float = 2.5  # bearing replacement (unverified)
     repair_sigma: float = 0.3
 
     def mean_life_h(self) -> float:
@@ -99,6 +99,7 @@ class ToolSettings:
     clearance_deg: float = 6.0  # alpha: dimension moves by 2 VB tan(alpha) (DOMAIN 4)
 
     def slope_mm_per_min(self) -> float:
+        """The linear wear rate ``k`` that puts VB at 0.3 mm after ``life_min``."""
         life = self.life_min
         break_in = self.vb_break_in_mm * (1 - math.exp(-life / self.break_in_min))
         rapid = self.rapid_c_mm * (math.exp((1 - self.rapid_start) / self.rapid_tau) - 1)
@@ -263,8 +264,8 @@ MILL = CncSettings(
     cut_kw=8.6,
     quality=QualitySettings(nominal_mm=12.0, bias_mm=0.025, wear_sign=-1.0),
     failures=FailureSettings(
-        mtbf_h=16.0,
-        mttr_h=1.0,
+        mtbf_h=20.0,
+        mttr_h=0.8,
         causes=("spindle drive fault", "axis servo alarm", "tool clamp", "coolant pump"),
     ),
     maintenance=MaintenanceSettings(first_h=20.0),

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints a readable table and, as its last line, one JSON object."""

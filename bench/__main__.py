@@ -1,0 +1,32 @@
+"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store]`.
+
+Each benchmark runs in its own process (they pin themselves to one core), prints a readable
+table, and ends with one JSON line of its figures.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHES = {
+    "ingest": "bench.ingest_pipeline",
+    "store": "bench.store_duckdb",
+}
+
+
+def main() -> int:
+    names = sys.argv[1:] or list(BENCHES)
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        print(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
+        return 2
+    failed = 0
+    for name in names:
+        print(f"== {name} ==", flush=True)
+        failed += subprocess.call([sys.executable, "-m", BENCHES[name]]) != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

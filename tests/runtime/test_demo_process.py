@@ -1,0 +1,84 @@
+"""`plantwin demo` as users run it: a real process, real port, real DuckDB file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from plantwin.model.plant import Plant, TwinKind
+from tests.runtime.demo_process import DemoProcess
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _assets(tree: dict[str, object]) -> set[str]:
+    found: set[str] = set()
+    stack = list(tree["roots"])  # type: ignore[call-overload]
+    while stack:
+        node = stack.pop()
+        if node["kind"] == "asset":
+            found.add(node["id"])
+        stack.extend(node["children"])
+    return found
+
+
+def test_demo_serves_live_state_and_history_after_30_seconds(tmp_path: Path, example_plant: Plant) -> None:
+    demo = DemoProcess(tmp_path / "demo.duckdb", "--duration", "36")
+    demo.wait_up()
+    power = "/api/v1/twins/changwon.meter1"
+    first = demo.get(power)["signals"][0]
+    time.sleep(max(0.0, 30 - (time.monotonic() - demo.started)))
+    assert _assets(demo.get("/api/v1/twins")) == {
+        t.id for t in example_plant.twins.values() if t.kind is TwinKind.ASSET
+    }
+    history = demo.get(
+        "/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=-1h&every=1m"
+    )
+    assert history["rows"] >= 10  # 30 s at 60x is 30 simulated minutes
+    assert all(c > 0 for c in history["count"]) and len(history["mean"]) == history["rows"]
+    later = demo.get(power)["signals"][0]
+    assert later["time"] != first["time"]  # the twin is live
+    assert demo.finish(timeout=30) == 0
+    output = demo.output()
+    assert "plantwin: Changwon machining demo" in output
+    assert "committed" in output
+
+
+def test_sigkill_during_ingestion_loses_no_committed_sample_and_duplicates_none(tmp_path: Path) -> None:
+    store = tmp_path / "crash.duckdb"
+    demo = DemoProcess(store)
+    demo.wait_up()
+    # Let a simulator snapshot land (held back until its readings are committed), then kill.
+    time.sleep(14)
+    health = demo.wait_for(lambda h: h["details"]["store"]["committed_samples"] > 20_000, 30, "commits")
+    committed = health["details"]["store"]["committed_samples"]
+    demo.kill()
+
+    with duckdb.connect(str(store), read_only=True) as con:
+        before = con.execute("SELECT count(*), max(ts) FROM samples").fetchone()
+        assert before is not None and before[0] >= committed
+        con.execute("CREATE TEMP TABLE before AS SELECT signal, ts, value FROM samples")
+        con.execute(f"COPY before TO '{tmp_path / 'before.parquet'}' (FORMAT parquet)")
+
+    again = DemoProcess(store, "--duration", "10")
+    again.wait_up()
+    resumed = again.wait_for(lambda h: h["details"]["pipeline"]["samples"] > 0, 20, "samples")
+    assert again.finish(timeout=40) == 0, again.output()
+    # The restart replays from the snapshot: readings already stored arrive again and are dropped.
+    assert resumed["details"]["store"]["duplicates_dropped"] > 0
+
+    with duckdb.connect(str(store), read_only=True) as con:
+        missing = con.execute(
+            f"SELECT count(*) FROM read_parquet('{tmp_path / 'before.parquet'}') b "
+            "ANTI JOIN samples s ON s.signal = b.signal AND s.ts = b.ts AND s.value = b.value"
+        ).fetchone()
+        duplicated = con.execute(
+            "SELECT count(*) FROM (SELECT signal, ts FROM samples GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()
+        after = con.execute("SELECT count(*), max(ts) FROM samples").fetchone()
+    assert missing == (0,)
+    assert duplicated == (0,)
+    assert after is not None and after[0] > before[0] and after[1] > before[1]
