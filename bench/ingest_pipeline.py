@@ -193,14 +193,16 @@ def main() -> None:
         rate, committed = asyncio.run(pipeline_rate(plant, batches, Path(tmp) / "store.duckdb"))
     ratio = rate / raw
     print(
-        f"ingest benchmark ({pinned}; {len(plant.signals)} signals, {len(batches)} batches of {BATCH})"
+        f"ingest benchmark ({pinned}; {len(plant.signals)} signals, "
+        f"{len(batches)} batches of {BATCH})"
     )
     print(f"{'path':58} {'samples/s':>12}")
     print(f"{'raw DuckDB append, pre-built 100,000-row Arrow tables':58} {raw:12,.0f}")
     print(f"{'pipeline: ingest -> bus -> twin (+derived) -> DuckDBStore':58} {rate:12,.0f}")
     print(f"{'ratio pipeline / raw':58} {ratio:12.3f}")
     print(
-        f"arrived samples: {sum(len(b) for b in batches):,}; committed rows incl. derived: {committed:,}"
+        f"arrived samples: {sum(len(b) for b in batches):,}; "
+        f"committed rows incl. derived: {committed:,}"
     )
     emit(
         {

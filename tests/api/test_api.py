@@ -17,7 +17,7 @@ from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant, TwinKind
 from plantwin.store import DuckDBStore
 from plantwin.twin import TwinState
-from tests.helpers import S, T0
+from tests.helpers import T0, S
 
 MINUTE = 60 * S
 
@@ -68,27 +68,42 @@ async def test_tree_lists_every_twin(client: httpx.AsyncClient, example_plant: P
         walk(root)
     assert seen == list(example_plant.twins)
     assets = [t.id for t in example_plant.twins.values() if t.kind is TwinKind.ASSET]
-    assert len(assets) == 10 and set(assets) <= set(seen)
+    assert len(assets) == 10
+    assert set(assets) <= set(seen)
     assert body["roots"][0]["category"] == "production"  # the mill runs
 
 
 async def test_twin_detail_has_live_values_state_and_commands(client: httpx.AsyncClient) -> None:
     body = (await client.get("/api/v1/twins/changwon.L1.mill1")).json()
-    assert body["state"] == {"name": "running", "category": "production", "since": "2027-01-15T08:00:00Z"}
+    assert body["state"] == {
+        "name": "running",
+        "category": "production",
+        "since": "2027-01-15T08:00:00Z",
+    }
     assert body["children"] == ["changwon.L1.mill1.spindle", "changwon.L1.mill1.tool"]
-    assert {c["name"] for c in body["commands"]} == {"set_feed_override", "set_spindle_speed", "reset_fault"}
+    assert {c["name"] for c in body["commands"]} == {
+        "set_feed_override",
+        "set_spindle_speed",
+        "reset_fault",
+    }
     spindle = (await client.get("/api/v1/twins/changwon.L1.mill1.spindle")).json()
     vibration = next(s for s in spindle["signals"] if s["name"] == "vibration")
     assert vibration["value"] == pytest.approx(9.59)
     assert vibration["time"] == "2027-01-15T08:09:59Z"
-    assert vibration["unit"] == "mm/s" and vibration["quality"] == []
+    assert vibration["unit"] == "mm/s"
+    assert vibration["quality"] == []
     assert next(s for s in spindle["signals"] if s["name"] == "speed")["value"] is None
 
 
 async def test_history_buckets_match_hand_computed_values(client: httpx.AsyncClient) -> None:
     response = await client.get(
         "/api/v1/twins/changwon.L1.mill1.spindle/history",
-        params={"signal": "vibration", "start": "2027-01-15T08:00:00Z", "end": "2027-01-15T08:10:00Z", "every": "5m"},
+        params={
+            "signal": "vibration",
+            "start": "2027-01-15T08:00:00Z",
+            "end": "2027-01-15T08:10:00Z",
+            "every": "5m",
+        },
     )
     body = response.json()
     assert response.status_code == 200, body
@@ -109,19 +124,44 @@ async def test_raw_history_with_relative_times(client: httpx.AsyncClient) -> Non
         )
     ).json()
     assert body["rows"] == 60
-    assert body["value"][0] == pytest.approx(8.0) and body["value"][-1] == pytest.approx(8.59)
+    assert body["value"][0] == pytest.approx(8.0)
+    assert body["value"][-1] == pytest.approx(8.59)
     assert "min" not in body
 
 
 @pytest.mark.parametrize(
     ("url", "status", "message"),
     [
-        ("/api/v1/twins/changwon.L1.mil1", 404, "no twin 'changwon.L1.mil1'; did you mean changwon.L1.mill1"),
-        ("/api/v1/twins/changwon.L1.mill1/history?signal=vibe", 404, "has no signal 'vibe' (signals: part_count"),
-        ("/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&every=fast", 400, "every='fast' is not a duration"),
-        ("/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=yesterday", 400, "start='yesterday' is not a time"),
-        ("/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=2027-01-15T08:00:00", 400, "has no time zone"),
-        ("/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=now&end=-1h", 400, "must be before end"),
+        (
+            "/api/v1/twins/changwon.L1.mil1",
+            404,
+            "no twin 'changwon.L1.mil1'; did you mean changwon.L1.mill1",
+        ),
+        (
+            "/api/v1/twins/changwon.L1.mill1/history?signal=vibe",
+            404,
+            "has no signal 'vibe' (signals: part_count",
+        ),
+        (
+            "/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&every=fast",
+            400,
+            "every='fast' is not a duration",
+        ),
+        (
+            "/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=yesterday",
+            400,
+            "start='yesterday' is not a time",
+        ),
+        (
+            "/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=2027-01-15T08:00:00",
+            400,
+            "has no time zone",
+        ),
+        (
+            "/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=now&end=-1h",
+            400,
+            "must be before end",
+        ),
         ("/api/v1/twins/changwon.L1.mill1.spindle/history", 422, "query.signal: Field required"),
         ("/api/v1/nothing", 404, "no such endpoint"),
     ],
@@ -138,6 +178,12 @@ async def test_errors_are_json_and_say_what_is_wrong(
 
 async def test_health_and_openapi(client: httpx.AsyncClient) -> None:
     health = (await client.get("/api/v1/health")).json()
-    assert health["status"] == "ok" and health["details"]["samples"] == 601
+    assert health["status"] == "ok"
+    assert health["details"]["samples"] == 601
     spec = (await client.get("/openapi.json")).json()
-    assert {"/api/v1/twins", "/api/v1/twins/{twin_id}", "/api/v1/twins/{twin_id}/history", "/api/v1/health"} <= set(spec["paths"])
+    assert {
+        "/api/v1/twins",
+        "/api/v1/twins/{twin_id}",
+        "/api/v1/twins/{twin_id}/history",
+        "/api/v1/health",
+    } <= set(spec["paths"])

@@ -50,7 +50,8 @@ async def test_publish_waits_for_a_full_subscriber(bus: Bus) -> None:
     reader = aiter(sub)
     first = await anext(reader)
     await asyncio.wait_for(blocked, 1.0)
-    assert isinstance(first, Event) and first.ts == 1
+    assert isinstance(first, Event)
+    assert first.ts == 1
 
 
 async def test_close_delivers_what_was_published_before_it(bus: Bus) -> None:

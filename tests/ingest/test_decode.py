@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plantwin.ingest import decode_json_lines
-from tests.helpers import S, T0
+from tests.helpers import T0, S
 
 LINES = b"""\
 {"address": "L1/mill1/power", "ts": "2027-01-15T08:00:00Z", "value": 12.5}

@@ -10,7 +10,7 @@ import pytest
 from plantwin.core import ManualClock, Quality, RawBatch
 from plantwin.ingest import Ingestor
 from plantwin.model.plant import Plant
-from tests.helpers import S, T0, catalog_for
+from tests.helpers import T0, S, catalog_for
 
 
 @pytest.fixture
@@ -34,10 +34,13 @@ def test_maps_addresses_and_converts_units(ingestor: Ingestor) -> None:
     )
     result = ingestor.process(raw)
     assert result.dead == []
-    assert _value(ingestor, "changwon.compressor1/pressure", result.batch) == pytest.approx([6.894757])
+    assert _value(ingestor, "changwon.compressor1/pressure", result.batch) == pytest.approx(
+        [6.894757]
+    )
     assert _value(ingestor, "changwon.L1.washer1/tank_temp", result.batch) == pytest.approx([65.5])
     assert _value(ingestor, "changwon.L1.mill1/power", result.batch) == [12.5]
-    assert result.batch.signal.dtype == np.int32 and result.batch.ts.dtype == np.int64
+    assert result.batch.signal.dtype == np.int32
+    assert result.batch.ts.dtype == np.int64
 
 
 def test_flags_out_of_range_and_keeps_source_quality(ingestor: Ingestor) -> None:
@@ -50,7 +53,10 @@ def test_flags_out_of_range_and_keeps_source_quality(ingestor: Ingestor) -> None
     )
     batch = ingestor.process(raw).batch
     vib = ingestor.catalog.id("changwon.L1.mill1.spindle/vibration")
-    rows = {(int(s), int(t)): int(q) for s, t, q in zip(batch.signal, batch.ts, batch.quality, strict=True)}
+    rows = {
+        (int(s), int(t)): int(q)
+        for s, t, q in zip(batch.signal, batch.ts, batch.quality, strict=True)
+    }
     assert rows[(vib, T0)] == Quality.OUT_OF_RANGE
     assert rows[(vib, T0 + S)] == Quality.GOOD
     assert rows[(ingestor.catalog.id("changwon.L1.mill1/coolant_temp"), T0)] == Quality.UNCERTAIN
@@ -69,7 +75,13 @@ def test_duplicates_keep_the_last_and_out_of_order_rows_are_sorted(ingestor: Ing
 def test_bad_rows_become_dead_letters_and_the_rest_lands(ingestor: Ingestor) -> None:
     raw = RawBatch.of(
         "demo",
-        ["L1/mill1/power", "L1/nosuch/power", "L1/mill1/energy", "L1/mill1/coolant_temp", "L1/lathe1/power"],
+        [
+            "L1/mill1/power",
+            "L1/nosuch/power",
+            "L1/mill1/energy",
+            "L1/mill1/coolant_temp",
+            "L1/lathe1/power",
+        ],
         [T0, T0, T0, 10, T0 + 10 * 86_400 * S],
         [1.0, 2.0, float("nan"), 20.0, 5.0],
     )
@@ -89,4 +101,6 @@ def test_bad_rows_become_dead_letters_and_the_rest_lands(ingestor: Ingestor) -> 
 def test_unknown_connector_dead_letters_everything(ingestor: Ingestor) -> None:
     result = ingestor.process(RawBatch.of("plc9", ["a", "b"], [T0, T0], [1.0, 2.0]))
     assert len(result.batch) == 0
-    assert [d.reason for d in result.dead] == ["connector 'plc9' has no bindings in the plant file"] * 2
+    assert [d.reason for d in result.dead] == [
+        "connector 'plc9' has no bindings in the plant file"
+    ] * 2

@@ -13,7 +13,7 @@ from plantwin.model.schema import StateCategory
 
 
 def test_example_plant_resolves_types_into_the_tree(example_plant: Plant) -> None:
-    kinds = {kind: 0 for kind in TwinKind}
+    kinds = dict.fromkeys(TwinKind, 0)
     for twin in example_plant.twins.values():
         kinds[twin.kind] += 1
     assert kinds == {TwinKind.SITE: 1, TwinKind.LINE: 1, TwinKind.ASSET: 10, TwinKind.COMPONENT: 4}
@@ -30,7 +30,8 @@ def test_example_plant_resolves_types_into_the_tree(example_plant: Plant) -> Non
 def test_component_property_override_reaches_derived_constant(example_plant: Plant) -> None:
     mill_load = example_plant.signals["changwon.L1.mill1.spindle/load"].derived
     lathe_load = example_plant.signals["changwon.L1.lathe1.spindle/load"].derived
-    assert mill_load is not None and lathe_load is not None
+    assert mill_load is not None
+    assert lathe_load is not None
     assert mill_load.constants == {"rated_power": 18.5}
     assert lathe_load.constants == {"rated_power": 15.0}
     assert mill_load.scale == pytest.approx(100.0)  # kW/kW -> percent
@@ -126,7 +127,9 @@ def test_broken_file_reports_every_problem_with_line_and_path() -> None:
         "broken.yaml:35 sites.s1.lines.L1.assets.p3.bindings.temp.connector: unknown connector 'opc'",
     ]
     for start in expected:
-        assert any(p.startswith(start) for p in problems), f"missing: {start}\n" + "\n".join(problems)
+        assert any(p.startswith(start) for p in problems), f"missing: {start}\n" + "\n".join(
+            problems
+        )
 
 
 def test_a_bad_expression_is_reported_once_however_many_instances_use_the_type() -> None:
@@ -164,7 +167,12 @@ def test_duplicate_address_and_unknown_binding_target() -> None:
               z: {connector: c, address: t/2}
         """)
     problems = _problems(text)
-    assert any(p.startswith("dup.yaml") is False and ":11 sites.s.bindings.b.address" in p and "already feeds s/a" in p for p in problems), problems
+    assert any(
+        p.startswith("dup.yaml") is False
+        and ":11 sites.s.bindings.b.address" in p
+        and "already feeds s/a" in p
+        for p in problems
+    ), problems
     assert any(":12 sites.s.bindings.z: binding names unknown signal 'z'" in p for p in problems)
 
 
@@ -179,7 +187,9 @@ def test_typo_in_key_gets_a_suggestion_and_missing_unit_is_named() -> None:
         sites: {s: {}}
         """)
     problems = _problems(text)
-    assert any(":6 types.t.signals.x.unti: unknown key 'unti'; did you mean 'unit'?" in p for p in problems)
+    assert any(
+        ":6 types.t.signals.x.unti: unknown key 'unti'; did you mean 'unit'?" in p for p in problems
+    )
     assert any(":6 types.t.signals.x: missing required key 'unit'" in p for p in problems)
 
 
@@ -190,7 +200,9 @@ def test_yaml_syntax_error_points_at_its_line() -> None:
 
 
 def test_not_a_mapping_and_wrong_version() -> None:
-    assert _problems("- a\n- b\n")[0].endswith("a plant file is a YAML mapping with keys plantwin, name, types and sites")
+    assert _problems("- a\n- b\n")[0].endswith(
+        "a plant file is a YAML mapping with keys plantwin, name, types and sites"
+    )
     problems = _problems("plantwin: 2\nname: x\nsites: {s: {}}\n")
     assert problems[0].startswith("broken.yaml:1 plantwin: Input should be 1")
 
@@ -213,4 +225,6 @@ def test_type_that_contains_itself_is_rejected() -> None:
               m: {type: machine}
         """)
     problems = _problems(text)
-    assert any("types.part.components.inner.type: type 'part' contains itself" in p for p in problems)
+    assert any(
+        "types.part.components.inner.type: type 'part' contains itself" in p for p in problems
+    )

@@ -25,7 +25,17 @@ class DemoProcess:
         self.log = store.with_suffix(f".{self.port}.log")
         self._out = self.log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "plantwin", "demo", "--port", str(self.port), "--store", str(store), *args],
+            [
+                sys.executable,
+                "-m",
+                "plantwin",
+                "demo",
+                "--port",
+                str(self.port),
+                "--store",
+                str(store),
+                *args,
+            ],
             stdout=self._out,
             stderr=subprocess.STDOUT,
         )
@@ -33,7 +43,7 @@ class DemoProcess:
 
     def get(self, path: str) -> Any:
         url = f"http://127.0.0.1:{self.port}{path}"
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback test server
+        with urllib.request.urlopen(url, timeout=10) as response:
             return json.load(response)
 
     def wait_up(self, timeout: float = 60.0) -> None:

@@ -25,7 +25,9 @@ def _assets(tree: dict[str, object]) -> set[str]:
     return found
 
 
-def test_demo_serves_live_state_and_history_after_30_seconds(tmp_path: Path, example_plant: Plant) -> None:
+def test_demo_serves_live_state_and_history_after_30_seconds(
+    tmp_path: Path, example_plant: Plant
+) -> None:
     demo = DemoProcess(tmp_path / "demo.duckdb", "--duration", "36")
     demo.wait_up()
     power = "/api/v1/twins/changwon.meter1"
@@ -38,7 +40,8 @@ def test_demo_serves_live_state_and_history_after_30_seconds(tmp_path: Path, exa
         "/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=-1h&every=1m"
     )
     assert history["rows"] >= 10  # 30 s at 60x is 30 simulated minutes
-    assert all(c > 0 for c in history["count"]) and len(history["mean"]) == history["rows"]
+    assert all(c > 0 for c in history["count"])
+    assert len(history["mean"]) == history["rows"]
     later = demo.get(power)["signals"][0]
     assert later["time"] != first["time"]  # the twin is live
     assert demo.finish(timeout=30) == 0
@@ -47,19 +50,24 @@ def test_demo_serves_live_state_and_history_after_30_seconds(tmp_path: Path, exa
     assert "committed" in output
 
 
-def test_sigkill_during_ingestion_loses_no_committed_sample_and_duplicates_none(tmp_path: Path) -> None:
+def test_sigkill_during_ingestion_loses_no_committed_sample_and_duplicates_none(
+    tmp_path: Path,
+) -> None:
     store = tmp_path / "crash.duckdb"
     demo = DemoProcess(store)
     demo.wait_up()
     # Let a simulator snapshot land (held back until its readings are committed), then kill.
     time.sleep(14)
-    health = demo.wait_for(lambda h: h["details"]["store"]["committed_samples"] > 20_000, 30, "commits")
+    health = demo.wait_for(
+        lambda h: h["details"]["store"]["committed_samples"] > 20_000, 30, "commits"
+    )
     committed = health["details"]["store"]["committed_samples"]
     demo.kill()
 
     with duckdb.connect(str(store), read_only=True) as con:
         before = con.execute("SELECT count(*), max(ts) FROM samples").fetchone()
-        assert before is not None and before[0] >= committed
+        assert before is not None
+        assert before[0] >= committed
         con.execute("CREATE TEMP TABLE before AS SELECT signal, ts, value FROM samples")
         con.execute(f"COPY before TO '{tmp_path / 'before.parquet'}' (FORMAT parquet)")
 
@@ -81,4 +89,6 @@ def test_sigkill_during_ingestion_loses_no_committed_sample_and_duplicates_none(
         after = con.execute("SELECT count(*), max(ts) FROM samples").fetchone()
     assert missing == (0,)
     assert duplicated == (0,)
-    assert after is not None and after[0] > before[0] and after[1] > before[1]
+    assert after is not None
+    assert after[0] > before[0]
+    assert after[1] > before[1]

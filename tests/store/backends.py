@@ -10,6 +10,7 @@ from plantwin.core.store import Store
 from plantwin.store import DuckDBStore, MemoryStore
 
 BACKENDS = ["memory", "duckdb", "duckdb-tiny-flush"]
+PERSISTENT = ["duckdb", "duckdb-tiny-flush"]  # keep their data across a close and reopen
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

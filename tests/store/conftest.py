@@ -9,11 +9,18 @@ import pytest
 
 from plantwin.core.store import Store
 
-from .backends import BACKENDS, Backend, make_backend
+from .backends import BACKENDS, PERSISTENT, Backend, make_backend
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    name: str = request.param
+    return make_backend(name, tmp_path)
+
+
+@pytest.fixture(params=PERSISTENT)
+def persistent(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """Backends whose data survives a restart; restart tests run only over these."""
     name: str = request.param
     return make_backend(name, tmp_path)
 

@@ -72,9 +72,8 @@ async def test_register_gives_dense_stable_ids(store: Store) -> None:
     assert await store.register_signals([]) == {}
 
 
-async def test_ids_survive_reopen(backend: Backend) -> None:
-    if not backend.persistent:
-        pytest.skip(f"{backend.name} keeps nothing across a restart")
+async def test_ids_survive_reopen(persistent: Backend) -> None:
+    backend = persistent
     async with backend.make() as store:
         await store.register_signals(["a", "b"])
     async with backend.make() as store:
@@ -252,9 +251,8 @@ async def test_out_of_order_samples_are_stored(store: Store) -> None:
     assert store.stats().duplicates_dropped == 2
 
 
-async def test_replay_after_reopen_is_dropped(backend: Backend) -> None:
-    if not backend.persistent:
-        pytest.skip(f"{backend.name} keeps nothing across a restart")
+async def test_replay_after_reopen_is_dropped(persistent: Backend) -> None:
+    backend = persistent
     sent = batch([0, 0, 1, 0], [10, 20, 10, 5], [1.0, 2.0, 3.0, 0.5])
     async with backend.make() as store:
         await store.register_signals(["a", "b"])
@@ -424,9 +422,8 @@ async def test_bad_records_and_queries(store: Store) -> None:
     assert await store.records(RecordQuery(kind=Event)) == []  # all or nothing
 
 
-async def test_records_survive_reopen(backend: Backend) -> None:
-    if not backend.persistent:
-        pytest.skip(f"{backend.name} keeps nothing across a restart")
+async def test_records_survive_reopen(persistent: Backend) -> None:
+    backend = persistent
     old = StateChange(ts=1, twin="m", state="idle", previous=None)
     async with backend.make() as store:
         await store.append_records([old])

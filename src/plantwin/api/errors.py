@@ -11,7 +11,7 @@ from plantwin.api.params import ParamError
 from plantwin.core.errors import PlantwinError, QueryError
 
 
-class NotFound(PlantwinError):
+class NotFoundError(PlantwinError):
     """The named twin or signal does not exist."""
 
 
@@ -23,8 +23,8 @@ def _body(status: int, message: str, detail: list[dict[str, object]] | None = No
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+    @app.exception_handler(NotFoundError)
+    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return _body(404, str(exc))
 
     @app.exception_handler(ParamError)

@@ -53,7 +53,10 @@ def parse_time(text: str, name: str, now: int) -> int:
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as err:
-        msg = f"{name}={text!r} is not a time; use ISO 8601 with a zone (2026-11-27T08:00:00Z), now, or -1h"
+        msg = (
+            f"{name}={text!r} is not a time; use ISO 8601 with a zone "
+            "(2026-11-27T08:00:00Z), now, or -1h"
+        )
         raise ParamError(msg) from err
     if parsed.tzinfo is None:
         msg = f"{name}={text!r} has no time zone; add Z or an offset such as +09:00"

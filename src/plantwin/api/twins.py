@@ -9,7 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 
 from plantwin.api.context import ApiContext
-from plantwin.api.errors import NotFound
+from plantwin.api.errors import NotFoundError
 from plantwin.api.params import ParamError, parse_duration, parse_time
 from plantwin.api.schemas import (
     CommandOut,
@@ -44,7 +44,7 @@ def _twin(ctx: ApiContext, twin_id: str) -> Twin:
         close = difflib.get_close_matches(twin_id, list(ctx.plant.twins), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         msg = f"no twin '{twin_id}'{hint} (GET /api/v1/twins lists them)"
-        raise NotFound(msg)
+        raise NotFoundError(msg)
     return twin
 
 
@@ -101,7 +101,10 @@ async def twin_detail(twin_id: str, ctx: Context) -> TwinDetail:
         parent=twin.parent,
         children=list(twin.children),
         description=twin.description,
-        properties={k: str(v) if not isinstance(v, int | float | bool) else v for k, v in view.properties.items()},
+        properties={
+            k: str(v) if not isinstance(v, int | float | bool) else v
+            for k, v in view.properties.items()
+        },
         position=list(twin.position) if twin.position is not None else None,
         state=state,
         rollup=RollupOut(
@@ -157,7 +160,7 @@ async def twin_history(
     if key not in ctx.plant.signals:
         names = [k.rsplit("/", 1)[1] for k in twin.signals]
         msg = f"twin '{twin.id}' has no signal '{signal}' (signals: {', '.join(names)})"
-        raise NotFound(msg)
+        raise NotFoundError(msg)
     now = ctx.clock.now_ns()
     end_ns = parse_time(end, "end", now) if end is not None else now
     start_ns = parse_time(start, "start", now) if start is not None else end_ns - 3600 * NS_PER_S

@@ -56,8 +56,8 @@ class StatusView:
         settings = self.runtime.settings
         url = f"http://{settings.host}:{settings.port}"
         self.console.print(
-            f"plantwin: [bold]{self.runtime.plant.name}[/] - API {url}/api/v1/twins, docs {url}/docs,"
-            f" store {settings.store}. Ctrl-C stops.",
+            f"plantwin: [bold]{self.runtime.plant.name}[/] - API {url}/api/v1/twins, "
+            f"docs {url}/docs, store {settings.store}. Ctrl-C stops.",
             highlight=False,
         )
         for name, why in self.runtime.skipped.items():
@@ -123,7 +123,11 @@ class StatusView:
             if twin.kind is TwinKind.ASSET and twin.id != twin_id:
                 break
             for value in runtime.twin.view(twin.id).signals:
-                if value.name in KEY_SIGNALS and value.name not in found and value.value is not None:
+                if (
+                    value.name in KEY_SIGNALS
+                    and value.name not in found
+                    and value.value is not None
+                ):
                     found[value.name] = f"{value.name} {value.value:.4g} {value.unit}"
         ordered = [found[k] for k in KEY_SIGNALS if k in found]
         return "  ".join(ordered[:4])

@@ -57,7 +57,10 @@ class Ingestor:
             return IngestResult(SampleBatch.empty(), [])
         table = self.bindings.get(raw.source)
         if table is None:
-            reason = ("unknown_source", f"connector '{raw.source}' has no bindings in the plant file")
+            reason = (
+                "unknown_source",
+                f"connector '{raw.source}' has no bindings in the plant file",
+            )
             return IngestResult(SampleBatch.empty(), self._reject(raw, np.arange(n), [reason] * n))
         rows = table.lookup(raw.address)
         unmapped = rows < 0
@@ -68,7 +71,9 @@ class Ingestor:
         dead: list[DeadLetter] = []
         if rejected.any():
             where = np.flatnonzero(rejected)
-            reasons = [self._reason(raw, i, bool(unmapped[i]), bool(bad_value[i]), now) for i in where]
+            reasons = [
+                self._reason(raw, int(i), bool(unmapped[i]), bool(bad_value[i]), now) for i in where
+            ]
             dead = self._reject(raw, where, reasons)
             keep = ~rejected
             rows, ts, values, status = rows[keep], raw.ts[keep], raw.value[keep], raw.status[keep]
@@ -125,4 +130,3 @@ class Ingestor:
             self.stats.by_reason[kind] = self.stats.by_reason.get(kind, 0) + 1
         self.stats.dead_letters += len(out)
         return out
-

@@ -57,7 +57,7 @@ def resolve_derived(
     return order
 
 
-def _resolve(
+def _resolve(  # noqa: PLR0911 - one early return per kind of problem
     item: PendingDerived,
     twins: Mapping[str, TwinDraft],
     signals: Mapping[str, SignalDef],

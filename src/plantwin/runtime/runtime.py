@@ -12,7 +12,7 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import asdict
 from types import TracebackType
@@ -52,8 +52,9 @@ class StartupError(PlantwinError):
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handlers: the runtime owns SIGINT/SIGTERM."""
 
-    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class Runtime:
@@ -99,14 +100,14 @@ class Runtime:
         self.demo: DemoPlant | None = None
         if settings.demo:
             self.demo = await self._demo(newest)
-        for name, connector in self.plant.connectors.items():
-            if connector.kind == "demo":
+        for name, declared in self.plant.connectors.items():
+            if declared.kind == "demo":
                 if not settings.demo:
                     self.skipped[name] = "demo connectors run only under 'plantwin demo'"
-            elif connector.kind in PENDING_KINDS:
-                self.skipped[name] = f"connector kind '{connector.kind}' is not available yet"
+            elif declared.kind in PENDING_KINDS:
+                self.skipped[name] = f"connector kind '{declared.kind}' is not available yet"
         for connector in self.connectors:
-            await self._stack.enter_async_context(connector)  # type: ignore[arg-type]
+            await self._stack.enter_async_context(connector)
         self.bus = await self._stack.enter_async_context(MemoryBus())
         self.ingestor = Ingestor(self.catalog, self.clock)
         self.pipeline = Pipeline(
@@ -147,7 +148,9 @@ class Runtime:
         for twin in self.plant.twins.values():
             if twin.states is None:
                 continue
-            records = await self.store.records(RecordQuery(kind=StateChange, twin=twin.id, limit=50))
+            records = await self.store.records(
+                RecordQuery(kind=StateChange, twin=twin.id, limit=50)
+            )
             own = [r for r in records if isinstance(r, StateChange) and r.twin == twin.id]
             if own:
                 out.append(own[0])
@@ -156,7 +159,9 @@ class Runtime:
     def health(self) -> Mapping[str, Any]:
         connectors: list[ConnectorHealth] = [c.health() for c in self.connectors]
         errors = dict(self.pipeline.connector_errors)
-        status = "degraded" if errors or any(c.status.value == "failed" for c in connectors) else "ok"
+        status = (
+            "degraded" if errors or any(c.status.value == "failed" for c in connectors) else "ok"
+        )
         return {
             "status": status,
             "plant_time": iso(self.clock.now_ns()),
@@ -182,9 +187,7 @@ class Runtime:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop.set)
-        await self.store.append_records(
-            [Event(ts=self.clock.now_ns(), twin=self._root(), kind=EventKind.LIFECYCLE, message="started")]
-        )
+        await self._lifecycle("started")
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.pipeline.run(self.stop))
@@ -205,13 +208,13 @@ class Runtime:
             sock.close()
         if self.demo is not None:
             await self.store.put_meta(SNAPSHOT_KEY, self.demo.snapshot())
-        await self.store.append_records(
-            [Event(ts=self.clock.now_ns(), twin=self._root(), kind=EventKind.LIFECYCLE, message="stopped")]
-        )
+        await self._lifecycle("stopped")
         await self.store.flush()
 
-    def _root(self) -> str:
-        return self.plant.roots()[0].id
+    async def _lifecycle(self, what: str) -> None:
+        root = self.plant.roots()[0].id
+        event = Event(ts=self.clock.now_ns(), twin=root, kind=EventKind.LIFECYCLE, message=what)
+        await self.store.append_records([event])
 
     def _bind(self) -> socket.socket:
         host, port = self.settings.host, self.settings.port

@@ -210,7 +210,9 @@ def _compile(group: _Group, size: int) -> _Compiled:
         evaluate=group.evaluate,
         inputs=np.array(group.inputs, np.int32).reshape(instances, len(group.names)),
         outputs=np.array(group.outputs, np.int32),
-        constants=np.array(group.constants, np.float64).reshape(instances, len(group.constant_names)),
+        constants=np.array(group.constants, np.float64).reshape(
+            instances, len(group.constant_names)
+        ),
         scale=np.array(group.scale, np.float64),
         shift=np.array(group.shift, np.float64),
         owner=owner,

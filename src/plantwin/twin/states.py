@@ -3,8 +3,8 @@
 A twin with a state model takes its state from the code on its state signal. Every twin also
 has a rolled-up category: the first of its own state and its children's roll-ups in the order
 fault > planned > production > setup > idle > off, so a line shows 'fault' as soon as one
-machine is down, and 'production' while anything produces. Roll-up changes of lines and sites are recorded as state changes too,
-named by category.
+machine is down, and 'production' while anything produces. Roll-up changes of lines and sites
+are recorded as state changes too, named by category.
 """
 
 from __future__ import annotations
