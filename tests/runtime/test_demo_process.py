@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -9,7 +13,8 @@ import duckdb
 import pytest
 
 from plantwin.model.plant import Plant, TwinKind
-from tests.runtime.demo_process import DemoProcess
+from tests.conftest import EXAMPLE
+from tests.runtime.demo_process import DemoProcess, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -92,3 +97,75 @@ def test_sigkill_during_ingestion_loses_no_committed_sample_and_duplicates_none(
     assert after is not None
     assert after[0] > before[0]
     assert after[1] > before[1]
+
+
+def test_sigterm_stops_cleanly_and_commits_what_was_read(tmp_path: Path) -> None:
+    store = tmp_path / "term.duckdb"
+    demo = DemoProcess(store)
+    demo.wait_up()
+    demo.wait_for(lambda h: h["details"]["pipeline"]["samples"] > 1000, 30, "samples")
+    demo.proc.send_signal(signal.SIGTERM)
+    assert demo.finish(timeout=30) == 0, demo.output()
+    with duckdb.connect(str(store), read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM samples").fetchone()
+        events = con.execute("SELECT list(message ORDER BY ts) FROM events").fetchone()
+    assert rows is not None
+    assert rows[0] > 1000
+    assert events == (["started", "stopped"],)
+
+
+def test_run_serves_a_plant_without_the_simulator(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "plantwin",
+            "run",
+            str(EXAMPLE),
+            "--port",
+            str(port),
+            "--store",
+            str(tmp_path / "run.duckdb"),
+            "--duration",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "connector demo not started: demo connectors run only under 'plantwin demo'" in proc.stdout
+    )
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "plantwin",
+                "demo",
+                "--port",
+                str(port),
+                "--store",
+                str(tmp_path / "p.duckdb"),
+                "--duration",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 1
+    assert (
+        f"cannot listen on 127.0.0.1:{port}: Address already in use; choose another with --port"
+        in proc.stderr
+    )
