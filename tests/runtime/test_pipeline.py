@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 
 from plantwin.bus.memory import MemoryBus
-from plantwin.core import ManualClock, StateChange
+from plantwin.core import DeadLetter, ManualClock, RawBatch, StateChange
+from plantwin.core.connector import ConnectorHealth, ConnectorStatus
 from plantwin.core.store import HistoryQuery, RecordQuery
-from plantwin.ingest import Ingestor
+from plantwin.ingest import Ingestor, decode_json_lines
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
 from plantwin.runtime.pipeline import Pipeline
@@ -72,3 +74,78 @@ async def test_demo_plant_through_the_pipeline_into_the_store(
         assert len(hist) == HOURS
         assert np.all(hist.count > 1000)  # 1 Hz while the spindle data flows
         assert np.all((hist.mean > 0.1) & (hist.mean < 7.1))
+
+
+class ListConnector:
+    """Hands over a fixed list of readings, then waits like a live connector."""
+
+    name = "demo"
+
+    def __init__(self, items: list[RawBatch | DeadLetter]) -> None:
+        self.items = items
+        self.done = asyncio.Event()
+
+    async def readings(self) -> AsyncIterator[RawBatch | DeadLetter]:
+        for item in self.items:
+            yield item
+        self.done.set()
+        await asyncio.Event().wait()
+
+    def health(self) -> ConnectorHealth:
+        return ConnectorHealth(name=self.name, kind="test", status=ConnectorStatus.CONNECTED)
+
+    async def write(self, address: str, value: float) -> None:
+        raise NotImplementedError
+
+
+async def test_bad_readings_become_dead_letters_and_the_rest_lands(
+    example_plant: Plant, tmp_path: Path
+) -> None:
+    clock = ManualClock(T0 + 60 * S)
+    decoded, malformed = decode_json_lines(
+        "demo",
+        b'{"address": "L1/mill1/power", "ts": 1800000000000000000, "value": 4.5}\n{oops\n',
+        received=clock.now_ns(),
+    )
+    raw = RawBatch.of(
+        "demo",
+        ["L1/mill1/energy", "L1/mill9/power", "L1/mill1/energy"],
+        [T0, T0, T0 + S],
+        [1, 2, 3],
+    )
+    connector = ListConnector([decoded, *malformed, raw])
+    async with DuckDBStore(path=tmp_path / "d.duckdb") as store, MemoryBus() as bus:
+        catalog = SignalCatalog(
+            example_plant, await store.register_signals(list(example_plant.signals))
+        )
+        pipeline = Pipeline(
+            ingestor=Ingestor(catalog, clock),
+            twin=TwinState(example_plant, catalog),
+            store=store,
+            bus=bus,
+            connectors=[connector],
+        )
+        stop = asyncio.Event()
+        runner = asyncio.create_task(pipeline.run(stop))
+        await connector.done.wait()
+        stop.set()
+        await runner
+        dead = await store.records(RecordQuery(kind=DeadLetter))
+        energy = await store.history(
+            HistoryQuery(signal=catalog.id("changwon.L1.mill1/energy"), start=T0, end=T0 + 2 * S)
+        )
+        power = await store.history(
+            HistoryQuery(signal=catalog.id("changwon.L1.mill1/power"), start=T0, end=T0 + S)
+        )
+    reasons = sorted(
+        (d.location, d.reason.split(":")[0]) for d in dead if isinstance(d, DeadLetter)
+    )
+    assert reasons == [
+        ("L1/mill9/power", "address 'L1/mill9/power' is not bound to a signal of 'demo'"),
+        ("line 2", "not valid JSON"),
+    ]
+    raw_bytes = {d.location: d.raw for d in dead if isinstance(d, DeadLetter)}
+    assert raw_bytes["line 2"] == b"{oops"
+    assert b'"address": "L1/mill9/power"' in raw_bytes["L1/mill9/power"]
+    assert energy.last.tolist() == [1.0, 3.0]
+    assert power.last.tolist() == [4.5]
