@@ -6,9 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from plantwin.model.loader import load_plant
 from plantwin.model.plant import Plant
+
+# No per-example deadline: CI shares two cores with servers, and a slow example is not a bug.
+settings.register_profile("plantwin", deadline=None)
+settings.load_profile("plantwin")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "machining-line.yaml"

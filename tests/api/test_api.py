@@ -113,7 +113,7 @@ async def test_history_buckets_match_hand_computed_values(client: httpx.AsyncCli
     assert body["max"] == pytest.approx([4.59, 9.59])
     assert body["last"] == pytest.approx([4.59, 9.59])
     assert body["mean"] == pytest.approx([2 + 0.295, 7 + 0.295])
-    assert body["every"] == "PT300S"
+    assert body["every"] == "PT5M"
 
 
 async def test_raw_history_with_relative_times(client: httpx.AsyncClient) -> None:
@@ -150,7 +150,7 @@ async def test_raw_history_with_relative_times(client: httpx.AsyncClient) -> Non
         (
             "/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=yesterday",
             400,
-            "start='yesterday' is not a time",
+            "start='yesterday': 'yesterday' is not an ISO 8601 time",
         ),
         (
             "/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&start=2027-01-15T08:00:00",
@@ -187,3 +187,39 @@ async def test_health_and_openapi(client: httpx.AsyncClient) -> None:
         "/api/v1/twins/{twin_id}/history",
         "/api/v1/health",
     } <= set(spec["paths"])
+
+
+async def test_times_out_of_range_are_400_not_500(client: httpx.AsyncClient) -> None:
+    for query in ("start=-99999999999w", "start=9999-12-31T23:59:59Z", "every=999999999d"):
+        response = await client.get(
+            f"/api/v1/twins/changwon.L1.mill1.spindle/history?signal=vibration&{query}"
+        )
+        assert response.status_code == 400, query
+        assert (
+            "out of range" in response.json()["error"]["message"]
+            or "1000 years" in (response.json()["error"]["message"])
+        )
+
+
+async def test_an_unexpected_error_is_a_json_500(client: httpx.AsyncClient) -> None:
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    app = transport.app
+    context = app.state.context  # type: ignore[attr-defined]
+
+    def broken() -> dict[str, object]:
+        raise RuntimeError("health source went away")
+
+    app.state.context = ApiContext(  # type: ignore[attr-defined]
+        plant=context.plant,
+        catalog=context.catalog,
+        twin=context.twin,
+        store=context.store,
+        clock=context.clock,
+        health=broken,
+    )
+    quiet = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=quiet, base_url="http://test") as http:
+        response = await http.get("/api/v1/health")
+    assert response.status_code == 500
+    assert "RuntimeError: health source went away" in response.json()["error"]["message"]

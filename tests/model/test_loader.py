@@ -228,3 +228,69 @@ def test_type_that_contains_itself_is_rejected() -> None:
     assert any(
         "types.part.components.inner.type: type 'part' contains itself" in p for p in problems
     )
+
+
+def test_temperature_differences_scales_and_empty_plants() -> None:
+    text = textwrap.dedent("""\
+        plantwin: 1
+        name: temps
+        connectors: {c: {kind: mqtt}}
+        sites:
+          s:
+            properties: {ambient: 20 degC}
+            signals:
+              a: {unit: degC}
+              rise: {unit: K, expr: a - ambient}
+              wrong: {unit: degC, expr: a - ambient}
+              f: {unit: K}
+            bindings:
+              a: {connector: c, address: x, unit: delta_degC}
+              f: {connector: c, address: y, scale: 0}
+        """)
+    problems = _problems(text)
+    assert any(
+        ":10 sites.s.signals.wrong.expr: expression gives Δ°C: unit 'Δ°C' cannot be" in p
+        for p in problems
+    )
+    assert any(
+        ":13 sites.s.bindings.a.unit: " in p and "use K or delta_degC" in p for p in problems
+    )
+    assert any(":14 sites.s.bindings.f.scale: scale must not be 0" in p for p in problems)
+    assert not any("rise" in p for p in problems)  # degC - degC in K is right
+    assert _problems("plantwin: 1\nname: x\nsites: {}\n") == [
+        "broken.yaml:3 sites: a plant has at least one site under 'sites'"
+    ]
+    nan = _problems(
+        "plantwin: 1\nname: x\nsites: {s: {signals: {a: {unit: bar, range: [0, .nan]}}}}\n"
+    )
+    assert any("finite number" in p for p in nan)
+
+
+def test_command_bindings_write_the_inverse_of_what_signals_read() -> None:
+    text = textwrap.dedent("""\
+        plantwin: 1
+        name: cmd
+        connectors: {c: {kind: opcua}}
+        types:
+          heater:
+            states: {values: {idle: 0, running: 1}}
+            signals:
+              setpoint: {unit: degC}
+            commands:
+              set_temp:
+                params: {temp: {type: float, unit: degC, min: 0, max: 90}}
+                binding: {connector: c, address: "{asset}/sp_x10", scale: 0.1, unit: degC}
+            bindings:
+              setpoint: {connector: c, address: "{asset}/sp_x10_read", scale: 0.1, unit: degC}
+        sites:
+          s:
+            assets:
+              h1: {type: heater}
+        """)
+    plant = parse_plant(text, "cmd.yaml")
+    by_signal = {b.signal: b for b in plant.bindings}
+    read = by_signal["s.h1/setpoint"]
+    write = by_signal["s.h1#set_temp"]
+    register = write.a * 65.5 + write.b  # what is written for 65.5 degC
+    assert register == pytest.approx(655.0)
+    assert read.a * register + read.b == pytest.approx(65.5)  # and reads back the same

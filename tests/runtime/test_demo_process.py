@@ -78,10 +78,11 @@ def test_sigkill_during_ingestion_loses_no_committed_sample_and_duplicates_none(
 
     again = DemoProcess(store, "--duration", "10")
     again.wait_up()
-    resumed = again.wait_for(lambda h: h["details"]["pipeline"]["samples"] > 0, 20, "samples")
-    assert again.finish(timeout=40) == 0, again.output()
     # The restart replays from the snapshot: readings already stored arrive again and are dropped.
-    assert resumed["details"]["store"]["duplicates_dropped"] > 0
+    again.wait_for(
+        lambda h: h["details"]["store"]["duplicates_dropped"] > 0, 20, "replayed duplicates"
+    )
+    assert again.finish(timeout=40) == 0, again.output()
 
     with duckdb.connect(str(store), read_only=True) as con:
         missing = con.execute(
@@ -169,3 +170,15 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
         f"cannot listen on 127.0.0.1:{port}: Address already in use; choose another with --port"
         in proc.stderr
     )
+
+
+def test_an_unusable_snapshot_starts_the_line_afresh(tmp_path: Path) -> None:
+    store = tmp_path / "old.duckdb"
+    first = DemoProcess(store, "--duration", "2")
+    assert first.finish(timeout=60) == 0, first.output()
+    with duckdb.connect(str(store)) as con:
+        con.execute("UPDATE meta SET value = 'not a snapshot'::BLOB WHERE key = 'demo.snapshot'")
+    again = DemoProcess(store, "--duration", "3")
+    assert again.finish(timeout=60) == 0, again.output()
+    assert "demo snapshot not resumed" in again.output()
+    assert "the line starts afresh" in again.output()

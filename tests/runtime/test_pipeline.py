@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -85,6 +86,12 @@ class ListConnector:
         self.items = items
         self.done = asyncio.Event()
 
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
     async def readings(self) -> AsyncIterator[RawBatch | DeadLetter]:
         for item in self.items:
             yield item
@@ -149,3 +156,34 @@ async def test_bad_readings_become_dead_letters_and_the_rest_lands(
     assert b'"address": "L1/mill9/power"' in raw_bytes["L1/mill9/power"]
     assert energy.last.tolist() == [1.0, 3.0]
     assert power.last.tolist() == [4.5]
+
+
+async def test_stopping_under_backpressure_loses_no_reading(
+    example_plant: Plant, tmp_path: Path
+) -> None:
+    clock = ManualClock(T0)
+    async with DuckDBStore(path=tmp_path / "b.duckdb") as store, MemoryBus() as bus:
+        catalog = SignalCatalog(
+            example_plant, await store.register_signals(list(example_plant.signals))
+        )
+        demo = DemoPlant(plant=example_plant, clock=clock, seed=5, start_ns=T0, poll_s=10)
+        async with demo:
+            pipeline = Pipeline(
+                ingestor=Ingestor(catalog, clock),
+                twin=TwinState(example_plant, catalog),
+                store=store,
+                bus=bus,
+                connectors=[demo],
+                inbox_size=1,  # the pump waits on a full inbox most of the time
+            )
+            stop = asyncio.Event()
+            runner = asyncio.create_task(pipeline.run(stop))
+            while pipeline.stats.batches < 50:  # noqa: ASYNC110 - virtual time
+                await asyncio.sleep(0)
+            stop.set()
+            await runner
+            yielded = demo.health().samples
+        assert pipeline.ingestor.stats.received == yielded
+        assert store.stats().committed_samples == pipeline.stats.samples + pipeline.stats.derived
+        newest = int((await store.latest()).ts.max())
+        assert newest == demo.line.now_ns  # the snapshot time matches what is stored

@@ -30,12 +30,14 @@ async def test_manual_clock_paces_the_readings(demo_plant_model: Plant) -> None:
     demo = DemoPlant(plant=demo_plant_model, clock=clock, start_ns=START, poll_s=60)
     connector: Connector = demo
     got: list[RawBatch | DeadLetter] = []
+    assert demo.last_reading_ns == START  # nothing produced yet
     async with demo:
         assert demo.health().status is ConnectorStatus.CONNECTED
         async for item in connector.readings():
             got.append(item)
             assert isinstance(item, RawBatch)
             assert item.ts.max() <= clock.now_ns()
+            assert demo.last_reading_ns == item.ts.max() == demo.line.now_ns
             if clock.now_ns() >= START + 600 * S:
                 break
     assert demo.health().status is ConnectorStatus.STOPPED
@@ -117,6 +119,36 @@ def test_snapshot_and_restore_through_the_connector(demo_plant_model: Plant) -> 
     assert Readings.of([a.line.advance(60)]).same_as(Readings.of([b.line.advance(60)]))
     with pytest.raises(ConnectorError, match="snapshot"):
         b.restore(b"\x00garbage")
+
+
+def test_snapshot_without_truth_continues_identically(demo_plant_model: Plant) -> None:
+    # what the runtime saves every few seconds: no ground truth, so it does not grow
+    hours = 6 * 3600  # long enough for tool changes and a failure
+    a = DemoPlant(plant=demo_plant_model, clock=ManualClock(START), start_ns=START)
+    a.line.advance(hours)
+    truth = a.truth
+    assert truth.tools
+    assert truth.failures
+    assert len(truth.parts) > 200
+    full, lean = a.snapshot(), a.snapshot(include_truth=False)
+    assert len(lean) < len(full) / 5
+    tallies = {k: list(v) for k, v in truth.state_s.items()}
+    tools_before = len(truth.tools)
+
+    b = DemoPlant(plant=demo_plant_model, clock=ManualClock(START), start_ns=START)
+    b.restore(lean)
+    assert b.line.now_ns == a.line.now_ns == b.last_reading_ns == START + hours * S
+    assert (b.truth.parts, b.truth.tools, b.truth.failures) == ([], [], [])
+    assert b.truth.state_s == tallies
+
+    after_a = Readings.of(list(a.line.run(hours / 2)))
+    after_b = Readings.of(list(b.line.run(hours / 2)))
+    assert len(after_a.ts) > 300_000
+    assert after_a.same_as(after_b)
+    assert b.truth.state_s == a.truth.state_s
+    assert b.truth.parts == [p for p in a.truth.parts if p.ts_ns > START + hours * S]
+    assert b.truth.tools == a.truth.tools[tools_before:]
+    assert b.truth.tools
 
 
 def test_constructor_checks_its_arguments(demo_plant_model: Plant) -> None:

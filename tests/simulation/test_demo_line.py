@@ -1,16 +1,20 @@
-"""DemoLine: reproducibility, what it emits, counters, energy, snapshots."""
+"""DemoLine: reproducibility, what it emits, counters, energy, snapshots, local time."""
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
 from plantwin.core.errors import ConnectorError
 from plantwin.model.loader import parse_plant
-from plantwin.model.plant import Plant
+from plantwin.model.plant import Plant, TwinKind
 from plantwin.simulation.demo_plant import DemoLine, DemoSettings
+from plantwin.simulation.demo_plant.utilities import LocalTime, site_zone
 from tests.simulation.support import DAY, PLANT_FILE, START, Readings, S
 
 HOUR = 3600
@@ -238,3 +242,83 @@ def test_a_signal_the_simulator_cannot_make_is_refused() -> None:
     plant = parse_plant(text, "edited.yaml")
     with pytest.raises(ConnectorError, match="changwon/meter1/voltage"):
         DemoLine(plant=plant, seed=7, start_ns=START)
+
+
+def with_binding(plant: Plant, address: str, scale: float, a: float, b: float) -> Plant:
+    bindings = tuple(
+        replace(x, scale=scale, a=a, b=b) if x.address == address else x for x in plant.bindings
+    )
+    return replace(plant, bindings=bindings)
+
+
+def with_rate(plant: Plant, address: str, rate: float) -> Plant:
+    key = next(b.signal for b in plant.bindings if b.address == address)
+    signals = {**plant.signals, key: replace(plant.signals[key], rate_hz=rate)}
+    return replace(plant, signals=signals)
+
+
+@pytest.mark.parametrize(
+    ("scale", "a", "b"),
+    [(0.0, 0.0, 0.0), (math.nan, math.nan, 0.0), (0.1, math.inf, 0.0), (0.1, 0.1, math.nan)],
+)
+def test_a_binding_that_cannot_be_inverted_is_refused(
+    demo_plant_model: Plant, scale: float, a: float, b: float
+) -> None:
+    # the plant loader refuses these too; the emitter must not divide by them
+    address = "L1/washer1/tank_temp_x10"
+    plant = with_binding(demo_plant_model, address, scale, a, b)
+    with pytest.raises(ConnectorError, match=address):
+        DemoLine(plant=plant, seed=7, start_ns=START)
+
+
+@pytest.mark.parametrize("rate", [0.0, -1.0, math.nan, math.inf, 5e-324])
+def test_a_rate_that_gives_no_period_is_refused(demo_plant_model: Plant, rate: float) -> None:
+    address = "changwon/compressor1/pressure_psi"
+    plant = with_rate(demo_plant_model, address, rate)
+    with pytest.raises(ConnectorError, match=f"{address}.*sample rate"):
+        DemoLine(plant=plant, seed=7, start_ns=START)
+
+
+# ---------------------------------------------------------------- local time
+def test_local_time_comes_from_the_plant_file(demo_plant_model: Plant) -> None:
+    assert site_zone(demo_plant_model, "demo") == ZoneInfo("Asia/Seoul")
+    text = PLANT_FILE.read_text(encoding="utf-8").replace("Asia/Seoul", "Europe/Berlin")
+    assert site_zone(parse_plant(text, "edited.yaml"), "demo") == ZoneInfo("Europe/Berlin")
+    assert site_zone(demo_plant_model, "no such connector") == ZoneInfo("UTC")
+
+
+def test_sites_in_two_time_zones_are_refused(demo_plant_model: Plant) -> None:
+    plant = demo_plant_model
+    line = replace(plant.twins["changwon.L1"], kind=TwinKind.SITE)  # a second "site"
+    two = replace(
+        plant,
+        twins={**plant.twins, line.id: line},
+        timezones={**plant.timezones, line.id: "Europe/Berlin"},
+    )
+    with pytest.raises(ConnectorError, match=r"changwon \(Asia/Seoul\), changwon.L1 \(Europe"):
+        DemoLine(plant=two, seed=7, start_ns=START)
+
+
+def test_local_time_follows_daylight_saving() -> None:
+    berlin = LocalTime(ZoneInfo("Europe/Berlin"))
+    change = 1_774_746_000  # 2026-03-29T01:00:00Z: CET -> CEST
+    assert berlin.hour(change - 1) == pytest.approx(1.0 + 59 / 60 + 59 / 3600)
+    assert berlin.hour(change) == 3.0
+    assert LocalTime(ZoneInfo("Asia/Seoul")).hour(START // S) == 9.0
+    assert LocalTime(ZoneInfo("Asia/Kathmandu")).hour(START // S + 1) == pytest.approx(
+        5.75 + 1 / 3600
+    )
+
+
+def test_day_shift_load_follows_the_site_clock(day_run: tuple[DemoLine, Readings]) -> None:
+    _, r = day_run
+    ts, meter = r.series("changwon/meter1/power")
+    assets = [
+        *(f"L1/{a}/power" for a in ("mill1", "lathe1", "washer1", "cmm1")),
+        *(f"L1/{b}/power" for b in ("buf_in", "buf_ml", "buf_lw", "buf_wc")),
+        "changwon/compressor1/power",
+    ]
+    base = meter - sum(r.series(a)[1] for a in assets)
+    seoul_hour = ((ts - START) // S / 3600 + 9) % 24
+    midday, night = base[abs(seoul_hour - 12) < 1], base[seoul_hour < 5]
+    assert midday.mean() - night.mean() == pytest.approx(15.0, abs=1.5)  # base_day_kw

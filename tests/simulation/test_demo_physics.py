@@ -10,7 +10,7 @@ import pytest
 
 from plantwin.model.plant import Plant
 from plantwin.simulation.demo_plant import DemoLine, DemoSettings
-from plantwin.simulation.demo_plant.settings import CncSettings, FailureSettings, ToolSettings
+from plantwin.simulation.demo_plant.settings import CncSettings, FailureSettings
 from tests.simulation.support import DAY, START, Readings, S
 
 MIN = 60 * S
@@ -80,12 +80,16 @@ def test_a_new_bearing_is_healthy_again(bearing_run: tuple[DemoLine, Readings]) 
 # ---------------------------------------------------------------- tools and quality
 @pytest.fixture(scope="module")
 def wear_run(demo_plant_model: Plant) -> tuple[DemoLine, Readings]:
-    """Tools kept longer than planned, so many parts are cut with worn tools."""
+    """Tools kept past their mean life, so many parts are cut with worn tools."""
     s = DemoSettings()
-    long = replace(ToolSettings(), change_parts=140, rate_sigma=0.2, wear_limit_mm=0.6)
-    settings = replace(
-        s, mill=replace(s.mill, tool=long), lathe=replace(s.lathe, tool=replace(long))
-    )
+
+    def kept_long(cnc: CncSettings) -> CncSettings:
+        t = cnc.tool
+        parts = round(1.2 * t.life_min / (cnc.cut_s / 60.0))
+        tool = replace(t, change_parts=parts, rate_sigma=0.2, wear_limit_mm=0.6)
+        return replace(cnc, tool=tool)
+
+    settings = replace(s, mill=kept_long(s.mill), lathe=kept_long(s.lathe))
     line = DemoLine(plant=demo_plant_model, seed=3, settings=settings, start_ns=START)
     return line, Readings.of(line.run(DAY))
 
@@ -128,6 +132,21 @@ def test_default_quality_and_scrap_causes(day_run: tuple[DemoLine, Readings]) ->
     defects = [p for p in parts if p.defect]
     assert defects
     assert all(not p.good for p in defects if "clamping" in p.defect)
+    worn = [p for p in parts if not p.good and not p.defect]
+    assert worn  # tools past VB 0.3 mm cut some parts out of tolerance
+    assert all(max(p.lathe_wear_mm, p.mill_wear_mm) > 0.25 for p in worn)
+
+
+def test_most_tools_are_changed_before_the_wear_criterion(
+    day_run: tuple[DemoLine, Readings],
+) -> None:
+    line, _ = day_run
+    lathe = [t for t in line.truth.tools if t.asset == "lathe1"]
+    assert len(lathe) > 15  # Taylor life ~38 min at 201 m/min: a change every ~34 parts
+    worn = sum(t.wear_mm >= 0.3 for t in lathe) / len(lathe)
+    assert 0.02 < worn < 0.4
+    assert sum(t.reason == "planned" for t in lathe) > 0.8 * len(lathe)
+    assert {t.asset for t in line.truth.tools} == {"mill1", "lathe1"}
 
 
 def test_cycle_times_and_the_bottleneck(day_run: tuple[DemoLine, Readings]) -> None:
@@ -174,9 +193,12 @@ def test_compressor_cycles_in_its_pressure_band(day_run: tuple[DemoLine, Reading
 
 def test_washer_holds_its_tank_temperature(day_run: tuple[DemoLine, Readings]) -> None:
     _, r = day_run
-    _, tenths = r.series("L1/washer1/tank_temp_x10")
-    assert tenths.min() >= 560
+    t, tenths = r.series("L1/washer1/tank_temp_x10")
+    # 30 min of maintenance with the heater off cools the tank by up to ~3.5 K from 59 C
+    assert tenths.min() >= 550
     assert tenths.max() <= 625
+    in_use = r.at("L1/washer1/state", t) == 1
+    assert 590 <= np.median(tenths[in_use]) <= 610
     _, heater = r.series("L1/washer1/heater_power")
     assert 0.1 < np.mean(heater > 1.0) < 0.9  # thermostat cycling
     _, pump = r.series("L1/washer1/pump_current")
@@ -227,4 +249,4 @@ def test_availability_matches_what_the_settings_imply(demo_plant_model: Plant) -
     for asset in ("mill1", "lathe1", "washer1", "cmm1"):
         implied = settings.implied_availability(asset, truth.utilization(asset))
         assert truth.availability(asset) == pytest.approx(implied, abs=0.02), asset
-    assert truth.availability("mill1") < 0.95
+    assert truth.availability("mill1") < 0.96  # implied ~0.94 at full utilization

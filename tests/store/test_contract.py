@@ -392,6 +392,25 @@ async def test_records_of_a_twin_and_its_descendants_newest_first(store: Store) 
     assert await store.records(RecordQuery(kind=Event, twin="changwon.L2")) == []
 
 
+async def test_exact_records_are_the_twins_own(store: Store) -> None:
+    twins = ["a", "a.b", "a.b.c", "a.bc", "a.b", "a.b.c"]
+    await store.append_records(
+        [StateChange(ts=i, twin=t, state=f"s{i}", previous=None) for i, t in enumerate(twins)]
+    )
+    await store.append_records(
+        [Event(ts=i, twin=t, kind=EventKind.NOTE, message=f"m{i}") for i, t in enumerate(twins)]
+    )
+    own = await store.records(RecordQuery(kind=StateChange, twin="a.b", exact=True))
+    assert [(r.ts, r.twin) for r in own if isinstance(r, StateChange)] == [(4, "a.b"), (1, "a.b")]
+    newest = await store.records(RecordQuery(kind=StateChange, twin="a.b", exact=True, limit=1))
+    assert [r.ts for r in newest if isinstance(r, StateChange)] == [4]
+    events = await store.records(RecordQuery(kind=Event, twin="a.b", exact=True, end=4))
+    assert [r.message for r in events if isinstance(r, Event)] == ["m1"]
+    subtree = await store.records(RecordQuery(kind=StateChange, twin="a.b"))
+    assert [r.ts for r in subtree if isinstance(r, StateChange)] == [5, 4, 2, 1]
+    assert await store.records(RecordQuery(kind=Event, twin="a.b.c.d", exact=True)) == []
+
+
 async def test_records_time_range_limit_and_ties(store: Store) -> None:
     await store.append_records(
         [Event(ts=t, twin="p", kind=EventKind.NOTE, message=f"m{t}") for t in range(10)]
@@ -415,6 +434,8 @@ async def test_records_time_range_limit_and_ties(store: Store) -> None:
 async def test_bad_records_and_queries(store: Store) -> None:
     with pytest.raises(QueryError, match=r"dead letters.*twin"):
         await store.records(RecordQuery(kind=DeadLetter, twin="changwon"))
+    with pytest.raises(QueryError, match=r"exact=True\) needs a twin"):
+        await store.records(RecordQuery(kind=Event, exact=True))
     good = Event(ts=1, twin="p", kind=EventKind.NOTE, message="fine")
     bad = Event(ts=2, twin="p.q", kind=EventKind.NOTE, message="x", data={"rate": math.inf})
     with pytest.raises(StoreError, match=r"twin 'p.q' at ts 2.*data\['rate'\]"):

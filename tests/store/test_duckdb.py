@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from plantwin.core.store import HistoryQuery
 from plantwin.store import DuckDBStore
 
 WRITER = Path(__file__).with_name("sigkill_writer.py")
+STORE_LOG = "plantwin.store.duckdb_store"
 
 
 def ramp(signals: int, start: int, count: int) -> SampleBatch:
@@ -265,3 +267,70 @@ async def test_views_name_signals_and_show_time(tmp_path: Path) -> None:
         ("changwon.L1.mill1/spindle_temp", when)
     ]
     assert sql(path, "SELECT time, twin, data FROM events_view") == [(when, "m", "{}")]
+
+
+def break_writes(store: DuckDBStore, *, broken: bool) -> None:
+    """Make sample writes fail for real (a DuckDB catalog error), or work again."""
+    old, new = ("samples", "samples_away") if broken else ("samples_away", "samples")
+    with store._db_lock:  # the background flush may be using the connection
+        assert store._con is not None
+        store._con.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+def log_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == STORE_LOG]
+
+
+async def test_appends_ride_out_failing_writes_up_to_a_limit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=STORE_LOG)
+    async with DuckDBStore(path=tmp_path / "s.duckdb", flush_rows=10, flush_interval=3600) as store:
+        await store.register_signals(["a", "b"])
+        assert store.max_pending == 100
+        await store.append(ramp(2, 0, 5))  # written: the size trigger fires
+        break_writes(store, broken=True)
+        for start in range(5, 55, 5):  # 100 samples: size triggers fail, append goes on
+            await store.append(ramp(2, start, 5))
+        assert (store.stats().pending_samples, store.stats().committed_samples) == (100, 10)
+        with pytest.raises(StoreError) as refused:
+            await store.append(ramp(2, 55, 1))
+        assert "refuses 2 samples: 100 samples are pending already, at most 100" in str(
+            refused.value
+        )
+        assert "writing 100 samples in store" in str(refused.value)
+        assert "samples" in str(refused.value.__cause__)
+        assert store.stats().pending_samples == 100  # the refused batch was not taken
+        [(level, failing)] = log_lines(caplog)
+        assert level == logging.WARNING
+        assert "writing samples fails; keeping" in failing
+        break_writes(store, broken=False)
+        await store.append(ramp(2, 55, 5))  # retries first, then takes the batch
+        await store.flush()
+        stats = store.stats()
+        assert (stats.pending_samples, stats.committed_samples) == (0, 120)
+        assert log_lines(caplog)[1:] == [
+            (logging.INFO, f"writing samples to store {tmp_path / 's.duckdb'} works again")
+        ]
+        for signal_id in (0, 1):
+            h = await store.history(HistoryQuery(signal=signal_id, start=0, end=1000))
+            assert h.ts.tolist() == list(range(60))
+
+
+async def test_the_timer_retries_failed_writes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=STORE_LOG)
+    async with DuckDBStore(path=tmp_path / "s.duckdb", flush_rows=10, flush_interval=0.01) as store:
+        await store.register_signals(["a"])
+        break_writes(store, broken=True)
+        await store.append(ramp(1, 0, 25))  # the size trigger fails; the rows stay pending
+        await asyncio.sleep(0.1)  # several timer retries fail
+        assert store.stats().pending_samples == 25
+        break_writes(store, broken=False)
+        for _ in range(500):
+            if store.stats().pending_samples == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert store.stats().committed_samples == 25
+        assert [level for level, _ in log_lines(caplog)] == [logging.WARNING, logging.INFO]

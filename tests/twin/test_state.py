@@ -130,6 +130,7 @@ def test_unknown_state_code_is_kept_aside(line: Line) -> None:
     update = line.feed([("L1/mill1/state", T0, 42)])
     assert update.changes == []
     assert [(u.twin, u.code) for u in line.twin.states.unknown] == [("changwon.L1.mill1", 42.0)]
+    assert line.twin.states.unknown_count == 1
 
 
 def test_restore_resumes_values_and_states(example_plant: Plant, line: Line) -> None:
@@ -154,3 +155,30 @@ def test_empty_batch_changes_nothing(line: Line) -> None:
     update = line.twin.apply(SampleBatch.empty())
     assert len(update.derived) == 0
     assert update.changes == []
+
+
+def test_a_late_state_sample_does_not_flip_the_live_state(line: Line) -> None:
+    line.feed([("L1/mill1/state", T0, 1)])
+    line.feed([("L1/mill1/state", T0 + 20 * S, 1)])  # still running, newer sample
+    update = line.feed([("L1/mill1/state", T0 + 10 * S, 3)])  # late 'down'
+    assert update.changes == []
+    view = line.twin.view("changwon.L1.mill1")
+    assert view.state is not None
+    assert view.state.name == "running"
+    assert line.twin.states.status["changwon.L1"].rollup is StateCategory.PRODUCTION
+
+
+def test_a_late_input_never_meets_another_inputs_future_value(line: Line) -> None:
+    key = "changwon.L1.mill1/bearing_rise"
+    line.feed([("L1/mill1/coolant_temp", T0, 20.0), ("L1/mill1/spindle/bearing_temp", T0, 40.0)])
+    line.feed([("L1/mill1/coolant_temp", T0 + 100 * S, 30.0)])
+    late = line.feed([("L1/mill1/spindle/bearing_temp", T0 + 50 * S, 45.0)])
+    assert line.derived(late, key) == []  # coolant at t+50 is unknown from the live state
+    assert line.twin.derived.late_skipped == 1
+    both = line.feed(
+        [
+            ("L1/mill1/spindle/bearing_temp", T0 + 60 * S, 46.0),
+            ("L1/mill1/coolant_temp", T0 + 55 * S, 25.0),
+        ]
+    )
+    assert line.derived(both, key) == [(T0 + 55 * S, 20.0), (T0 + 60 * S, 21.0)]

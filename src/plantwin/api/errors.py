@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plantwin.api.params import ParamError
-from plantwin.core.errors import PlantwinError, QueryError
+from plantwin.core.errors import PlantwinError, QueryError, StoreError
+
+log = logging.getLogger(__name__)
 
 
 class NotFoundError(PlantwinError):
@@ -43,6 +47,17 @@ def install(app: FastAPI) -> None:
         ]
         first = detail[0] if detail else {"where": "request", "problem": "invalid"}
         return _body(422, f"{first['where']}: {first['problem']}", detail)
+
+    @app.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> JSONResponse:
+        return _body(503, f"the store cannot answer now: {exc}")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        return _body(
+            500, f"internal error ({type(exc).__name__}: {exc}); the server log has details"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
-from plantwin.core.clock import NS_PER_S, from_datetime
+from plantwin.core.clock import NS_PER_S, checked_ns, parse_iso
 
 _UNITS = {"ms": 1_000_000, "s": NS_PER_S, "m": 60 * NS_PER_S, "h": 3600 * NS_PER_S}
 _UNITS["d"] = 24 * _UNITS["h"]
 _UNITS["w"] = 7 * _UNITS["d"]
+MAX_DURATION = 1000 * 365 * _UNITS["d"]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _ISO_DURATION = re.compile(
     r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
@@ -39,6 +39,9 @@ def parse_duration(text: str, name: str) -> int:
     if ns <= 0:
         msg = f"{name}={text!r} must be longer than zero"
         raise ParamError(msg)
+    if ns > MAX_DURATION:
+        msg = f"{name}={text!r} is longer than 1000 years"
+        raise ParamError(msg)
     return ns
 
 
@@ -48,17 +51,30 @@ def parse_time(text: str, name: str, now: int) -> int:
     if raw == "now":
         return now
     relative = raw.removeprefix("now")
-    if relative.startswith("-"):
-        return now - parse_duration(relative[1:], name)
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if relative.startswith("-"):
+            return checked_ns(now - parse_duration(relative[1:], name), text)
+        return parse_iso(raw)
     except ValueError as err:
-        msg = (
-            f"{name}={text!r} is not a time; use ISO 8601 with a zone "
-            "(2026-11-27T08:00:00Z), now, or -1h"
-        )
+        if isinstance(err, ParamError):
+            raise
+        msg = f"{name}={text!r}: {err}; use ISO 8601 with a zone (2026-11-27T08:00:00Z), now or -1h"
         raise ParamError(msg) from err
-    if parsed.tzinfo is None:
-        msg = f"{name}={text!r} has no time zone; add Z or an offset such as +09:00"
-        raise ParamError(msg)
-    return from_datetime(parsed)
+
+
+def iso_duration(ns: int) -> str:
+    """ISO 8601 duration such as 'PT5M', 'P1D' or 'PT0.25S' (no exponents)."""
+    days, rest = divmod(ns, 86_400 * NS_PER_S)
+    hours, rest = divmod(rest, 3600 * NS_PER_S)
+    minutes, rest = divmod(rest, 60 * NS_PER_S)
+    seconds = rest / NS_PER_S
+    time = "".join(
+        part
+        for part in (
+            f"{hours}H" if hours else "",
+            f"{minutes}M" if minutes else "",
+            f"{seconds:.9f}".rstrip("0").rstrip(".") + "S" if rest else "",
+        )
+        if part
+    )
+    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")

@@ -8,22 +8,17 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 
+from plantwin.api import views
 from plantwin.api.context import ApiContext
 from plantwin.api.errors import NotFoundError
-from plantwin.api.params import ParamError, parse_duration, parse_time
+from plantwin.api.params import ParamError, iso_duration, parse_duration, parse_time
 from plantwin.api.schemas import (
-    CommandOut,
     HistoryOut,
-    ParamOut,
-    RollupOut,
-    SignalOut,
-    StateOut,
     TwinDetail,
     TwinNode,
     TwinTree,
 )
 from plantwin.core.clock import NS_PER_S, iso
-from plantwin.core.samples import Quality
 from plantwin.core.store import HistoryQuery
 from plantwin.model.plant import Twin
 
@@ -73,67 +68,7 @@ async def twin_tree(ctx: Context) -> TwinTree:
 @router.get("/twins/{twin_id}", response_model=TwinDetail, summary="Live state of one twin")
 async def twin_detail(twin_id: str, ctx: Context) -> TwinDetail:
     twin = _twin(ctx, twin_id)
-    view = ctx.twin.view(twin.id)
-    signals = []
-    for value in view.signals:
-        sig = ctx.plant.signals[value.key]
-        signals.append(
-            SignalOut(
-                name=value.name,
-                key=value.key,
-                unit=value.unit,
-                value=value.value,
-                time=iso(value.ts) if value.ts is not None else None,
-                quality=[f.name.lower() for f in Quality if f and f in value.quality and f.name],
-                derived=sig.derived is not None,
-                range=(sig.low, sig.high),
-            )
-        )
-    state = None
-    if view.state is not None:
-        since = iso(view.state.since) if view.state.since is not None else None
-        state = StateOut(name=view.state.name, category=view.state.category.value, since=since)
-    return TwinDetail(
-        id=twin.id,
-        name=twin.name,
-        kind=twin.kind.value,
-        type=twin.type,
-        parent=twin.parent,
-        children=list(twin.children),
-        description=twin.description,
-        properties={
-            k: str(v) if not isinstance(v, int | float | bool) else v
-            for k, v in view.properties.items()
-        },
-        position=list(twin.position) if twin.position is not None else None,
-        state=state,
-        rollup=RollupOut(
-            category=view.rollup.category.value if view.rollup.category else None,
-            since=iso(view.rollup.since) if view.rollup.since is not None else None,
-            counts={k.value: v for k, v in view.rollup.counts.items()},
-        ),
-        signals=signals,
-        commands=[
-            CommandOut(
-                name=c.name,
-                description=c.description,
-                params=[
-                    ParamOut(
-                        name=p.name,
-                        type=p.dtype,
-                        unit=p.unit,
-                        min=p.low,
-                        max=p.high,
-                        choices=list(p.choices) if p.choices is not None else None,
-                    )
-                    for p in c.params
-                ],
-                allowed_states=list(c.allowed_states) if c.allowed_states is not None else None,
-                critical=c.critical,
-            )
-            for c in twin.commands
-        ],
-    )
+    return views.twin_detail(ctx.twin.view(twin.id), ctx.plant)
 
 
 @router.get(
@@ -187,7 +122,7 @@ async def twin_history(
         return HistoryOut(**common, every=None, value=history.last.tolist())
     return HistoryOut(
         **common,
-        every=f"PT{every_ns / NS_PER_S:g}S",
+        every=iso_duration(every_ns),
         min=history.min.tolist(),
         max=history.max.tolist(),
         mean=history.mean.tolist(),

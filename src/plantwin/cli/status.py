@@ -62,6 +62,8 @@ class StatusView:
         )
         for name, why in self.runtime.skipped.items():
             self.console.print(f"connector {name} not started: {why}", style="yellow")
+        for notice in self.runtime.notices:
+            self.console.print(notice, style="yellow", markup=False)
         task = asyncio.create_task(work)
         if self.console.is_terminal:
             with Live(self.render(), console=self.console, refresh_per_second=2) as live:

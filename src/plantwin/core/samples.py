@@ -114,6 +114,10 @@ class SampleBatch:
         n = len(self)
         if n <= 1:
             return self
+        # Most batches arrive canonical already (from ingest); checking is O(n), sorting is not.
+        step = np.diff(self.signal)
+        if (step >= 0).all() and ((step > 0) | (np.diff(self.ts) > 0)).all():
+            return self
         # A stable sort on ts then signal keeps arrival order among equal keys, so the
         # last of a run of duplicates is the last one that arrived.
         order = np.lexsort((self.ts, self.signal))

@@ -88,10 +88,15 @@ class Latest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordQuery:
-    """Records of one kind, optionally for one twin and its descendants, newest first."""
+    """Records of one kind, optionally for one twin and its descendants, newest first.
+
+    With ``exact=True`` only records of ``twin`` itself, not of its descendants (e.g. the
+    newest own state change of a twin, with ``limit=1``); it needs a ``twin``.
+    """
 
     kind: type[StateChange] | type[Event] | type[DeadLetter]
     twin: str | None = None
+    exact: bool = False
     start: int | None = None
     end: int | None = None
     limit: int = 1000

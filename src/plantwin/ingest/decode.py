@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
 
-from plantwin.core.clock import from_datetime
+from plantwin.core.clock import checked_ns, parse_iso
 from plantwin.core.records import DeadLetter
 from plantwin.core.samples import Quality, RawBatch
 
 Precision = Literal["s", "ms", "us", "ns"]
 _SCALE: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
-_QUALITY = {"good": Quality.GOOD, "uncertain": Quality.UNCERTAIN, "bad": Quality.BAD}
+_QUALITY = {"good": int(Quality.GOOD), "uncertain": int(Quality.UNCERTAIN), "bad": int(Quality.BAD)}
 
 
 class RecordError(ValueError):
@@ -71,6 +70,9 @@ def _record(line: bytes, precision: Precision) -> tuple[str, int, float, int]:
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         msg = f"not valid JSON: {err}"
         raise RecordError(msg) from err
+    except RecursionError as err:
+        msg = "not valid JSON: nested too deeply"
+        raise RecordError(msg) from err
     if not isinstance(obj, dict):
         msg = f"expected a JSON object, got {type(obj).__name__}"
         raise RecordError(msg)
@@ -78,33 +80,47 @@ def _record(line: bytes, precision: Precision) -> tuple[str, int, float, int]:
     if not isinstance(address, str) or not address:
         msg = "field 'address' is missing or not a non-empty string"
         raise RecordError(msg)
-    value = obj.get("value")
-    if isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        msg = f"field 'value' must be a finite number, got {value!r}"
+    quality = obj.get("quality", "good")
+    if not isinstance(quality, str) or quality not in _QUALITY:
+        msg = f"field 'quality' must be good, uncertain or bad, got {_short(quality)}"
         raise RecordError(msg)
-    quality_name = obj.get("quality", "good")
-    if quality_name not in _QUALITY:
-        msg = f"field 'quality' must be good, uncertain or bad, got {quality_name!r}"
-        raise RecordError(msg)
-    return address, _timestamp(obj.get("ts"), precision), float(value), int(_QUALITY[quality_name])
+    return (
+        address,
+        _timestamp(obj.get("ts"), precision),
+        _value(obj.get("value")),
+        _QUALITY[quality],
+    )
+
+
+def _value(raw: object) -> float:
+    if isinstance(raw, bool):
+        return float(raw)
+    if isinstance(raw, int | float):
+        try:
+            value = float(raw)
+        except OverflowError:
+            value = math.inf
+        if math.isfinite(value):
+            return value
+    msg = f"field 'value' must be a finite number, got {_short(raw)}"
+    raise RecordError(msg)
 
 
 def _timestamp(raw: object, precision: Precision) -> int:
-    if isinstance(raw, str):
-        try:
-            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError as err:
-            msg = f"field 'ts' is not an ISO 8601 time: {raw!r}"
-            raise RecordError(msg) from err
-        if parsed.tzinfo is None:
-            msg = f"field 'ts' {raw!r} has no time zone; add 'Z' or an offset"
-            raise RecordError(msg)
-        return from_datetime(parsed)
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw * _SCALE[precision]
-    if isinstance(raw, float) and math.isfinite(raw):
-        return round(raw * _SCALE[precision])
-    msg = f"field 'ts' is missing or not a time: {raw!r}"
+    try:
+        if isinstance(raw, str):
+            return parse_iso(raw)
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return checked_ns(raw * _SCALE[precision], raw)
+        if isinstance(raw, float) and math.isfinite(raw):
+            return checked_ns(round(raw * _SCALE[precision]), raw)
+    except ValueError as err:
+        msg = f"field 'ts': {err}"
+        raise RecordError(msg) from err
+    msg = f"field 'ts' is missing or not a time: {_short(raw)}"
     raise RecordError(msg)
+
+
+def _short(raw: object) -> str:
+    shown = repr(raw)
+    return shown if len(shown) <= 40 else shown[:37] + "..."

@@ -64,7 +64,10 @@ class Ingestor:
             return IngestResult(SampleBatch.empty(), self._reject(raw, np.arange(n), [reason] * n))
         rows = table.lookup(raw.address)
         unmapped = rows < 0
-        bad_value = ~np.isfinite(raw.value)
+        mapped = np.maximum(rows, 0)  # unmapped rows borrow binding 0 and are dropped below
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = table.a[mapped] * raw.value + table.b[mapped]
+        bad_value = ~np.isfinite(value)  # NaN or inf from the source, or overflow in conversion
         now = self.clock.now_ns()
         bad_time = (raw.ts < EARLIEST_NS) | (raw.ts > now + self.max_future_ns)
         rejected = unmapped | bad_value | bad_time
@@ -76,11 +79,10 @@ class Ingestor:
             ]
             dead = self._reject(raw, where, reasons)
             keep = ~rejected
-            rows, ts, values, status = rows[keep], raw.ts[keep], raw.value[keep], raw.status[keep]
+            rows, ts, value, status = rows[keep], raw.ts[keep], value[keep], raw.status[keep]
         else:
-            ts, values, status = raw.ts, raw.value, raw.status
+            ts, status = raw.ts, raw.status
         signal = table.signal[rows]
-        value = table.a[rows] * values + table.b[rows]
         quality = status & SOURCE_QUALITY
         out_of_range = (value < self.catalog.low[signal]) | (value > self.catalog.high[signal])
         if out_of_range.any():
@@ -99,7 +101,11 @@ class Ingestor:
         if unmapped:
             return "unmapped", f"address '{address}' is not bound to a signal of '{raw.source}'"
         if bad_value:
-            return "not_a_number", f"value {raw.value[i]!r} at '{address}' is not a finite number"
+            return (
+                "not_a_number",
+                f"value {raw.value[i]!r} at '{address}' is not a finite number"
+                " in the signal's unit",
+            )
         ts = int(raw.ts[i])
         if ts < EARLIEST_NS:
             return "bad_timestamp", f"timestamp {ts} ns at '{address}' is before 2000-01-01"

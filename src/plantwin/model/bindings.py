@@ -33,7 +33,7 @@ def resolve_bindings(
     for draft in twins.values():
         explicit = {key for key, _loc, _rank in draft.effective.bindings if key != "*"}
         for key, loc, layer_rank in draft.effective.bindings:
-            if not _connector_ok(loc, connectors, log):
+            if not _connector_ok(loc, connectors, log) or not _scale_ok(loc, log):
                 continue
             if key == "*":
                 targets = [
@@ -65,7 +65,13 @@ def resolve_command_binding(
     connectors: Mapping[str, ConnectorDef],
     log: ProblemLog,
 ) -> BindingDef | None:
-    if not _connector_ok(spec, connectors, log):
+    """A command's binding; ``a``/``b`` map a parameter value to the raw value to write.
+
+    It is the inverse of a signal binding: a signal reads ``value = convert(raw * scale +
+    offset)``, so a command writes ``raw = (convert(value) - offset) / scale``, and a register
+    in tenths (``scale: 0.1``) is read and written the same way.
+    """
+    if not _connector_ok(spec, connectors, log) or not _scale_ok(spec, log):
         return None
     address = _address(spec, {**draft.context, "command": command.name}, log)
     if address is None:
@@ -78,16 +84,24 @@ def resolve_command_binding(
         except UnitError as err:
             log.add((*spec.path, "unit"), str(err))
             return None
+    scale, offset = spec.value.scale, spec.value.offset
     return BindingDef(
         connector=spec.value.connector,
         address=address,
         signal=f"{command.twin}#{command.name}",
-        scale=spec.value.scale,
-        offset=spec.value.offset,
+        scale=scale,
+        offset=offset,
         source_unit=spec.value.unit or (units[0] if units else "dimensionless"),
-        a=a * spec.value.scale,
-        b=b * spec.value.scale + spec.value.offset,
+        a=a / scale,
+        b=(b - offset) / scale,
     )
+
+
+def _scale_ok(loc: Located[BindingSpec], log: ProblemLog) -> bool:
+    if loc.value.scale != 0:
+        return True
+    log.add((*loc.path, "scale"), "scale must not be 0 (every raw value would read as the offset)")
+    return False
 
 
 def _connector_ok(
@@ -158,9 +172,16 @@ def _binding(
 def _address(loc: Located[BindingSpec], context: Mapping[str, str], log: ProblemLog) -> str | None:
     template = loc.value.address
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        parts = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(template)]
     except ValueError as err:
         log.add((*loc.path, "address"), f"malformed address template {template!r}: {err}")
+        return None
+    fields = [f for f, _, _ in parts if f is not None]
+    if any(spec or conv for f, spec, conv in parts if f is not None):
+        log.add(
+            (*loc.path, "address"),
+            f"address template {template!r}: placeholders take no format (write {{asset}})",
+        )
         return None
     values = dict(context)
     for field in fields:

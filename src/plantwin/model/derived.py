@@ -103,7 +103,10 @@ def _resolve(  # noqa: PLR0911 - one early return per kind of problem
         return None
     try:
         scale, shift = linear_conversion(natural, declared)
-    except UnitError:
+    except UnitError as err:
+        if natural.dimensionality == declared.dimensionality:  # e.g. a difference vs degC
+            log.add(where, f"expression gives {symbol(natural)}: {err}")
+            return None
         log.add(
             where,
             f"expression gives {symbol(natural)} ({natural.dimensionality}), which cannot be "

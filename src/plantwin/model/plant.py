@@ -166,13 +166,5 @@ class Plant:
         for child in twin.children:
             yield from self.walk(child)
 
-    def ancestors(self, twin_id: str) -> list[str]:
-        out: list[str] = []
-        parent = self.twins[twin_id].parent
-        while parent is not None:
-            out.append(parent)
-            parent = self.twins[parent].parent
-        return out
-
     def assets(self) -> list[Twin]:
         return [t for t in self.twins.values() if t.kind is TwinKind.ASSET]

@@ -7,7 +7,14 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from plantwin.model.expressions import Expression
-from plantwin.model.layers import Effective, Layer, Located, expand_types, merge
+from plantwin.model.layers import (
+    Effective,
+    Layer,
+    Located,
+    component_layer,
+    expand_types,
+    merge,
+)
 from plantwin.model.plant import (
     CommandDef,
     ParamDef,
@@ -145,16 +152,7 @@ class TreeBuilder:
             asset_path: Path = (*path, "assets", asset_id)
             if not self._check_id(asset_id, asset_path, "asset"):
                 continue
-            layer = Layer(
-                path=asset_path,
-                type_name=spec.type,
-                description=spec.description,
-                display_name=spec.name,
-                properties=dict(spec.properties),
-                signals=dict(spec.signals),
-                bindings=dict(spec.bindings),
-                components=dict(spec.components),
-            )
+            layer = component_layer(asset_path, spec)
             twin_id = f"{parent}.{asset_id}"
             draft = self._add(
                 twin_id, TwinKind.ASSET, parent, asset_path, [layer], {**context, "asset": asset_id}

@@ -17,7 +17,8 @@ Scalar = str | int | float | bool | date
 
 
 class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # NaN or infinite numbers in a plant file are always mistakes (ranges, scales, limits).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class DataType(StrEnum):

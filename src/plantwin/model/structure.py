@@ -65,8 +65,8 @@ def check_structure(data: Any, log: ProblemLog) -> FileParts:
         type_spec = validate(TypeSpec, raw, ("types", name), raw, log)
         if type_spec is not None:
             parts.types[name] = type_spec
-    if "sites" not in data:
-        log.add(("sites",), "missing required key 'sites': a plant has at least one site")
+    if not data.get("sites"):
+        log.add(("sites",), "a plant has at least one site under 'sites'")
     for name, raw in _section(data, "sites", (), log).items():
         site = _site(raw, ("sites", name), log)
         if site is not None:

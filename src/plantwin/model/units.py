@@ -7,6 +7,8 @@ is used to find ``a`` and ``b`` (``b`` is non-zero only for offset scales like d
 from __future__ import annotations
 
 import functools
+import math
+import re
 from typing import Any
 
 import pint
@@ -35,33 +37,36 @@ def parse_unit(text: str) -> pint.Unit:
         raise UnitError(msg)
     try:
         return registry().Unit(cleaned)
-    except (pint.UndefinedUnitError, pint.DefinitionSyntaxError, ValueError, TypeError) as err:
+    except Exception as err:  # pint's parser raises many kinds (ZeroDivision, Assertion ...)
         msg = f"unknown unit {cleaned!r}"
         raise UnitError(msg) from err
-    except AttributeError as err:  # pint raises this for some malformed expressions
-        msg = f"unknown unit {cleaned!r}"
-        raise UnitError(msg) from err
+
+
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
 def parse_quantity(text: str) -> PintQuantity:
-    """A quantity such as ``'18.5 kW'``; raises UnitError when the unit is unknown."""
-    try:
-        quantity: Any = registry().Quantity(text)
-    except (pint.UndefinedUnitError, pint.DefinitionSyntaxError, ValueError, TypeError) as err:
-        msg = f"not a quantity: {text!r} ({err})"
-        raise UnitError(msg) from err
-    except AttributeError as err:
-        msg = f"not a quantity: {text!r}"
-        raise UnitError(msg) from err
-    if not isinstance(quantity, pint.Quantity):
-        return registry().Quantity(float(quantity), "dimensionless")
-    return quantity
+    """A quantity such as ``'18.5 kW'`` or ``'20 degC'``; a bare number is dimensionless.
+
+    Raises UnitError when the text is not a finite number followed by a known unit.
+    """
+    match = _QUANTITY.match(text)
+    if match is None:
+        msg = f"not a quantity: {text!r} (write a number and a unit, e.g. '18.5 kW')"
+        raise UnitError(msg)
+    number, unit = match.groups()
+    value = float(number)
+    if not math.isfinite(value):
+        msg = f"not a quantity: {text!r} (the number is not finite)"
+        raise UnitError(msg)
+    return registry().Quantity(value, parse_unit(unit) if unit else "dimensionless")
 
 
 def linear_conversion(source: str | pint.Unit, target: str | pint.Unit) -> tuple[float, float]:
     """``(a, b)`` with ``target_value = a * source_value + b``.
 
-    Raises UnitError when the dimensions differ (e.g. kPa into degC).
+    Raises UnitError when the dimensions differ (e.g. kPa into degC), or when a temperature
+    difference would be read as a temperature (delta_degC into degC).
     """
     src = parse_unit(source) if isinstance(source, str) else source
     dst = parse_unit(target) if isinstance(target, str) else target
@@ -72,8 +77,15 @@ def linear_conversion(source: str | pint.Unit, target: str | pint.Unit) -> tuple
         )
         raise UnitError(msg)
     ureg = registry()
-    zero = float(ureg.Quantity(0.0, src).to(dst).magnitude)
-    one = float(ureg.Quantity(1.0, src).to(dst).magnitude)
+    try:
+        zero = float(ureg.Quantity(0.0, src).to(dst).magnitude)
+        one = float(ureg.Quantity(1.0, src).to(dst).magnitude)
+    except (pint.DimensionalityError, pint.OffsetUnitCalculusError) as err:
+        msg = (
+            f"unit {symbol(src)!r} cannot be converted to {symbol(dst)!r}: a temperature "
+            "difference is not a temperature; use K or delta_degC for differences"
+        )
+        raise UnitError(msg) from err
     return one - zero, zero
 
 

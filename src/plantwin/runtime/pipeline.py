@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from plantwin.core.bus import Bus, Subscription, Topic
 from plantwin.core.connector import Connector
+from plantwin.core.errors import StoreError
 from plantwin.core.records import DeadLetter
 from plantwin.core.samples import RawBatch, SampleBatch
 from plantwin.core.store import Record, Store
@@ -35,7 +36,14 @@ class PipelineStats:
     state_changes: int = 0
     dead_letters: int = 0
     records_written: int = 0
-    stored_through: int = 0  # newest sample time handed to the store (connectors run in order)
+    records_failed: int = 0  # records the store refused even one by one (logged)
+    # Progress, for checkpoints: sample times are through a stage once it has handed on
+    # everything up to them (each connector delivers in time order).
+    stored_through: int = 0  # raw samples appended to the store
+    twin_through: int = 0  # raw samples applied to the twin, outputs published
+    derived_published: int = 0  # derived batches published
+    derived_stored: int = 0  # derived batches appended to the store
+    records_published: int = 0
 
 
 class Pipeline:
@@ -59,6 +67,7 @@ class Pipeline:
         self.record_flush_s = record_flush_s
         self.stats = PipelineStats()
         self.connector_errors: dict[str, str] = {}
+        self._stopping = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then drain every stage and flush the store."""
@@ -72,9 +81,8 @@ class Pipeline:
             stores = [group.create_task(self._store_samples(s)) for s in store_subs]
             records = group.create_task(self._store_records(records_sub))
             await stop.wait()
-            for pump in pumps:
-                pump.cancel()
-            await asyncio.gather(*pumps, return_exceptions=True)
+            self._stopping.set()
+            await asyncio.gather(*pumps)  # each hands over the reading it holds, then ends
             await self.inbox.put(_END)
             await ingest
             await twin_sub.close()
@@ -84,19 +92,51 @@ class Pipeline:
             await asyncio.gather(*stores, records)
         await self.store.flush()
 
-    async def submit(self, item: RawBatch | DeadLetter) -> None:
-        """Feed readings from outside a connector (e.g. HTTP ingest) into the pipeline."""
-        await self.inbox.put(item)
+    async def settle(self, through: int, *, poll_s: float = 0.05) -> None:
+        """Wait until everything made from raw samples up to ``through`` is committed.
+
+        Raw samples, the derived samples and state changes computed from them, and dead
+        letters are all handed to the store, then a flush commits them. A checkpoint of a
+        source (the demo plant's snapshot) taken at ``through`` is safe to save afterwards.
+        """
+        # Polling: the counters move on every batch, and notifying waiters there would cost
+        # the hot path more than a check every 50 ms costs here.
+        stats = self.stats
+        while min(stats.stored_through, stats.twin_through) < through:  # noqa: ASYNC110
+            await asyncio.sleep(poll_s)
+        derived, records = stats.derived_published, stats.records_published
+        while (  # noqa: ASYNC110
+            stats.derived_stored < derived or stats.records_written + stats.records_failed < records
+        ):
+            await asyncio.sleep(poll_s)
+        await self.store.flush()
 
     async def _pump(self, connector: Connector) -> None:
+        """Move readings into the inbox until stopping; never drops one it already holds."""
+        readings = aiter(connector.readings())
+        stopping = asyncio.ensure_future(self._stopping.wait())
         try:
-            async for item in connector.readings():
-                await self.inbox.put(item)
-        except asyncio.CancelledError:
-            raise
+            while not self._stopping.is_set():
+                getter = asyncio.ensure_future(anext(readings))
+                await asyncio.wait({getter, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():  # stopping while the connector waits for data
+                    getter.cancel()
+                    await asyncio.gather(getter, return_exceptions=True)
+                    return
+                try:
+                    item = getter.result()
+                except StopAsyncIteration:
+                    return
+                await self.inbox.put(item)  # the ingest stage runs until all pumps end
         except Exception as err:  # a broken connector must not stop the others
             self.connector_errors[connector.name] = f"{type(err).__name__}: {err}"
             log.exception("connector %s stopped", connector.name)
+        finally:
+            stopping.cancel()
+            close = getattr(readings, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
 
     async def _ingest(self) -> None:
         while True:
@@ -104,38 +144,47 @@ class Pipeline:
             if item is _END:
                 return
             if isinstance(item, DeadLetter):
+                await self._publish_record(item)
                 self.stats.dead_letters += 1
-                await self.bus.publish(Topic.RECORDS, item)
                 continue
             assert isinstance(item, RawBatch)
             result = self.ingestor.process(item)
             for dead in result.dead:
-                await self.bus.publish(Topic.RECORDS, dead)
+                await self._publish_record(dead)
             self.stats.dead_letters += len(result.dead)
             if len(result.batch):
                 self.stats.batches += 1
                 self.stats.samples += len(result.batch)
                 await self.bus.publish(Topic.SAMPLES, result.batch)
 
+    async def _publish_record(self, record: Record) -> None:
+        self.stats.records_published += 1
+        await self.bus.publish(Topic.RECORDS, record)
+
     async def _twin(self, sub: Subscription) -> None:
         async for message in sub:
-            if not isinstance(message, SampleBatch):
+            if not isinstance(message, SampleBatch) or not len(message):
                 continue
             update = self.twin.apply(message)
             if len(update.derived):
                 self.stats.derived += len(update.derived)
+                self.stats.derived_published += 1
                 await self.bus.publish(Topic.DERIVED, update.derived)
             for change in update.changes:
-                await self.bus.publish(Topic.RECORDS, change)
+                await self._publish_record(change)
             self.stats.state_changes += len(update.changes)
+            self.stats.twin_through = max(self.stats.twin_through, int(message.ts.max()))
 
     async def _store_samples(self, sub: Subscription) -> None:
         async for message in sub:
-            if isinstance(message, SampleBatch) and len(message):
-                await self.store.append(message)
-                if sub.topic is Topic.SAMPLES:
-                    newest = int(message.ts.max())
-                    self.stats.stored_through = max(self.stats.stored_through, newest)
+            if not isinstance(message, SampleBatch) or not len(message):
+                continue
+            await self.store.append(message)
+            if sub.topic is Topic.SAMPLES:
+                newest = int(message.ts.max())
+                self.stats.stored_through = max(self.stats.stored_through, newest)
+            else:
+                self.stats.derived_stored += 1
 
     async def _store_records(self, sub: Subscription) -> None:
         """Records arrive one by one; write them in small batches, at least every flush period."""
@@ -162,6 +211,19 @@ class Pipeline:
             await flusher
 
     async def _write_records(self, records: list[Record]) -> None:
-        if records:
+        """Write a batch; if the store refuses it, write one by one and log the refused."""
+        if not records:
+            return
+        try:
             await self.store.append_records(records)
-            self.stats.records_written += len(records)
+        except StoreError:
+            for record in records:
+                try:
+                    await self.store.append_records([record])
+                except StoreError as err:
+                    self.stats.records_failed += 1
+                    log.error("the store refused a %s record: %s", type(record).__name__, err)
+                else:
+                    self.stats.records_written += 1
+            return
+        self.stats.records_written += len(records)

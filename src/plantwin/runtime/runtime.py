@@ -25,7 +25,7 @@ from plantwin.api.context import ApiContext
 from plantwin.bus.memory import MemoryBus
 from plantwin.core.clock import NS_PER_S, Clock, ScaledClock, WallClock, iso
 from plantwin.core.connector import Connector, ConnectorHealth
-from plantwin.core.errors import PlantwinError
+from plantwin.core.errors import ConnectorError, PlantwinError
 from plantwin.core.records import Event, EventKind, StateChange
 from plantwin.core.store import RecordQuery, Store
 from plantwin.ingest import Ingestor
@@ -66,6 +66,7 @@ class Runtime:
         self._stack = AsyncExitStack()
         self.started_wall = time.time()
         self.skipped: dict[str, str] = {}  # connector -> why it is not running
+        self.notices: list[str] = []  # things the operator should know at start
         self.stop = asyncio.Event()
 
     async def __aenter__(self) -> Self:
@@ -135,10 +136,17 @@ class Runtime:
         demo = DemoPlant(plant=self.plant, clock=clock, seed=self.settings.seed, start_ns=start)
         snapshot = await self.store.get_meta(SNAPSHOT_KEY)
         if snapshot is not None:
-            demo.restore(snapshot)
-            # Resume where the snapshot was taken: readings between it and the crash are
-            # produced again and dropped by the store as duplicates.
-            clock.rebase(demo.line.now_ns)
+            try:
+                demo.restore(snapshot)
+            except ConnectorError as err:
+                # Another seed, other settings or an older simulator: start a fresh line after
+                # the stored history rather than refuse to start.
+                self.notices.append(f"demo snapshot not resumed ({err}); the line starts afresh")
+                log.warning("demo snapshot not resumed: %s", err)
+            else:
+                # Resume where the snapshot was taken: readings between it and the crash are
+                # produced again and dropped by the store as duplicates.
+                clock.rebase(demo.line.now_ns)
         self.clock = clock
         self.connectors.append(demo)
         return demo
@@ -148,12 +156,8 @@ class Runtime:
         for twin in self.plant.twins.values():
             if twin.states is None:
                 continue
-            records = await self.store.records(
-                RecordQuery(kind=StateChange, twin=twin.id, limit=50)
-            )
-            own = [r for r in records if isinstance(r, StateChange) and r.twin == twin.id]
-            if own:
-                out.append(own[0])
+            query = RecordQuery(kind=StateChange, twin=twin.id, exact=True, limit=1)
+            out.extend(r for r in await self.store.records(query) if isinstance(r, StateChange))
         return out
 
     def health(self) -> Mapping[str, Any]:
@@ -170,6 +174,12 @@ class Runtime:
             "store": {"path": self.settings.store, **asdict(self.store.stats())},
             "pipeline": asdict(self.pipeline.stats),
             "ingest": asdict(self.ingestor.stats),
+            "twin": {
+                "derived_non_finite": self.twin.derived.non_finite,
+                "derived_late_skipped": self.twin.derived.late_skipped,
+                "unknown_state_codes": self.twin.states.unknown_count,
+                "recent_unknown_state_codes": [asdict(u) for u in self.twin.states.unknown],
+            },
             "connectors": [
                 {**asdict(c), "status": c.status.value, "error": errors.get(c.name)}
                 for c in connectors
@@ -206,8 +216,8 @@ class Runtime:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
             sock.close()
-        if self.demo is not None:
-            await self.store.put_meta(SNAPSHOT_KEY, self.demo.snapshot())
+        if self.demo is not None:  # the pipeline has drained: everything produced is stored
+            await self.store.put_meta(SNAPSHOT_KEY, self.demo.snapshot(include_truth=False))
         await self._lifecycle("stopped")
         await self.store.flush()
 
@@ -235,25 +245,30 @@ class Runtime:
         self.stop.set()
 
     async def _snapshots(self) -> None:
-        """Save the simulator's state once the store has committed what it had produced.
+        """Save the simulator's state, but only once what it had produced is committed.
 
-        A snapshot taken at plant time T is kept back until the pipeline has handed every
-        reading up to T to the store and a flush committed them; only then is it saved. A
-        restart from it therefore never skips readings that were not committed.
+        A snapshot taken at plant time T is saved after the pipeline has committed every
+        reading the simulator produced up to T and everything computed from them (derived
+        samples, state changes).
+        A restart from it therefore never skips readings that were not committed; those after
+        T are produced again and the store drops the ones it already has.
         """
         assert self.demo is not None
-        held: tuple[int, bytes] | None = None
+        period = self.settings.snapshot_every
         while not self.stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), self.settings.snapshot_every)
+                await asyncio.wait_for(self.stop.wait(), period)
             if self.stop.is_set():
                 return
-            if held is not None and self.pipeline.stats.stored_through >= held[0]:
-                await self.store.flush()
-                await self.store.put_meta(SNAPSHOT_KEY, held[1])
-                held = None
-            if held is None:
-                held = (self.demo.line.now_ns, self.demo.snapshot())
+            # Readings up to this time exist (some may still be on their way to the store).
+            produced = self.demo.last_reading_ns
+            snapshot = self.demo.snapshot(include_truth=False)
+            try:
+                await asyncio.wait_for(self.pipeline.settle(produced), timeout=4 * period)
+            except TimeoutError:
+                log.warning("pipeline is behind; demo snapshot postponed")
+                continue
+            await self.store.put_meta(SNAPSHOT_KEY, snapshot)
 
     async def _retention(self, days: float) -> None:
         while not self.stop.is_set():

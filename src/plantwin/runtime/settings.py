@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ class Settings:
     flush_interval: float = 1.0  # store: longest a sample waits in memory before commit
 
     def __post_init__(self) -> None:
-        if self.speed <= 0:
+        if not math.isfinite(self.speed) or self.speed <= 0:
             msg = f"speed must be positive, got {self.speed}"
             raise ValueError(msg)
         if not 0 < self.port < 65536:

@@ -213,7 +213,10 @@ def records(con: Con, q: RecordQuery) -> list[Record]:
     ts = "received" if q.kind is DeadLetter else "ts"
     where: list[str] = []
     params: list[object] = []
-    if q.twin is not None:
+    if q.twin is not None and q.exact:
+        where.append("twin = ?")
+        params.append(q.twin)
+    elif q.twin is not None:
         where.append("(twin = ? OR starts_with(twin, ?))")
         params += [q.twin, q.twin + "."]
     if q.start is not None:

@@ -12,6 +12,11 @@ accepted sample wins; duplicates are counted in :meth:`DuckDBStore.stats`.
 
 All DuckDB calls run in worker threads over one connection guarded by a lock, so the event
 loop never waits on the disk. ``latest()`` reports committed samples only.
+
+A write that fails (disk full, a DuckDB error) keeps its samples pending and is retried by the
+next size or timer trigger; ``append()`` does not raise for it, so one bad moment of the disk
+does not stop the pipeline. Failing and recovering are logged once each. While writes fail,
+at most ``max_pending`` samples are kept; past that ``append()`` refuses its batch.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ T = TypeVar("T")
 # would not see the first one's writes.
 _OPEN_FILES: set[str] = set()
 
+# While writes fail, keep at most this many flushes' worth of samples pending.
+PENDING_FLUSHES = 10
+
 
 class DuckDBStore:
     """A :class:`~plantwin.core.store.Store` in one DuckDB file (or ``":memory:"``).
@@ -59,6 +67,9 @@ class DuckDBStore:
         path: database file, created if missing; ``":memory:"`` for a throwaway store.
         flush_rows: write as soon as this many samples are pending.
         flush_interval: seconds between background writes of whatever is pending.
+
+    While writes fail, at most ``max_pending`` (``PENDING_FLUSHES * flush_rows``) samples
+    are kept pending; an ``append()`` that would go beyond raises :class:`StoreError`.
     """
 
     def __init__(
@@ -73,6 +84,7 @@ class DuckDBStore:
         self.path = path
         self.flush_rows = flush_rows
         self.flush_interval = flush_interval
+        self.max_pending = PENDING_FLUSHES * flush_rows
         self._where = ":memory:" if str(path) == ":memory:" else str(Path(path).resolve())
         self._con: duckdb.DuckDBPyConnection | None = None
         self._db_lock = threading.Lock()  # one connection, one thread at a time
@@ -87,7 +99,8 @@ class DuckDBStore:
         self._committed = self._inflight = self._dropped = self._flushes = self._seq = 0
         self._flush_task: asyncio.Task[None] | None = None
         self._timer: asyncio.Task[None] | None = None
-        self._failing = False
+        self._failing = False  # the last write failed; logged once, cleared by a good write
+        self._flush_at = self.flush_rows  # pending rows that make append() write
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -213,13 +226,29 @@ class DuckDBStore:
             return
         check_signal_ids(batch, self._buffer.signals)
         canon = batch.canonical()
+        await self._make_room(len(canon))
         self._dropped += len(batch) - len(canon)
         fresh, late = self._buffer.split(canon)
         self._buffer.add(fresh)
         if len(late):
             await self._append_late(late)
-        if self._buffer.rows >= self.flush_rows:
+        if self._buffer.rows >= self._flush_at:
+            with contextlib.suppress(StoreError):  # logged; the rows stay pending for a retry
+                await asyncio.shield(self._start_flush())
+
+    async def _make_room(self, incoming: int) -> None:
+        """While writes fail, retry before going past ``max_pending``; refuse if that fails too."""
+        if not self._failing or self._buffer.rows + self._inflight + incoming <= self.max_pending:
+            return
+        try:
             await asyncio.shield(self._start_flush())
+        except StoreError as err:
+            msg = (
+                f"store {self._where} refuses {incoming} samples: {self._buffer.rows} samples "
+                f"are pending already, at most {self.max_pending} are kept while writes fail, "
+                f"and writing fails: {err}"
+            )
+            raise StoreError(msg) from err
 
     async def _append_late(self, late: SampleBatch) -> None:
         """Keep the late rows that are neither pending nor committed yet."""
@@ -257,31 +286,43 @@ class DuckDBStore:
                 self._inflight = len(rows)
                 try:
                     await self._db(f"writing {len(rows)} samples", ops.write_samples, rows, last)
-                except StoreError:
+                except StoreError as err:
                     self._buffer.restore(batches)
+                    self._write_failed(err)
                     raise
                 finally:
                     self._inflight = 0
                 self._buffer.committed_up_to(last.signal, last.ts)
                 self._committed += len(rows)
                 self._flushes += 1
+                self._write_worked()
             self._buffer.committed = upto
+
+    def _write_failed(self, err: StoreError) -> None:
+        # The next size trigger waits for another flush_rows, so a broken disk is not hammered
+        # by every append; the timer retries meanwhile.
+        self._flush_at = self._buffer.rows + self.flush_rows
+        if not self._failing:
+            log.warning(
+                "writing samples fails; keeping %d pending (at most %d) and retrying: %s",
+                self._buffer.rows,
+                self.max_pending,
+                err,
+            )
+        self._failing = True
+
+    def _write_worked(self) -> None:
+        self._flush_at = self.flush_rows
+        if self._failing:
+            log.info("writing samples to store %s works again", self._where)
+        self._failing = False
 
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
-            if not self._buffer.rows:
-                continue
-            try:
-                await asyncio.shield(self._start_flush())
-            except StoreError as err:
-                if not self._failing:
-                    log.warning("background flush failed, will retry: %s", err)
-                self._failing = True
-            else:
-                if self._failing:
-                    log.info("background flush of store %s works again", self._where)
-                self._failing = False
+            if self._buffer.rows:
+                with contextlib.suppress(StoreError):  # logged; the rows stay pending
+                    await asyncio.shield(self._start_flush())
 
     async def history(self, query: HistoryQuery) -> History:
         self._check_open()

@@ -185,7 +185,9 @@ class MemoryStore:
             for seq, r in self._records[RECORD_TABLES[query.kind]]
             if (
                 query.twin is None
-                or (not isinstance(r, DeadLetter) and in_twin(r.twin, query.twin))
+                or (
+                    not isinstance(r, DeadLetter) and in_twin(r.twin, query.twin, exact=query.exact)
+                )
             )
             and (query.start is None or record_ts(r) >= query.start)
             and (query.end is None or record_ts(r) < query.end)

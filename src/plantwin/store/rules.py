@@ -64,14 +64,17 @@ def check_record_query(query: RecordQuery) -> None:
             f"cannot filter by twin {query.twin!r}"
         )
         raise QueryError(msg)
+    if query.exact and query.twin is None:
+        msg = "RecordQuery(exact=True) needs a twin: exact means that twin's own records only"
+        raise QueryError(msg)
     if query.limit < 0:
         msg = f"record query limit must not be negative, got {query.limit}"
         raise QueryError(msg)
 
 
-def in_twin(twin: str, root: str) -> bool:
-    """Whether ``twin`` is ``root`` or one of its descendants (ids are dotted paths)."""
-    return twin == root or twin.startswith(root + ".")
+def in_twin(twin: str, root: str, *, exact: bool = False) -> bool:
+    """Whether ``twin`` is ``root`` or, unless ``exact``, one of its descendants (dotted ids)."""
+    return twin == root or (not exact and twin.startswith(root + "."))
 
 
 def check_meta_key(key: str) -> None:

@@ -71,7 +71,8 @@ class DerivedEngine:
         self.reads = np.zeros(catalog.size, np.bool_)
         for group in self.groups:
             self.reads |= group.owner >= 0
-        self.non_finite = 0
+        self.non_finite = 0  # results that were NaN or infinite (e.g. division by zero)
+        self.late_skipped = 0  # late input samples whose other inputs are only known later
 
     def compute(self, batch: SampleBatch, held: LatestValues) -> SampleBatch:
         """Derived samples for a canonical batch; ``held`` is the state before the batch."""
@@ -108,6 +109,7 @@ class DerivedEngine:
         values: dict[str, NDArray[np.float64]] = {}
         ev_quality = np.zeros(n, np.uint8)
         valid = np.ones(n, np.bool_)
+        late = np.zeros(n, np.bool_)
         for p, name in enumerate(group.names):
             mine = pos == p
             held_sig = group.inputs[ev_inst, p]
@@ -121,11 +123,17 @@ class DerivedEngine:
                 found = (at >= 0) & (inst[mine][safe] == ev_inst)
                 column = np.where(found, value[mine][safe], column)
                 column_q = np.where(found, quality[mine][safe], column_q)
-            valid &= found | (held.ts[held_sig] != NEVER)
+            # Without a sample in the batch the held value must be from before the event:
+            # a late sample never meets another input's future value.
+            held_ts = held.ts[held_sig]
+            before = (held_ts != NEVER) & (held_ts <= ev_ts)
+            late |= ~found & (held_ts > ev_ts)
+            valid &= found | before
             values[name] = column
             ev_quality |= column_q
         for c, name in enumerate(group.constant_names):
             values[name] = group.constants[ev_inst, c]
+        self.late_skipped += int(late.sum())
         result = np.asarray(group.evaluate(values), dtype=np.float64)
         if result.ndim == 0:
             result = np.full(n, float(result))

@@ -79,7 +79,7 @@ class TwinState:
     def restore(self, latest: Latest, changes: list[StateChange]) -> None:
         """Resume after a restart from the store's newest samples and state changes."""
         self.latest.restore(latest)
-        self.states.restore(changes)
+        self.states.restore(changes, self.latest.ts)
 
     def view(self, twin_id: str) -> TwinView:
         twin = self.plant.twins[twin_id]

@@ -9,6 +9,7 @@ are recorded as state changes too, named by category.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,11 +34,14 @@ class TwinStatus:
     counts: dict[StateCategory, int] = field(default_factory=dict)  # assets per category
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class UnknownCode:
     twin: str
     code: float
     ts: int
+
+
+RECENT_UNKNOWN = 20  # unknown state codes kept for the health report (all are counted)
 
 
 class StateTracker:
@@ -50,6 +54,7 @@ class StateTracker:
         self.is_state: NDArray[np.bool_] = np.zeros(catalog.size, np.bool_)
         self.code_now: NDArray[np.int64] = np.full(catalog.size, _NO_CODE, np.int64)
         self.since_now: NDArray[np.int64] = np.full(catalog.size, np.iinfo(np.int64).min, np.int64)
+        self.seen_ts: NDArray[np.int64] = np.full(catalog.size, np.iinfo(np.int64).min, np.int64)
         self.signal_of: dict[str, int] = {}
         for twin in plant.twins.values():
             if twin.states is not None:
@@ -59,7 +64,8 @@ class StateTracker:
                 self.codes[twin.id] = twin.states.by_code()
                 self.by_name[twin.id] = {s.name: s for s in twin.states.states}
                 self.is_state[sid] = True
-        self.unknown: list[UnknownCode] = []
+        self.unknown: deque[UnknownCode] = deque(maxlen=RECENT_UNKNOWN)
+        self.unknown_count = 0
 
     def apply(self, batch: SampleBatch) -> list[StateChange]:
         """State changes found in a canonical batch, with roll-ups, in time order."""
@@ -70,7 +76,12 @@ class StateTracker:
             return []
         sig, ts = batch.signal[mask], batch.ts[mask]
         code = np.rint(batch.value[mask]).astype(np.int64)
-        fresh = ts > self.since_now[sig]  # late samples never rewrite the live state
+        # Late samples (not newer than the newest state sample seen) go to history only;
+        # they never rewrite the live state.
+        fresh = ts > self.seen_ts[sig]
+        last = np.ones(sig.shape[0], np.bool_)
+        last[:-1] = sig[1:] != sig[:-1]
+        self.seen_ts[sig[last]] = np.maximum(self.seen_ts[sig[last]], ts[last])
         if not fresh.all():
             sig, ts, code = sig[fresh], ts[fresh], code[fresh]
         if sig.shape[0] == 0:
@@ -105,6 +116,7 @@ class StateTracker:
             new = self.codes[twin_id].get(value)
             if new is None:
                 self.unknown.append(UnknownCode(twin_id, float(value), stamp))
+                self.unknown_count += 1
                 continue
             current = self.code_now[sid]
             if new.code == current:
@@ -165,8 +177,12 @@ class StateTracker:
             return None, counts
         return min(found, key=_SEVERITY.__getitem__), counts
 
-    def restore(self, changes: list[StateChange]) -> None:
-        """Take the newest recorded state of each twin with a state model (oldest first in)."""
+    def restore(self, changes: list[StateChange], latest_ts: NDArray[np.int64]) -> None:
+        """Take each twin's newest recorded state; ``latest_ts`` are the newest sample times.
+
+        State samples at or before a state signal's newest stored sample count as late.
+        """
+        self.seen_ts = np.where(self.is_state, np.maximum(self.seen_ts, latest_ts), self.seen_ts)
         for change in sorted(changes, key=lambda c: c.ts):
             named = self.by_name.get(change.twin, {})
             if change.state in named:
@@ -176,5 +192,6 @@ class StateTracker:
                 sid = self.signal_of[change.twin]
                 self.code_now[sid] = state.code
                 self.since_now[sid] = change.ts
+                self.seen_ts[sid] = max(int(self.seen_ts[sid]), change.ts)
         for twin_id in self.codes:
             self._rollup_from(twin_id, self.status[twin_id].since or 0)

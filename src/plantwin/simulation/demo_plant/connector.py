@@ -64,6 +64,7 @@ class DemoPlant:
         self._status = ConnectorStatus.STOPPED
         self._samples = 0
         self._last_error: str | None = None
+        self._last_reading_ns = self._line.now_ns
 
     @property
     def line(self) -> DemoLine:
@@ -72,6 +73,16 @@ class DemoPlant:
     @property
     def truth(self) -> GroundTruth:
         return self._line.truth
+
+    @property
+    def last_reading_ns(self) -> int:
+        """Time of the newest reading ``readings()`` has handed out.
+
+        Before the first one it is the line's start (or restored) time, as nothing newer
+        exists. A snapshot taken now is safe to save once everything up to this time is
+        stored: steps after it, if any, produced no readings.
+        """
+        return self._last_reading_ns
 
     async def __aenter__(self) -> Self:
         self._status = ConnectorStatus.CONNECTED
@@ -99,6 +110,7 @@ class DemoPlant:
                 batch = line.advance_to(min(target, line.now_ns + self._max_batch_ns))
                 if len(batch):
                     self._samples += len(batch)
+                    self._last_reading_ns = int(batch.ts[-1])  # sorted by time
                     yield batch
                 if not self._is_open():
                     return
@@ -123,11 +135,18 @@ class DemoPlant:
             self._last_error = str(err)
             raise
 
-    def snapshot(self) -> bytes:
-        return self._line.snapshot()
+    def snapshot(self, *, include_truth: bool = True) -> bytes:
+        """The simulator state for :meth:`restore`.
+
+        ``include_truth=False`` leaves out the ground-truth records (parts, failures, tool
+        changes, ...), which grow by ~50 kB per simulated day; the readings after a restore
+        are the same either way, only ``truth`` starts empty (state tallies are kept).
+        """
+        return self._line.snapshot(include_truth=include_truth)
 
     def restore(self, data: bytes) -> None:
         try:
             self._line.restore(data)
         except ValueError as err:
             raise ConnectorError(str(err)) from err
+        self._last_reading_ns = self._line.now_ns

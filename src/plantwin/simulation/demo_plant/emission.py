@@ -9,6 +9,7 @@ degree) is rounded to whole counts as a PLC would send it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -31,6 +32,43 @@ def local_key(plant: Plant, twin_id: str) -> str:
         if twin is not None and twin.kind in (TwinKind.ASSET, TwinKind.COMPONENT):
             names.append(parts[i - 1])
     return "/".join(names)
+
+
+MAX_PERIOD_S = float(2**62)  # whole-second periods stay within int64 arithmetic
+
+
+def check_binding(binding: BindingDef) -> None:
+    """Refuse a binding whose source-unit map cannot be inverted (``raw = (value - b) / a``)."""
+    if binding.scale == 0.0 or not math.isfinite(binding.scale):
+        msg = (
+            f"binding {binding.address!r} ({binding.signal}) has scale {binding.scale}; "
+            "the demo plant needs a finite, non-zero scale"
+        )
+        raise ConnectorError(msg)
+    if binding.a == 0.0 or not (math.isfinite(binding.a) and math.isfinite(binding.b)):
+        msg = (
+            f"binding {binding.address!r} ({binding.signal}) maps raw values with "
+            f"a={binding.a}, b={binding.b}; the demo plant needs finite values and a != 0"
+        )
+        raise ConnectorError(msg)
+
+
+def emission_period(binding: BindingDef, rate_hz: float | None) -> int:
+    """Whole seconds between samples of a periodic signal (1 s without a rate).
+
+    The line steps once a second, so faster rates are sent at 1 Hz and other rates at
+    the nearest whole period.
+    """
+    if rate_hz is None:
+        return 1
+    period = 1.0 / rate_hz if math.isfinite(rate_hz) and rate_hz > 0.0 else math.nan
+    if not period < MAX_PERIOD_S:  # NaN fails too
+        msg = (
+            f"binding {binding.address!r} ({binding.signal}) has sample rate {rate_hz} Hz; "
+            "the demo plant needs a finite, positive rate"
+        )
+        raise ConnectorError(msg)
+    return max(1, round(period))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +113,7 @@ class EmissionPlan:
         self.b = np.zeros(n)
         self.rounded = np.zeros(n, np.bool_)
         for ch, binding in found.items():
+            check_binding(binding)
             self.bound[ch] = True
             self.addr_of[ch] = addr_of[ch]
             self.a[ch] = binding.a
@@ -89,8 +128,7 @@ class EmissionPlan:
         for ch, binding in sorted(found.items()):
             if ch >= idx.periodic:
                 continue
-            rate = plant.signals[binding.signal].rate_hz or 1.0
-            period = max(1, round(1.0 / rate))
+            period = emission_period(binding, plant.signals[binding.signal].rate_hz)
             by_period.setdefault(period, []).append(ch)
         groups = []
         for period, chans in sorted(by_period.items()):

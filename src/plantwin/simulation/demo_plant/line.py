@@ -39,7 +39,9 @@ from plantwin.simulation.demo_plant.truth import (
 from plantwin.simulation.demo_plant.utilities import (
     Compressor,
     CompressorState,
+    LocalTime,
     site_power,
+    site_zone,
     weather,
 )
 
@@ -121,6 +123,7 @@ class DemoLine:
         self._idx = ChannelIndex(build_table())
         self._plan = EmissionPlan(plant=plant, connector=source, idx=self._idx)
         self._commands = command_targets(plant, source)
+        self._local = LocalTime(site_zone(plant, source))
         self._rngs = asset_generators(seed)
         table = self._idx.table
         periodic = table[: self._idx.periodic]
@@ -194,7 +197,12 @@ class DemoLine:
         self._state.pending.append(PendingCommand(address=address, value=target.value(value)))
 
     def snapshot(self, *, include_truth: bool = True) -> bytes:
-        """The full simulator state (RNG states included) as bytes for :meth:`restore`."""
+        """The simulator state (RNG states included) as bytes for :meth:`restore`.
+
+        Nothing in the simulation reads the ground truth, so a snapshot taken with
+        ``include_truth=False`` continues identically; its ``truth`` starts with empty
+        record lists and keeps only the per-state seconds (``state_s``).
+        """
         st = self._state
         st.rng = {name: g.bit_generator.state for name, g in self._rngs.items()}
         if not include_truth:
@@ -230,7 +238,7 @@ class DemoLine:
     def _fresh(self, start_ns: int) -> SimState:
         s, r = self.settings, self._rngs
         ctx = Ctx(start_ns=start_ns)
-        weather(ctx, s.site)
+        weather(ctx, s.site, self._local)
         n = len(self._idx.table)
         return SimState(
             ctx=ctx,
@@ -310,7 +318,7 @@ class DemoLine:
         ctx, em = self._ctx, self._em
         ctx.step += 1
         em.step = ctx.step
-        weather(ctx, self.settings.site)
+        weather(ctx, self.settings.site, self._local)
         if self._state.pending:
             self._apply_commands()
         for fn in self._flow:

@@ -1,16 +1,21 @@
-"""Site utilities: the screw compressor on the air header, the weather and the site meter."""
+"""Site utilities: the screw compressor on the air header, local time, weather, site meter."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from plantwin.core.errors import ConnectorError
+from plantwin.model.plant import Plant, TwinKind
 from plantwin.simulation.demo_plant.base import (
     DOWN,
     IDLE,
     MAINT,
+    NS_PER_S,
     OFF,
     RUNNING,
     Asset,
@@ -24,6 +29,7 @@ from plantwin.simulation.demo_plant.truth import GroundTruth
 
 UNLOADED, LOADED = IDLE, RUNNING  # compressor codes 0 and 1 in the plant file
 P_ATM = 1.013  # bar
+QUARTER_HOUR_S = 900
 
 
 @dataclass(slots=True, kw_only=True)
@@ -149,9 +155,52 @@ class Compressor(Asset):
         ctx.air_ok = x.pressure >= s.min_machine_bar
 
 
-def weather(ctx: Ctx, site: SiteSettings) -> None:
+def site_zone(plant: Plant, connector: str) -> ZoneInfo:
+    """The time zone of the one site whose signals are bound to ``connector``.
+
+    Shift and weather patterns follow the site's local time; the plant file is its only
+    source. Bindings at more than one site in different zones are refused.
+    """
+    zones: dict[str, str] = {}
+    for binding in plant.bindings:
+        if binding.connector != connector:
+            continue
+        twin = plant.twins.get(binding.signal.split("#", 1)[0].rsplit("/", 1)[0])
+        while twin is not None and twin.kind is not TwinKind.SITE:
+            twin = plant.twins.get(twin.parent) if twin.parent is not None else None
+        if twin is not None:
+            zones[twin.id] = plant.timezones.get(twin.id, "UTC")
+    if len(set(zones.values())) > 1:
+        listed = ", ".join(f"{site} ({zone})" for site, zone in sorted(zones.items()))
+        msg = f"the demo plant simulates one time zone; connector {connector!r} spans {listed}"
+        raise ConnectorError(msg)
+    return ZoneInfo(next(iter(zones.values()), "UTC"))
+
+
+class LocalTime:
+    """Hour of the day at the site, from UTC seconds and the plant file's IANA time zone.
+
+    The UTC offset is looked up once per quarter hour (zone transitions fall on quarter
+    hours), so the result depends only on the time, never on how a run is cut or resumed.
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._block = -1
+        self._offset_s = 0
+
+    def hour(self, utc_s: int) -> float:
+        block = utc_s // QUARTER_HOUR_S
+        if block != self._block:
+            offset = datetime.fromtimestamp(block * QUARTER_HOUR_S, self.zone).utcoffset()
+            self._offset_s = 0 if offset is None else round(offset.total_seconds())
+            self._block = block
+        return ((utc_s + self._offset_s) % 86_400) / 3600.0
+
+
+def weather(ctx: Ctx, site: SiteSettings, local: LocalTime) -> None:
     """Ambient temperature (peak mid-afternoon) and the day-shift factor of this step."""
-    hour = ((ctx.start_ns // 1_000_000_000 + ctx.step) / 3600.0 + site.utc_offset_h) % 24.0
+    hour = local.hour(ctx.start_ns // NS_PER_S + ctx.step)
     ctx.ambient = site.ambient_c + site.ambient_swing_k * math.sin(
         2.0 * math.pi * (hour - 9.0) / 24.0
     )
