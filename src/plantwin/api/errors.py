@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,11 +20,16 @@ class NotFoundError(PlantwinError):
     """The named twin or signal does not exist."""
 
 
-def _body(status: int, message: str, detail: list[dict[str, object]] | None = None) -> JSONResponse:
+def _body(
+    status: int,
+    message: str,
+    detail: list[dict[str, object]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     payload: dict[str, object] = {"status": status, "message": message}
     if detail is not None:
         payload["detail"] = detail
-    return JSONResponse(status_code=status, content={"error": payload})
+    return JSONResponse(status_code=status, content={"error": payload}, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -64,4 +70,4 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint; see /docs or /openapi.json for the API"
-        return _body(exc.status_code, message)
+        return _body(exc.status_code, message, headers=exc.headers)  # keeps e.g. Allow on 405

@@ -2,18 +2,26 @@
 
 Every model keeps its mutable state in a plain ``*State`` dataclass, so the whole plant is
 one tree of such objects that :mod:`codec` can snapshot; the model classes hold only
-settings, references and precomputed constants.
+settings, references and precomputed constants. What all models of one run share (step
+context, output, ground truth, channel columns, random generators) travels as one
+:class:`Env`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from plantwin.simulation.demo_plant.channels import ChannelIndex
 from plantwin.simulation.demo_plant.rand import lognormal_mean, weibull_mean
-from plantwin.simulation.demo_plant.settings import FailureSettings, MaintenanceSettings
+from plantwin.simulation.demo_plant.settings import (
+    FailureSettings,
+    MaintenanceSettings,
+    SiteSettings,
+)
 from plantwin.simulation.demo_plant.truth import Failure, GroundTruth, Maintenance
 
 # State codes of the plant file (machines; conveyors use 0, 1, 3; the compressor 0, 1, 3, 4, 5).
@@ -46,7 +54,11 @@ class Ctx:
     next_part: int = 1
 
     def ns(self) -> int:
-        return self.start_ns + self.step * NS_PER_S
+        return self.ns_at(self.step)
+
+    def ns_at(self, step: int) -> int:
+        """UTC time of ``step``, integer nanoseconds."""
+        return self.start_ns + step * NS_PER_S
 
 
 @dataclass(slots=True, kw_only=True)
@@ -72,6 +84,10 @@ class Emitter:
         self.ev_val.append(value)
         self.state.last[ch] = value
         self.state.last_step[ch] = self.step
+
+    def preset(self, ch: int, value: float) -> None:
+        """Set the last value of ``ch`` without an event; the next heartbeat sends it."""
+        self.state.last[ch] = value
 
     def heartbeat(self, channels: list[int]) -> None:
         last, last_step = self.state.last, self.state.last_step
@@ -102,35 +118,64 @@ class AssetState:
     tally: list[int] = field(default_factory=lambda: [0] * N_STATES)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Env:
+    """What every model of one run shares; built by the line each time it binds a state."""
+
+    ctx: Ctx
+    em: Emitter
+    truth: GroundTruth
+    idx: ChannelIndex
+    rngs: Mapping[str, np.random.Generator]  # one stream per asset (``rand.ASSET_STREAMS``)
+    site: SiteSettings
+    auto_reset: bool  # a repaired asset returns to service without an operator reset
+
+
+class Reliability(Protocol):
+    """Settings of anything that fails at random."""
+
+    @property
+    def failures(self) -> FailureSettings: ...
+
+
 class Asset:
-    """Failure, repair and planned-maintenance behaviour shared by every asset."""
+    """Failure, repair and planned-maintenance behaviour shared by every asset.
+
+    Subclasses narrow ``x`` (their state) and ``s`` (their settings) by annotation.
+    """
+
+    x: AssetState
+    s: Reliability
 
     def __init__(
         self,
         *,
         name: str,
         x: AssetState,
-        rng: np.random.Generator,
-        ctx: Ctx,
-        em: Emitter,
-        truth: GroundTruth,
-        idx: ChannelIndex,
-        failures: FailureSettings,
-        maintenance: MaintenanceSettings | None,
-        auto_reset: bool,
+        env: Env,
+        settings: Reliability,
+        maintenance: MaintenanceSettings | None = None,
     ) -> None:
         self.name = name
-        self.base = x
-        self.rng = rng
-        self.ctx = ctx
-        self.em = em
-        self.truth = truth
-        self.row = em.row
-        self.failures = failures
+        self.x = x
+        self.s = settings
+        self.env = env
+        # shortcuts for the per-step code
+        self.rng = env.rngs[name]
+        self.ctx = env.ctx
+        self.em = env.em
+        self.truth = env.truth
+        self.row = env.em.row
         self.maintenance = maintenance
-        self.auto_reset = auto_reset
-        self.ch_state = idx[f"{name}/state"]
-        truth.state_s[name] = x.tally
+        self.ch_state = self.chan("state")
+        env.truth.state_s[name] = x.tally
+
+    def chan(self, key: str) -> int:
+        """Column of this asset's channel ``key``, e.g. ``"spindle/speed"``."""
+        return self.env.idx[f"{self.name}/{key}"]
+
+    def chans(self, *keys: str) -> list[int]:
+        return [self.chan(key) for key in keys]
 
     @staticmethod
     def first_ttf(rng: np.random.Generator, failures: FailureSettings) -> float:
@@ -142,30 +187,28 @@ class Asset:
 
     def announce(self) -> None:
         """Preset the heartbeat values of a fresh asset (sent at the first step)."""
-        self.em.state.last[self.ch_state] = float(self.base.state)
+        self.em.preset(self.ch_state, float(self.x.state))
 
     def set_state(self, code: int) -> None:
-        if self.base.state != code:
-            self.base.state = code
+        if self.x.state != code:
+            self.x.state = code
             self.em.event(self.ch_state, float(code))
 
     # ---------------------------------------------------------------- failures
     def operate(self) -> bool:
         """Count one operating second; True if a random failure happens now."""
-        x = self.base
+        x = self.x
         x.ttf -= 1.0
         if x.ttf > 0.0:
             return False
-        causes = self.failures.causes
-        cause = causes[int(self.rng.integers(len(causes)))]
-        repair = lognormal_mean(
-            self.rng, self.failures.mttr_h * S_PER_H, self.failures.repair_sigma
-        )
+        failures = self.s.failures
+        cause = failures.causes[int(self.rng.integers(len(failures.causes)))]
+        repair = lognormal_mean(self.rng, failures.mttr_h * S_PER_H, failures.repair_sigma)
         self.fail(cause, repair, random_failure=True)
         return True
 
     def fail(self, cause: str, repair_s: float, *, random_failure: bool) -> None:
-        x = self.base
+        x = self.x
         x.cause = cause
         x.random_failure = random_failure
         x.repair_left = repair_s
@@ -174,36 +217,38 @@ class Asset:
         self.set_state(DOWN)
 
     def tick_down(self) -> None:
-        x = self.base
+        x = self.x
         if not x.repaired:
             x.repair_left -= 1.0
             if x.repair_left <= 0.0:
                 x.repaired = True
                 self.on_repaired()
-        if x.repaired and self.auto_reset:
+        if x.repaired and self.env.auto_reset:
             self.restore()
 
-    def reset_fault(self) -> bool:
-        """Operator reset: returns the asset to service if it is down and repaired."""
-        x = self.base
-        if x.state != DOWN or not x.repaired:
-            return False
+    def reset_fault(self) -> tuple[bool, str]:
+        """Operator reset: back to service if down and repaired; (accepted, why not)."""
+        x = self.x
+        if x.state != DOWN:
+            return False, "not down"
+        if not x.repaired:
+            return False, "repair not finished"
         self.restore()
-        return True
+        return True, ""
 
     def restore(self) -> None:
-        x = self.base
+        x = self.x
         ctx = self.ctx
         self.truth.failures.append(
             Failure(
                 asset=self.name,
                 cause=x.cause,
-                start_ns=ctx.start_ns + x.down_since * NS_PER_S,
+                start_ns=ctx.ns_at(x.down_since),
                 end_ns=ctx.ns(),
             )
         )
         if x.random_failure:
-            x.ttf = self.first_ttf(self.rng, self.failures)
+            x.ttf = self.first_ttf(self.rng, self.s.failures)
         self.on_restored(ctx.step - x.down_since)
         self.set_state(self.resume_state())
 
@@ -218,27 +263,25 @@ class Asset:
 
     # ---------------------------------------------------------------- planned maintenance
     def pm_due(self) -> bool:
-        pm_next = self.base.pm_next
+        pm_next = self.x.pm_next
         return pm_next >= 0 and self.ctx.step >= pm_next
 
     def start_pm(self) -> None:
         assert self.maintenance is not None
-        x = self.base
+        x = self.x
         x.pm_since = self.ctx.step
         x.pm_left = self.maintenance.duration_h * S_PER_H
         self.set_state(MAINT)
 
     def tick_pm(self) -> None:
-        x = self.base
+        x = self.x
         x.pm_left -= 1.0
         if x.pm_left > 0.0:
             return
         assert self.maintenance is not None
         ctx = self.ctx
         self.truth.maintenance.append(
-            Maintenance(
-                asset=self.name, start_ns=ctx.start_ns + x.pm_since * NS_PER_S, end_ns=ctx.ns()
-            )
+            Maintenance(asset=self.name, start_ns=ctx.ns_at(x.pm_since), end_ns=ctx.ns())
         )
         interval = round(self.maintenance.interval_h * S_PER_H)
         while x.pm_next <= ctx.step:

@@ -11,24 +11,34 @@ from plantwin.simulation.demo_plant.base import (
     DOWN,
     IDLE,
     MAINT,
-    NS_PER_S,
     RUNNING,
     S_PER_H,
     SETUP,
-    Ctx,
-    Emitter,
+    Env,
     Part,
 )
-from plantwin.simulation.demo_plant.channels import ChannelIndex
 from plantwin.simulation.demo_plant.conveyor import Conveyor
 from plantwin.simulation.demo_plant.rand import lognormal_mean, weibull_mean
-from plantwin.simulation.demo_plant.settings import CncSettings, SiteSettings, ToolSettings
+from plantwin.simulation.demo_plant.settings import CncSettings, ToolSettings
 from plantwin.simulation.demo_plant.station import PROCESS, Station, StationState
-from plantwin.simulation.demo_plant.truth import BearingLife, GroundTruth, ToolChange
+from plantwin.simulation.demo_plant.truth import BearingLife, ToolChange
 
 BEARING_CAUSE = "spindle bearing"
 STOPPED_VIBRATION = 0.15  # mm/s background on the housing with the spindle at rest (unverified)
 BEARING_LOSS = 0.1  # extra friction power at failure, share of rated power (unverified)
+# the channels ``physics`` writes each step, in the order of ``Cnc.ch``
+PERIODIC = (
+    "power",
+    "coolant_temp",
+    "feed_override",
+    "spindle/speed",
+    "spindle/power",
+    "spindle/current",
+    "spindle/vibration",
+    "spindle/bearing_temp",
+    "tool/wear",
+    "tool/cut_time",
+)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -95,43 +105,23 @@ class Cnc(Station):
     """Mill or lathe; ``dimension`` is the feature it cuts: "width" or "diameter"."""
 
     x: CncState
+    s: CncSettings
 
     def __init__(
         self,
         *,
         name: str,
         x: CncState,
-        rng: np.random.Generator,
-        ctx: Ctx,
-        em: Emitter,
-        truth: GroundTruth,
-        idx: ChannelIndex,
+        env: Env,
         settings: CncSettings,
-        site: SiteSettings,
-        auto_reset: bool,
         upstream: Conveyor,
         downstream: Conveyor,
         dimension: str,
     ) -> None:
         super().__init__(
-            name=name,
-            x=x,
-            rng=rng,
-            ctx=ctx,
-            em=em,
-            truth=truth,
-            idx=idx,
-            failures=settings.failures,
-            maintenance=settings.maintenance,
-            auto_reset=auto_reset,
-            upstream=upstream,
-            downstream=downstream,
+            name=name, x=x, env=env, settings=settings, upstream=upstream, downstream=downstream
         )
-        self.x = x
-        self.c = settings
         self.dimension = dimension
-        self.load_s = settings.load_s
-        self.unload_s = settings.unload_s
         t = settings.tool
         self.vb_slope = t.slope_mm_per_min()
         self.wear_exp_speed = 1.0 / t.taylor_n
@@ -139,7 +129,7 @@ class Cnc(Station):
         self.tan_alpha = math.tan(math.radians(t.clearance_deg))
         self.k_cool = 1.0 - math.exp(-1.0 / (settings.coolant_tau_min * 60.0))
         self.k_bear = 1.0 - math.exp(-1.0 / (settings.bearing_tau_min * 60.0))
-        self.amps_per_kw = 1000.0 / (math.sqrt(3) * site.volts * site.power_factor)
+        self.amps_per_kw = env.site.line_amps(1.0)
         self.i_mag = 0.25 * settings.rated_kw * self.amps_per_kw  # magnetising (unverified)
         self.power_by_state = {
             IDLE: settings.base_kw,
@@ -155,23 +145,8 @@ class Cnc(Station):
             DOWN: 0.0,
             MAINT: 0.0,
         }
-        p = f"{name}/"
-        self.ch = [
-            idx[p + k]
-            for k in (
-                "power",
-                "coolant_temp",
-                "feed_override",
-                "spindle/speed",
-                "spindle/power",
-                "spindle/current",
-                "spindle/vibration",
-                "spindle/bearing_temp",
-                "tool/wear",
-                "tool/cut_time",
-            )
-        ]
-        self.ch_tool_parts = idx[p + "tool/parts"]
+        self.ch = self.chans(*PERIODIC)
+        self.ch_tool_parts = self.chan("tool/parts")
 
     @staticmethod
     def new_state(rng: np.random.Generator, s: CncSettings, ambient: float) -> CncState:
@@ -188,7 +163,7 @@ class Cnc(Station):
 
     def announce(self) -> None:
         super().announce()
-        self.em.state.last[self.ch_tool_parts] = float(self.x.tool.parts)
+        self.em.preset(self.ch_tool_parts, float(self.x.tool.parts))
 
     # ---------------------------------------------------------------- commands
     def set_feed(self, percent: float) -> None:
@@ -199,17 +174,17 @@ class Cnc(Station):
 
     # ---------------------------------------------------------------- station hooks
     def new_work(self) -> float:
-        return lognormal_mean(self.rng, self.c.cut_s, self.c.cycle_sigma)
+        return lognormal_mean(self.rng, self.s.cut_s, self.s.cycle_sigma)
 
     def rate(self) -> float:
         x = self.x
-        return x.feed / 100.0 * x.speed / self.c.speed_rpm
+        return x.feed / 100.0 * x.speed / self.s.speed_rpm
 
     def on_start(self) -> None:
         self.x.speed = self.x.speed_next
 
     def finish(self, part: Part) -> None:
-        x, q = self.x, self.c.quality
+        x, q = self.x, self.s.quality
         tool = x.tool
         dev = q.bias_mm + q.wear_sign * 2.0 * tool.vb * self.tan_alpha
         dev += float(self.rng.normal(0.0, q.sigma_mm))
@@ -228,21 +203,21 @@ class Cnc(Station):
 
     def setup_due(self) -> bool:
         tool = self.x.tool
-        return tool.parts >= self.c.tool.change_parts or tool.vb >= self.c.tool.wear_limit_mm
+        return tool.parts >= self.s.tool.change_parts or tool.vb >= self.s.tool.wear_limit_mm
 
     def setup_seconds(self) -> float:
-        t = self.c.tool
+        t = self.s.tool
         return lognormal_mean(self.rng, t.setup_min * 60.0, t.setup_sigma)
 
     def finish_setup(self) -> None:
         x, ctx = self.x, self.ctx
         old = x.tool
-        planned = old.parts >= self.c.tool.change_parts
+        planned = old.parts >= self.s.tool.change_parts
         self.truth.tools.append(
             ToolChange(
                 asset=self.name,
                 tool=old.number,
-                start_ns=ctx.start_ns + x.setup_since * NS_PER_S,
+                start_ns=ctx.ns_at(x.setup_since),
                 end_ns=ctx.ns(),
                 parts=old.parts,
                 cut_min=old.cut_min,
@@ -250,7 +225,7 @@ class Cnc(Station):
                 reason="planned" if planned else "wear limit",
             )
         )
-        x.tool = new_tool(self.rng, self.c, old.number + 1)
+        x.tool = new_tool(self.rng, self.s, old.number + 1)
         self.em.event(self.ch_tool_parts, 0.0)
 
     def on_repaired(self) -> None:
@@ -262,20 +237,20 @@ class Cnc(Station):
             BearingLife(
                 asset=self.name,
                 serial=b.serial,
-                installed_ns=ctx.start_ns + b.installed * NS_PER_S,
-                failed_ns=ctx.start_ns + x.down_since * NS_PER_S,
+                installed_ns=ctx.ns_at(b.installed),
+                failed_ns=ctx.ns_at(x.down_since),
                 replaced_ns=ctx.ns(),
                 running_h=b.age_h,
                 onset_h=b.onset_h,
                 vibration_mm_s=b.v,
             )
         )
-        x.bearing = new_bearing(self.rng, self.c, b.serial + 1, ctx.step)
+        x.bearing = new_bearing(self.rng, self.s, b.serial + 1, ctx.step)
 
     # ---------------------------------------------------------------- physics
     def _wear(self, ratio: float, feed: float) -> float:
         """Advance tool and bearing by one cutting second; returns the bearing degradation."""
-        x, c = self.x, self.c
+        x, c = self.x, self.s
         tool, t = x.tool, c.tool
         tool.cut_min += 1.0 / 60.0
         tool.eq_min += tool.rate * ratio**self.wear_exp_speed * feed**self.wear_exp_feed / 60.0
@@ -287,7 +262,7 @@ class Cnc(Station):
         return min(1.0, (b.v - b.v0) / (c.bearing.failure_mm_s - b.v0))
 
     def physics(self) -> None:
-        x, c = self.x, self.c
+        x, c = self.x, self.s
         state = x.state
         tool, b = x.tool, x.bearing
         spinning = state == RUNNING and x.phase == PROCESS

@@ -7,24 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from plantwin.simulation.demo_plant.base import (
-    DOWN,
-    IDLE,
-    RUNNING,
-    Asset,
-    AssetState,
-    Ctx,
-    Emitter,
-    Part,
-)
-from plantwin.simulation.demo_plant.channels import ChannelIndex
+from plantwin.simulation.demo_plant.base import DOWN, IDLE, RUNNING, Asset, AssetState, Env, Part
 from plantwin.simulation.demo_plant.rand import lognormal_mean
-from plantwin.simulation.demo_plant.settings import (
-    ConveyorSettings,
-    SiteSettings,
-    SupplySettings,
-)
-from plantwin.simulation.demo_plant.truth import GroundTruth
+from plantwin.simulation.demo_plant.settings import ConveyorSettings, SupplySettings
 
 
 @dataclass(slots=True, kw_only=True)
@@ -40,38 +25,17 @@ class Conveyor(Asset):
     running time. A down conveyor takes and releases nothing; moving parts stop with it.
     """
 
+    x: ConveyorState
+    s: ConveyorSettings
+
     def __init__(
-        self,
-        *,
-        name: str,
-        x: ConveyorState,
-        rng: np.random.Generator,
-        ctx: Ctx,
-        em: Emitter,
-        truth: GroundTruth,
-        idx: ChannelIndex,
-        settings: ConveyorSettings,
-        site: SiteSettings,
-        auto_reset: bool,
+        self, *, name: str, x: ConveyorState, env: Env, settings: ConveyorSettings
     ) -> None:
-        super().__init__(
-            name=name,
-            x=x,
-            rng=rng,
-            ctx=ctx,
-            em=em,
-            truth=truth,
-            idx=idx,
-            failures=settings.failures,
-            maintenance=None,
-            auto_reset=auto_reset,
+        super().__init__(name=name, x=x, env=env, settings=settings)
+        self.ch_level, self.ch_current, self.ch_power = self.chans(
+            "level", "motor_current", "power"
         )
-        self.x = x
-        self.s = settings
-        self.ch_level = idx[f"{name}/level"]
-        self.ch_current = idx[f"{name}/motor_current"]
-        self.ch_power = idx[f"{name}/power"]
-        active = settings.power_kw * 1000.0 / (math.sqrt(3) * site.volts * site.power_factor)
+        active = env.site.line_amps(settings.power_kw)
         self.moving_amps = math.hypot(settings.current_mag_a, active)
 
     @staticmethod
@@ -80,7 +44,7 @@ class Conveyor(Asset):
 
     def announce(self) -> None:
         super().announce()
-        self.em.state.last[self.ch_level] = float(self.level)
+        self.em.preset(self.ch_level, float(self.level))
 
     @property
     def level(self) -> int:
@@ -135,20 +99,14 @@ class SupplyState:
 
 
 class Supply:
-    """Raw parts are brought to the infeed conveyor when it runs low."""
+    """Raw parts are brought to the infeed conveyor when it runs low (random stream "supply")."""
 
     def __init__(
-        self,
-        *,
-        x: SupplyState,
-        rng: np.random.Generator,
-        ctx: Ctx,
-        settings: SupplySettings,
-        infeed: Conveyor,
+        self, *, x: SupplyState, env: Env, settings: SupplySettings, infeed: Conveyor
     ) -> None:
         self.x = x
-        self.rng = rng
-        self.ctx = ctx
+        self.rng = env.rngs["supply"]
+        self.ctx = env.ctx
         self.s = settings
         self.infeed = infeed
 

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from plantwin.simulation.demo_plant.base import (
-    DOWN,
-    IDLE,
-    MAINT,
-    RUNNING,
-    SETUP,
-    Ctx,
-    Emitter,
-    Part,
-)
-from plantwin.simulation.demo_plant.channels import ChannelIndex
+from plantwin.simulation.demo_plant.base import DOWN, IDLE, MAINT, RUNNING, SETUP, Env, Part
 from plantwin.simulation.demo_plant.conveyor import Conveyor
-from plantwin.simulation.demo_plant.settings import (
-    CmmSettings,
-    QualitySettings,
-    SiteSettings,
-    WasherSettings,
-)
+from plantwin.simulation.demo_plant.settings import CmmSettings, QualitySettings, WasherSettings
 from plantwin.simulation.demo_plant.station import PROCESS, Station, StationState
-from plantwin.simulation.demo_plant.truth import GroundTruth, Inspection
+from plantwin.simulation.demo_plant.truth import Inspection
 
 
 @dataclass(slots=True, kw_only=True)
@@ -39,44 +23,23 @@ class Washer(Station):
     """Wash (pump on) then blow off (compressed air); a thermostat holds the tank at 60 C."""
 
     x: WasherState
+    s: WasherSettings
 
     def __init__(
         self,
         *,
+        name: str,
         x: WasherState,
-        rng: np.random.Generator,
-        ctx: Ctx,
-        em: Emitter,
-        truth: GroundTruth,
-        idx: ChannelIndex,
+        env: Env,
         settings: WasherSettings,
-        site: SiteSettings,
-        auto_reset: bool,
         upstream: Conveyor,
         downstream: Conveyor,
     ) -> None:
         super().__init__(
-            name="washer1",
-            x=x,
-            rng=rng,
-            ctx=ctx,
-            em=em,
-            truth=truth,
-            idx=idx,
-            failures=settings.failures,
-            maintenance=settings.maintenance,
-            auto_reset=auto_reset,
-            upstream=upstream,
-            downstream=downstream,
+            name=name, x=x, env=env, settings=settings, upstream=upstream, downstream=downstream
         )
-        self.x = x
-        self.w = settings
-        self.load_s = settings.load_s
-        self.unload_s = settings.unload_s
-        self.pump_amps = settings.pump_kw * 1000.0 / (math.sqrt(3) * site.volts * site.power_factor)
-        self.ch = [
-            idx["washer1/" + k] for k in ("tank_temp", "heater_power", "pump_current", "power")
-        ]
+        self.pump_amps = env.site.line_amps(settings.pump_kw)
+        self.ch = self.chans("tank_temp", "heater_power", "pump_current", "power")
 
     @staticmethod
     def new_state(rng: np.random.Generator, s: WasherSettings) -> WasherState:
@@ -87,13 +50,13 @@ class Washer(Station):
         )
 
     def new_work(self) -> float:
-        return self.w.wash_s + self.w.blow_s
+        return self.s.wash_s + self.s.blow_s
 
     def can_start(self) -> bool:
-        return self.ctx.air_ok and self.x.tank >= self.w.min_temp_c
+        return self.ctx.air_ok and self.x.tank >= self.s.min_temp_c
 
     def physics(self) -> None:
-        x, w = self.x, self.w
+        x, w = self.x, self.s
         processing = x.state == RUNNING and x.phase == PROCESS
         pumping = processing and x.left > w.blow_s
         blowing = processing and not pumping
@@ -129,42 +92,22 @@ class Cmm(Station):
     """Measures the turned diameter and the milled slot width of every part; good or scrap."""
 
     x: CmmState
+    s: CmmSettings
 
     def __init__(
         self,
         *,
+        name: str,
         x: CmmState,
-        rng: np.random.Generator,
-        ctx: Ctx,
-        em: Emitter,
-        truth: GroundTruth,
-        idx: ChannelIndex,
+        env: Env,
         settings: CmmSettings,
+        upstream: Conveyor,
         diameter: QualitySettings,
         width: QualitySettings,
-        auto_reset: bool,
-        upstream: Conveyor,
     ) -> None:
-        super().__init__(
-            name="cmm1",
-            x=x,
-            rng=rng,
-            ctx=ctx,
-            em=em,
-            truth=truth,
-            idx=idx,
-            failures=settings.failures,
-            maintenance=settings.maintenance,
-            auto_reset=auto_reset,
-            upstream=upstream,
-            downstream=None,
-        )
-        self.x = x
-        self.m = settings
+        super().__init__(name=name, x=x, env=env, settings=settings, upstream=upstream)
         self.nominal_d = diameter.nominal_mm
         self.nominal_w = width.nominal_mm
-        self.load_s = settings.load_s
-        self.unload_s = settings.unload_s
         self.power_by_state = {
             IDLE: settings.base_kw,
             RUNNING: settings.base_kw,
@@ -172,11 +115,9 @@ class Cmm(Station):
             DOWN: 0.3,
             MAINT: 0.2,
         }
-        self.ch_power = idx["cmm1/power"]
-        self.ch_d = idx["cmm1/diameter"]
-        self.ch_w = idx["cmm1/width"]
-        self.ch_good = idx["cmm1/good_count"]
-        self.ch_scrap = idx["cmm1/scrap_count"]
+        self.ch_power, self.ch_d, self.ch_w, self.ch_good, self.ch_scrap = self.chans(
+            "power", "diameter", "width", "good_count", "scrap_count"
+        )
 
     @staticmethod
     def new_state(rng: np.random.Generator, s: CmmSettings) -> CmmState:
@@ -186,14 +127,14 @@ class Cmm(Station):
 
     def announce(self) -> None:
         super().announce()
-        self.em.state.last[self.ch_good] = 0.0
-        self.em.state.last[self.ch_scrap] = 0.0
+        self.em.preset(self.ch_good, 0.0)
+        self.em.preset(self.ch_scrap, 0.0)
 
     def new_work(self) -> float:
-        return self.m.measure_s
+        return self.s.measure_s
 
     def finish(self, part: Part) -> None:
-        x, m, em = self.x, self.m, self.em
+        x, m, em = self.x, self.s, self.em
         d = part.diameter + float(self.rng.normal(0.0, m.probe_sigma_mm))
         w = part.width + float(self.rng.normal(0.0, m.probe_sigma_mm))
         good = (
@@ -225,6 +166,6 @@ class Cmm(Station):
     def physics(self) -> None:
         x = self.x
         measuring = x.state == RUNNING and x.phase == PROCESS
-        x.power = self.power_by_state[x.state] + (self.m.drive_kw if measuring else 0.0)
-        x.air = 0.0 if x.state == MAINT else self.m.air
+        x.power = self.power_by_state[x.state] + (self.s.drive_kw if measuring else 0.0)
+        x.air = 0.0 if x.state == MAINT else self.s.air
         self.row[self.ch_power] = x.power

@@ -18,7 +18,15 @@ from plantwin.core.errors import ConnectorError
 from plantwin.core.samples import RawBatch
 from plantwin.model.plant import Plant
 from plantwin.simulation.demo_plant import codec
-from plantwin.simulation.demo_plant.base import NS_PER_S, Asset, Ctx, EmitState, Emitter, Part
+from plantwin.simulation.demo_plant.base import (
+    NS_PER_S,
+    Asset,
+    Ctx,
+    EmitState,
+    Emitter,
+    Env,
+    Part,
+)
 from plantwin.simulation.demo_plant.channels import ChannelIndex, build_table
 from plantwin.simulation.demo_plant.cnc import BearingState, Cnc, CncState, ToolState
 from plantwin.simulation.demo_plant.commands import CommandTarget, command_targets
@@ -257,44 +265,37 @@ class DemoLine:
         )
 
     def _bind(self, st: SimState, *, fresh: bool) -> None:
-        s, r, idx = self.settings, self._rngs, self._idx
-        ctx, truth, auto = st.ctx, st.truth, s.auto_reset
-        em = Emitter(st.emit, idx.periodic)
+        s = self.settings
+        em = Emitter(st.emit, self._idx.periodic)
+        env = Env(
+            ctx=st.ctx, em=em, truth=st.truth, idx=self._idx, rngs=self._rngs, site=s.site,
+            auto_reset=s.auto_reset,
+        )  # fmt: skip
         conv = {
-            a: Conveyor(
-                name=a, x=st.conveyors[a], rng=r[a], ctx=ctx, em=em, truth=truth, idx=idx,
-                settings=s.conveyor, site=s.site, auto_reset=auto,
-            )
+            a: Conveyor(name=a, x=st.conveyors[a], env=env, settings=s.conveyor)
             for a in CONVEYOR_ASSETS
-        }  # fmt: skip
+        }
         mill = Cnc(
-            name="mill1", x=st.mill, rng=r["mill1"], ctx=ctx, em=em, truth=truth, idx=idx,
-            settings=s.mill, site=s.site, auto_reset=auto, upstream=conv["buf_in"],
+            name="mill1", x=st.mill, env=env, settings=s.mill, upstream=conv["buf_in"],
             downstream=conv["buf_ml"], dimension="width",
         )  # fmt: skip
         lathe = Cnc(
-            name="lathe1", x=st.lathe, rng=r["lathe1"], ctx=ctx, em=em, truth=truth, idx=idx,
-            settings=s.lathe, site=s.site, auto_reset=auto, upstream=conv["buf_ml"],
+            name="lathe1", x=st.lathe, env=env, settings=s.lathe, upstream=conv["buf_ml"],
             downstream=conv["buf_lw"], dimension="diameter",
         )  # fmt: skip
         washer = Washer(
-            x=st.washer, rng=r["washer1"], ctx=ctx, em=em, truth=truth, idx=idx,
-            settings=s.washer, site=s.site, auto_reset=auto, upstream=conv["buf_lw"],
+            name="washer1", x=st.washer, env=env, settings=s.washer, upstream=conv["buf_lw"],
             downstream=conv["buf_wc"],
         )  # fmt: skip
         cmm = Cmm(
-            x=st.cmm, rng=r["cmm1"], ctx=ctx, em=em, truth=truth, idx=idx, settings=s.cmm,
-            diameter=s.lathe.quality, width=s.mill.quality, auto_reset=auto,
-            upstream=conv["buf_wc"],
+            name="cmm1", x=st.cmm, env=env, settings=s.cmm, upstream=conv["buf_wc"],
+            diameter=s.lathe.quality, width=s.mill.quality,
         )  # fmt: skip
         self._compressor = Compressor(
-            x=st.compressor, rng=r["compressor1"], ctx=ctx, em=em, truth=truth, idx=idx,
-            settings=s.compressor, auto_reset=auto,
-        )  # fmt: skip
-        self._supply = Supply(
-            x=st.supply, rng=r["supply"], ctx=ctx, settings=s.supply, infeed=conv["buf_in"]
+            name="compressor1", x=st.compressor, env=env, settings=s.compressor
         )
-        self._state, self._em, self._ctx = st, em, ctx
+        self._supply = Supply(x=st.supply, env=env, settings=s.supply, infeed=conv["buf_in"])
+        self._state, self._em, self._ctx = st, em, st.ctx
         self._stations = (mill, lathe, washer, cmm)
         self._conveyors = tuple(conv.values())
         self._assets: dict[str, Asset] = {
@@ -381,11 +382,7 @@ class DemoLine:
     def _execute(self, target: CommandTarget, value: float) -> tuple[bool, str]:
         asset = self._assets[target.asset]
         if target.command == "reset_fault":
-            if asset.reset_fault():
-                return True, ""
-            if asset.base.state == 3:
-                return False, "repair not finished"
-            return False, "not down"
+            return asset.reset_fault()
         if target.command == "set_pressure":
             self._compressor.set_pressure(value)
             return True, ""

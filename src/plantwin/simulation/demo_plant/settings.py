@@ -280,6 +280,10 @@ class SiteSettings:
     volts: float = 400.0  # DOMAIN 5
     power_factor: float = 0.85
 
+    def line_amps(self, kw: float) -> float:
+        """Line current of a three-phase load taking ``kw`` of active power, A."""
+        return kw * 1000.0 / (math.sqrt(3) * self.volts * self.power_factor)
+
 
 MILL = CncSettings(
     load_s=9.0,
@@ -356,16 +360,15 @@ class DemoSettings:
                 (cnc.failures.mtbf_h, cnc.failures.mttr_h),
                 (bearing.mean_life_h() / spinning, bearing.mttr_h),
             ]
-        if asset == "washer1":
-            return [(self.washer.failures.mtbf_h, self.washer.failures.mttr_h)]
-        if asset == "cmm1":
-            return [(self.cmm.failures.mtbf_h, self.cmm.failures.mttr_h)]
-        if asset in CONVEYOR_ASSETS:
-            return [(self.conveyor.failures.mtbf_h, self.conveyor.failures.mttr_h)]
-        if asset == "compressor1":
-            return [(self.compressor.failures.mtbf_h, self.compressor.failures.mttr_h)]
-        msg = f"no failure model for asset {asset!r}"
-        raise KeyError(msg)
+        random_only = dict.fromkeys(CONVEYOR_ASSETS, self.conveyor.failures) | {
+            "washer1": self.washer.failures,
+            "cmm1": self.cmm.failures,
+            "compressor1": self.compressor.failures,
+        }
+        if asset not in random_only:
+            msg = f"no failure model for asset {asset!r}"
+            raise KeyError(msg)
+        return [(random_only[asset].mtbf_h, random_only[asset].mttr_h)]
 
     def implied_availability(self, asset: str, utilization: float = 1.0) -> float:
         """Share of unplanned time (calendar minus planned maintenance) the asset is not down.

@@ -10,8 +10,7 @@ first idle moment after it falls due.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import Protocol
 
 from plantwin.simulation.demo_plant.base import (
     DOWN,
@@ -21,14 +20,12 @@ from plantwin.simulation.demo_plant.base import (
     SETUP,
     Asset,
     AssetState,
-    Ctx,
-    Emitter,
+    Env,
     Part,
+    Reliability,
 )
-from plantwin.simulation.demo_plant.channels import ChannelIndex
 from plantwin.simulation.demo_plant.conveyor import Conveyor
-from plantwin.simulation.demo_plant.settings import FailureSettings, MaintenanceSettings
-from plantwin.simulation.demo_plant.truth import GroundTruth
+from plantwin.simulation.demo_plant.settings import MaintenanceSettings
 
 LOAD, PROCESS, UNLOAD = 0, 1, 2
 
@@ -45,51 +42,50 @@ class StationState(AssetState):
     count: int = 0
 
 
+class StationSettings(Reliability, Protocol):
+    """What every station's settings give: handling times, failures, planned maintenance."""
+
+    @property
+    def load_s(self) -> float: ...
+
+    @property
+    def unload_s(self) -> float: ...
+
+    @property
+    def maintenance(self) -> MaintenanceSettings: ...
+
+
 class Station(Asset):
-    """Generic station; subclasses add the physics through the hooks below."""
+    """Generic station between two conveyors; subclasses add the physics through the hooks.
+
+    ``downstream`` None: the finished part leaves the line.
+    """
 
     x: StationState
-    load_s: float = 0.0
-    unload_s: float = 0.0
+    s: StationSettings
 
     def __init__(
         self,
         *,
         name: str,
         x: StationState,
-        rng: np.random.Generator,
-        ctx: Ctx,
-        em: Emitter,
-        truth: GroundTruth,
-        idx: ChannelIndex,
-        failures: FailureSettings,
-        maintenance: MaintenanceSettings,
-        auto_reset: bool,
+        env: Env,
+        settings: StationSettings,
         upstream: Conveyor,
-        downstream: Conveyor | None,
+        downstream: Conveyor | None = None,
     ) -> None:
         super().__init__(
-            name=name,
-            x=x,
-            rng=rng,
-            ctx=ctx,
-            em=em,
-            truth=truth,
-            idx=idx,
-            failures=failures,
-            maintenance=maintenance,
-            auto_reset=auto_reset,
+            name=name, x=x, env=env, settings=settings, maintenance=settings.maintenance
         )
-        self.x = x
         self.upstream = upstream
         self.downstream = downstream
-        self.ch_count = idx.index.get(f"{name}/part_count")
-        self.ch_cycle = idx.index.get(f"{name}/cycle_time")
+        self.ch_count = env.idx.index.get(f"{name}/part_count")
+        self.ch_cycle = env.idx.index.get(f"{name}/cycle_time")
 
     def announce(self) -> None:
         super().announce()
         if self.ch_count is not None:
-            self.em.state.last[self.ch_count] = float(self.x.count)
+            self.em.preset(self.ch_count, float(self.x.count))
 
     # ---------------------------------------------------------------- hooks
     def new_work(self) -> float:
@@ -156,7 +152,7 @@ class Station(Asset):
                 x.left += x.work
             elif x.phase == PROCESS:
                 x.phase = UNLOAD
-                x.left += self.unload_s
+                x.left += self.s.unload_s
             else:
                 self._complete()
                 return
@@ -199,7 +195,7 @@ class Station(Asset):
                 return
             x.part = part
             x.phase = LOAD
-            x.left = self.load_s
+            x.left = self.s.load_s
             x.work = self.new_work()
             x.cycle_start = self.ctx.step
             self.on_start()

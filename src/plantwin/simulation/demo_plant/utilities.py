@@ -21,11 +21,9 @@ from plantwin.simulation.demo_plant.base import (
     Asset,
     AssetState,
     Ctx,
-    Emitter,
+    Env,
 )
-from plantwin.simulation.demo_plant.channels import ChannelIndex
 from plantwin.simulation.demo_plant.settings import CompressorSettings, SiteSettings
-from plantwin.simulation.demo_plant.truth import GroundTruth
 
 UNLOADED, LOADED = IDLE, RUNNING  # compressor codes 0 and 1 in the plant file
 P_ATM = 1.013  # bar
@@ -47,35 +45,18 @@ class Compressor(Asset):
     consumers and leaks flow in proportion to absolute pressure (orifice flow, DOMAIN 5).
     """
 
+    x: CompressorState
+    s: CompressorSettings
+
     def __init__(
-        self,
-        *,
-        x: CompressorState,
-        rng: np.random.Generator,
-        ctx: Ctx,
-        em: Emitter,
-        truth: GroundTruth,
-        idx: ChannelIndex,
-        settings: CompressorSettings,
-        auto_reset: bool,
+        self, *, name: str, x: CompressorState, env: Env, settings: CompressorSettings
     ) -> None:
         super().__init__(
-            name="compressor1",
-            x=x,
-            rng=rng,
-            ctx=ctx,
-            em=em,
-            truth=truth,
-            idx=idx,
-            failures=settings.failures,
-            maintenance=settings.maintenance,
-            auto_reset=auto_reset,
+            name=name, x=x, env=env, settings=settings, maintenance=settings.maintenance
         )
-        self.x = x
-        self.s = settings
         self.k_hot = 1.0 - math.exp(-1.0 / 180.0)  # discharge temperature lag (unverified)
         self.k_cold = 1.0 - math.exp(-1.0 / 1200.0)
-        self.ch = [idx["compressor1/" + k] for k in ("pressure", "flow", "power", "discharge_temp")]
+        self.ch = self.chans("pressure", "flow", "power", "discharge_temp")
 
     @staticmethod
     def new_state(
