@@ -77,11 +77,24 @@ class Emitter:
         self.ev_step: list[int] = []
         self.ev_ch: list[int] = []
         self.ev_val: list[float] = []
+        self._slot: dict[int, int] = {}  # channel -> index of its event in the current step
+        self._slot_step = -1
 
     def event(self, ch: int, value: float) -> None:
-        self.ev_step.append(self.step)
-        self.ev_ch.append(ch)
-        self.ev_val.append(value)
+        """Emit ``value`` on ``ch`` at this step; a second value in the same step replaces
+        the first (a state held for zero seconds, or a buffer filled in one step, is never
+        reported: one reading per channel and timestamp)."""
+        if self._slot_step != self.step:
+            self._slot.clear()
+            self._slot_step = self.step
+        at = self._slot.get(ch)
+        if at is None:
+            self._slot[ch] = len(self.ev_val)
+            self.ev_step.append(self.step)
+            self.ev_ch.append(ch)
+            self.ev_val.append(value)
+        else:
+            self.ev_val[at] = value
         self.state.last[ch] = value
         self.state.last_step[ch] = self.step
 
@@ -99,6 +112,8 @@ class Emitter:
         self.ev_step.clear()
         self.ev_ch.clear()
         self.ev_val.clear()
+        self._slot.clear()
+        self._slot_step = -1
 
 
 @dataclass(slots=True, kw_only=True)
