@@ -277,4 +277,4 @@ class Runtime:
             if any(counts.values()):
                 log.info("retention removed %s", counts)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), 60.0)
+                await asyncio.wait_for(self.stop.wait(), self.settings.retention_every)

@@ -17,6 +17,7 @@ class Settings:
     speed: float = 60.0  # demo: simulated seconds per wall second
     seed: int = 7  # demo: random seed of the simulator
     retention_days: float | None = None  # delete history older than this (plant time)
+    retention_every: float = 60.0  # wall seconds between retention runs
     snapshot_every: float = 5.0  # demo: wall seconds between simulator snapshots
     flush_interval: float = 1.0  # store: longest a sample waits in memory before commit
 
