@@ -33,6 +33,9 @@ async def test_retention_prunes_history_older_than_the_window(tmp_path: Path) ->
         )
     assert end - start > 300 * NS_PER_S
     oldest = int(history.ts.min())
-    # What is left starts within the window (plus one retention period of plant time).
-    assert oldest >= end - int((20 + 0.5 * 120 + 10) * NS_PER_S)
-    assert len(history) < 150
+    # Without retention the history would reach back to the start; with it, what is left
+    # lies within the window plus the plant time between retention runs (0.5 s x 120 = 60 s),
+    # with room for a loaded CI machine.
+    assert oldest > start + 120 * NS_PER_S
+    assert oldest >= end - 240 * NS_PER_S
+    assert len(history) < 250
