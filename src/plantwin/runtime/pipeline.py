@@ -115,6 +115,7 @@ class Pipeline:
         """Move readings into the inbox until stopping; never drops one it already holds."""
         readings = aiter(connector.readings())
         stopping = asyncio.ensure_future(self._stopping.wait())
+        getter: asyncio.Future[RawBatch | DeadLetter] | None = None
         try:
             while not self._stopping.is_set():
                 getter = asyncio.ensure_future(anext(readings))
@@ -133,6 +134,8 @@ class Pipeline:
             log.exception("connector %s stopped", connector.name)
         finally:
             stopping.cancel()
+            if getter is not None and not getter.done():  # cancelled from outside
+                getter.cancel()
             close = getattr(readings, "aclose", None)
             if close is not None:
                 with contextlib.suppress(Exception):
