@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from plantwin.core.samples import SampleBatch
-from plantwin.store.buffer import SampleBuffer, last_per_signal, member_mask
+from plantwin.store.buffer import SampleBuffer, member_mask
 
 pairs = st.lists(st.tuples(st.integers(0, 3), st.integers(-5, 5)), unique=True, max_size=25)
 
@@ -21,23 +21,6 @@ def test_member_mask_is_set_membership(
 
     mask = member_mask(*columns(query), *columns(stored))
     assert mask.tolist() == [row in set(stored) for row in query]
-
-
-@given(rows=st.lists(st.tuples(st.integers(0, 3), st.integers(-5, 5)), max_size=30))
-def test_last_per_signal_is_the_newest_row_of_each_signal(rows: list[tuple[int, int]]) -> None:
-    batches = [
-        SampleBatch.of(
-            [s for s, _ in part], [t for _, t in part], [10.0 * t for _, t in part]
-        ).canonical()
-        for part in (rows[:10], rows[10:20], rows[20:])
-    ]
-    last = last_per_signal(batches)
-    newest: dict[int, int] = {}
-    for s, t in rows:
-        newest[s] = max(newest.get(s, t), t)
-    assert last.signal.tolist() == sorted(newest)
-    assert last.ts.tolist() == [newest[s] for s in sorted(newest)]
-    assert last.value.tolist() == [10.0 * newest[s] for s in sorted(newest)]
 
 
 def test_watermarks_split_fresh_from_late_rows() -> None:

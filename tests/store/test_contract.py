@@ -313,6 +313,16 @@ def test_any_appends_store_the_union_first_wins(
             got = {(s, t): v for s in range(3) for t, v, _ in await raw(store, s)}
             assert got == expected
             assert store.stats().duplicates_dropped == total - len(expected)
+            # latest is the newest stored row of each signal (history() flushed everything)
+            newest: dict[int, tuple[int, float]] = {}
+            for (sig, when), value in expected.items():
+                if sig not in newest or when > newest[sig][0]:
+                    newest[sig] = (when, value)
+            latest = await store.latest()
+            assert latest.signal.tolist() == sorted(newest)
+            assert list(zip(latest.ts.tolist(), latest.value.tolist(), strict=True)) == [
+                newest[s] for s in sorted(newest)
+            ]
 
     asyncio.run(run())
 

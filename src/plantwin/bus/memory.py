@@ -51,7 +51,6 @@ class MemoryBus:
     def __init__(self) -> None:
         self._subscribers: dict[Topic, list[MemorySubscription]] = {}
         self._open = False
-        self.published = 0
 
     async def __aenter__(self) -> Self:
         self._open = True
@@ -72,7 +71,6 @@ class MemoryBus:
         if not self._open:
             msg = f"cannot publish on '{topic}': the bus is not open (use 'async with')"
             raise BusError(msg)
-        self.published += 1
         for sub in self._subscribers.get(topic, ()):
             await sub.queue.put(message)
 

@@ -40,9 +40,7 @@ def validate(
     try:
         plant = load_plant(file)
     except PlantFileError as error:
-        for problem in error.problems:
-            err.print(problem.render(str(file)), markup=False, highlight=False)
-        err.print(f"{len(error.problems)} problem(s) in {file}", style="bold red")
+        _report(error, file)
         raise typer.Exit(1) from None
     out.print(plant_tree(plant))
 
@@ -143,12 +141,18 @@ def _serve(
     try:
         asyncio.run(main())
     except PlantFileError as error:
-        for problem in error.problems:
-            err.print(problem.render(str(plant)), markup=False, highlight=False)
+        _report(error, plant)
         raise typer.Exit(1) from None
     except PlantwinError as error:
         err.print(f"error: {error}", style="bold red", markup=False)
         raise typer.Exit(1) from None
+
+
+def _report(error: PlantFileError, file: Path) -> None:
+    """Every problem of a plant file as 'file:line path: message', then the count."""
+    for problem in error.problems:
+        err.print(problem.render(str(file)), markup=False, highlight=False)
+    err.print(f"{len(error.problems)} problem(s) in {file}", style="bold red")
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ from plantwin.core.clock import Clock, ManualClock, ScaledClock, WallClock
 from plantwin.core.errors import (
     BusError,
     ConnectorError,
-    IngestError,
     PlantModelError,
     PlantwinError,
     QueryError,
@@ -20,7 +19,6 @@ __all__ = [
     "DeadLetter",
     "Event",
     "EventKind",
-    "IngestError",
     "ManualClock",
     "PlantModelError",
     "PlantwinError",

@@ -9,10 +9,6 @@ class PlantModelError(PlantwinError):
     """A plant file or plant model is invalid; the message lists every problem found."""
 
 
-class IngestError(PlantwinError):
-    """Input could not be turned into samples (the offending records go to dead letters)."""
-
-
 class StoreError(PlantwinError):
     """The store failed to read or write; the driver's error is chained."""
 

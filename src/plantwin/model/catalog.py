@@ -40,13 +40,6 @@ class SignalCatalog:
                 self.high[sid] = sig.high
             self.is_bool[sid] = sig.dtype is DataType.BOOL
 
-    def key(self, sid: int) -> str:
-        sig = self.defs[sid] if 0 <= sid < self.size else None
-        if sig is None:
-            msg = f"no signal with id {sid}"
-            raise KeyError(msg)
-        return sig.key
-
     def id(self, key: str) -> int:
         return self.ids[key]
 

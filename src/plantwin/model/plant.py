@@ -165,6 +165,3 @@ class Plant:
         yield twin
         for child in twin.children:
             yield from self.walk(child)
-
-    def assets(self) -> list[Twin]:
-        return [t for t in self.twins.values() if t.kind is TwinKind.ASSET]

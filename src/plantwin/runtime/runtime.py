@@ -100,7 +100,8 @@ class Runtime:
         self.connectors: list[Connector] = []
         self.demo: DemoPlant | None = None
         if settings.demo:
-            self.demo = await self._demo(newest)
+            self.demo, self.clock = await self._demo(newest)
+            self.connectors.append(self.demo)
         for name, declared in self.plant.connectors.items():
             if declared.kind == "demo":
                 if not settings.demo:
@@ -129,8 +130,8 @@ class Runtime:
             )
         )
 
-    async def _demo(self, newest: int) -> DemoPlant:
-        """The simulator, resumed from its snapshot when the store holds one."""
+    async def _demo(self, newest: int) -> tuple[DemoPlant, ScaledClock]:
+        """The simulator and its plant clock, resumed from the stored snapshot if usable."""
         start = max(time.time_ns(), newest + NS_PER_S) // NS_PER_S * NS_PER_S
         clock = ScaledClock(start_ns=start, speed=self.settings.speed)
         demo = DemoPlant(plant=self.plant, clock=clock, seed=self.settings.seed, start_ns=start)
@@ -147,9 +148,7 @@ class Runtime:
                 # Resume where the snapshot was taken: readings between it and the crash are
                 # produced again and dropped by the store as duplicates.
                 clock.rebase(demo.line.now_ns)
-        self.clock = clock
-        self.connectors.append(demo)
-        return demo
+        return demo, clock
 
     async def _last_states(self) -> list[StateChange]:
         out: list[StateChange] = []

@@ -34,12 +34,6 @@ def check_signal_ids(batch: SampleBatch, registered: int) -> None:
         raise StoreError(msg)
 
 
-def last_per_signal(batches: list[SampleBatch]) -> SampleBatch:
-    """The newest row of each signal over canonical batches: one row per signal, by signal."""
-    merged = SampleBatch.concat([b.take(b.group_ends()) for b in batches if len(b)]).canonical()
-    return merged.take(merged.group_ends())
-
-
 def member_mask(signal: I32, ts: I64, in_signal: I32, in_ts: I64) -> NDArray[np.bool_]:
     """Which (signal, ts) pairs of the first set also occur in the second set.
 

@@ -16,15 +16,18 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from plantwin.core.records import DeadLetter, Event, EventKind, StateChange
-from plantwin.core.samples import SampleBatch
+from plantwin.core.samples import I32, I64, SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery
 from plantwin.store.rules import RECORD_TABLES, event_data, event_data_json
 
 Con = duckdb.DuckDBPyConnection
 T = TypeVar("T")
 
+# The newest row per signal of the written rows moves ``latest`` forward (never back).
 UPSERT_LATEST = """
-INSERT INTO latest SELECT signal, ts, value, quality FROM plantwin_latest_rows
+INSERT INTO latest
+    SELECT signal, max(ts), arg_max(value, ts), arg_max(quality, ts)
+    FROM plantwin_rows GROUP BY signal
 ON CONFLICT (signal) DO UPDATE
     SET ts = excluded.ts, value = excluded.value, quality = excluded.quality
     WHERE excluded.ts > latest.ts
@@ -105,10 +108,13 @@ def insert_signals(con: Con, first_id: int, keys: list[str]) -> None:
         con.unregister("plantwin_new_signals")
 
 
-def write_samples(con: Con, rows: SampleBatch, last: SampleBatch) -> None:
-    """One transaction: the coalesced rows, and ``latest`` moved forward from ``last``."""
+def write_samples(con: Con, rows: SampleBatch) -> tuple[I32, I64]:
+    """One transaction: the coalesced rows, and ``latest`` moved forward from them.
+
+    Returns each written signal and its newest written time (the new committed marks); the
+    grouping runs in DuckDB, in the worker thread, not on the event loop.
+    """
     con.register("plantwin_rows", arrow_samples(rows))
-    con.register("plantwin_latest_rows", arrow_samples(last))
     try:
 
         def body(c: Con) -> None:
@@ -116,9 +122,12 @@ def write_samples(con: Con, rows: SampleBatch, last: SampleBatch) -> None:
             c.execute(UPSERT_LATEST)
 
         transaction(con, body)
+        marks = con.execute(
+            "SELECT signal, max(ts) AS ts FROM plantwin_rows GROUP BY signal"
+        ).fetchnumpy()
     finally:
         con.unregister("plantwin_rows")
-        con.unregister("plantwin_latest_rows")
+    return np.asarray(marks["signal"], np.int32), np.asarray(marks["ts"], np.int64)
 
 
 def stored_mask(con: Con, batch: SampleBatch) -> NDArray[np.bool_]:

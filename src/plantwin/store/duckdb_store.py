@@ -37,7 +37,7 @@ from plantwin.core.errors import StoreError
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery, StoreStats
 from plantwin.store import duckdb_ops as ops
-from plantwin.store.buffer import SampleBuffer, check_signal_ids, last_per_signal
+from plantwin.store.buffer import SampleBuffer, check_signal_ids
 from plantwin.store.duckdb_schema import prepare
 from plantwin.store.rules import (
     RECORD_TABLES,
@@ -282,17 +282,18 @@ class DuckDBStore:
             batches, upto = self._buffer.take()
             if batches:
                 rows = SampleBatch.concat(batches)
-                last = last_per_signal(batches)
                 self._inflight = len(rows)
                 try:
-                    await self._db(f"writing {len(rows)} samples", ops.write_samples, rows, last)
+                    signal, newest = await self._db(
+                        f"writing {len(rows)} samples", ops.write_samples, rows
+                    )
                 except StoreError as err:
                     self._buffer.restore(batches)
                     self._write_failed(err)
                     raise
                 finally:
                     self._inflight = 0
-                self._buffer.committed_up_to(last.signal, last.ts)
+                self._buffer.committed_up_to(signal, newest)
                 self._committed += len(rows)
                 self._flushes += 1
                 self._write_worked()

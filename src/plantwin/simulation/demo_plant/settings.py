@@ -329,7 +329,6 @@ LATHE = CncSettings(
 )
 
 CNC_ASSETS = ("mill1", "lathe1")
-STATION_ASSETS = ("mill1", "lathe1", "washer1", "cmm1")
 CONVEYOR_ASSETS = ("buf_in", "buf_ml", "buf_lw", "buf_wc")
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-NS_PER_H = 3_600_000_000_000
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Failure:
