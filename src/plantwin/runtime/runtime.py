@@ -32,6 +32,7 @@ from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import load_plant
 from plantwin.model.plant import Plant
+from plantwin.runtime import connectors as connector_factories
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.runtime.settings import Settings
 from plantwin.simulation.demo_plant.connector import DemoPlant
@@ -41,8 +42,6 @@ from plantwin.twin import TwinState
 log = logging.getLogger(__name__)
 
 SNAPSHOT_KEY = "demo.snapshot"
-# Kinds a plant file may declare that this build cannot start yet (see docs/operations.md).
-PENDING_KINDS = ("opcua", "mqtt", "sparkplug", "http", "replay")
 
 
 class StartupError(PlantwinError):
@@ -106,8 +105,13 @@ class Runtime:
             if declared.kind == "demo":
                 if not settings.demo:
                     self.skipped[name] = "demo connectors run only under 'plantwin demo'"
-            elif declared.kind in PENDING_KINDS:
-                self.skipped[name] = f"connector kind '{declared.kind}' is not available yet"
+            else:
+                connector = connector_factories.build(self.plant, declared, self.clock)
+                if connector is None:
+                    why = f"connector kind '{declared.kind}' is not available yet"
+                    self.skipped[name] = why
+                else:
+                    self.connectors.append(connector)
         for connector in self.connectors:
             await self._stack.enter_async_context(connector)
         self.bus = await self._stack.enter_async_context(MemoryBus())

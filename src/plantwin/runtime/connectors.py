@@ -1,0 +1,32 @@
+"""Which connector implementation runs each connector kind a plant file declares.
+
+Each kind maps to a factory that gets the declared connector (its options come from the plant
+file), the bindings that name it (the addresses to subscribe to) and the plant clock. A kind
+without a factory yet is reported as not running, and the rest of the plant starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from plantwin.core.clock import Clock
+from plantwin.core.connector import Connector
+from plantwin.model.plant import BindingDef, ConnectorDef, Plant
+
+ConnectorFactory = Callable[[ConnectorDef, Sequence[BindingDef], Clock], Connector]
+
+# kind -> factory; "demo" is built by the runtime itself (it needs the simulator settings).
+FACTORIES: Mapping[str, ConnectorFactory] = {}
+
+
+def bindings_of(plant: Plant, connector: str) -> list[BindingDef]:
+    """Signal and command bindings (``signal`` is then "<twin>#<command>") naming ``connector``."""
+    return [b for b in plant.bindings if b.connector == connector]
+
+
+def build(plant: Plant, declared: ConnectorDef, clock: Clock) -> Connector | None:
+    """The connector for ``declared``, or None when this build has no factory for its kind."""
+    factory = FACTORIES.get(declared.kind)
+    if factory is None:
+        return None
+    return factory(declared, bindings_of(plant, declared.name), clock)
