@@ -25,7 +25,10 @@ def plantwin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
 def test_validate_prints_the_tree_of_a_valid_file() -> None:
     result = plantwin("validate", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
-    assert "Changwon machining demo: 16 twins, 76 signals (8 derived)" in result.stdout
+    assert (
+        "Changwon machining demo: 16 twins, 79 signals (8 derived, 3 windowed), "
+        "22 rules (20 alarms), 7 commands" in result.stdout
+    )
     assert "mill1 (asset cnc_machine) CNC mill 1" in result.stdout
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plantwin.core.errors import QueryError, StoreError
-from plantwin.core.records import DeadLetter, Event, EventKind, StateChange
+from plantwin.core.records import AlarmEvent, AlarmState, DeadLetter, Event, EventKind, StateChange
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import History, HistoryQuery, RecordQuery, Store
 from plantwin.store import DuckDBStore, MemoryStore
@@ -384,6 +384,45 @@ async def test_records_round_trip(store: Store) -> None:
     assert type(got.data["hours"]) is float
 
 
+async def test_alarm_events_round_trip(store: Store) -> None:
+    active = AlarmEvent(
+        ts=10,
+        alarm="changwon.L1.mill1.spindle:vibration_high",
+        twin="changwon.L1.mill1.spindle",
+        action="activate",
+        state=AlarmState.UNACKNOWLEDGED,
+        previous=AlarmState.NORMAL,
+        priority="high",
+        active=True,
+        acked=False,
+        first_out=True,
+        value=4.61,
+        message="Spindle vibration 4.6 mm/s",
+        since=10,
+    )
+    shelved = AlarmEvent(
+        ts=12,
+        alarm="changwon.L1.mill1:down_long",
+        twin="changwon.L1.mill1",
+        action="shelve",
+        state=AlarmState.SHELVED,
+        previous=AlarmState.NORMAL,
+        priority="medium",
+        active=False,
+        acked=True,
+        shelved_until=3_600_000_000_012,
+        annunciated=False,
+        user="kim",
+        reason="sensor replaced, 한글 ok",
+    )
+    await store.append_records([active, shelved])
+    assert await store.records(RecordQuery(kind=AlarmEvent)) == [shelved, active]
+    mill = await store.records(RecordQuery(kind=AlarmEvent, twin="changwon.L1.mill1", exact=True))
+    assert mill == [shelved]
+    assert await store.records(RecordQuery(kind=AlarmEvent, start=11)) == [shelved]
+    assert (await store.prune(older_than=11))["alarm_events"] == 1
+
+
 async def test_records_of_a_twin_and_its_descendants_newest_first(store: Store) -> None:
     await store.append_records(
         [StateChange(ts=i, twin=t, state=f"s{i}", previous=None) for i, t in enumerate(TWINS)]
@@ -482,7 +521,13 @@ async def test_prune_counts_per_table(store: Store) -> None:
         ]
     )
     counts = await store.prune(older_than=5)
-    assert counts == {"samples": 7, "state_changes": 1, "events": 1, "dead_letters": 2}
+    assert counts == {
+        "samples": 7,
+        "state_changes": 1,
+        "events": 1,
+        "dead_letters": 2,
+        "alarm_events": 0,
+    }
     assert [t for t, _, _ in await raw(store, a)] == [5, 6, 7, 8, 9]
     assert [t for t, _, _ in await raw(store, b)] == [5, 7]
     assert store.stats().committed_samples == 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import plantwin
-from plantwin.api import errors, twins
+from plantwin.api import alarms, errors, twins
 from plantwin.api.context import ApiContext
 from plantwin.api.schemas import ErrorResponse, HealthOut
 from plantwin.api.twins import Context
@@ -18,13 +18,14 @@ def create_app(context: ApiContext) -> FastAPI:
         summary="Live digital twin of a plant: twin tree, live state and history.",
         responses={
             400: {"model": ErrorResponse, "description": "malformed parameter"},
-            404: {"model": ErrorResponse, "description": "unknown twin or signal"},
+            404: {"model": ErrorResponse, "description": "unknown twin, signal or alarm"},
             422: {"model": ErrorResponse, "description": "invalid request"},
         },
     )
     app.state.context = context
     errors.install(app)
     app.include_router(twins.router)
+    app.include_router(alarms.router)
 
     @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
     async def health(ctx: Context) -> HealthOut:

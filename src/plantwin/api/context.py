@@ -10,6 +10,7 @@ from plantwin.core.clock import Clock
 from plantwin.core.store import Store
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
+from plantwin.processing.processor import RuleProcessor
 from plantwin.twin import TwinState
 
 
@@ -21,3 +22,4 @@ class ApiContext:
     store: Store
     clock: Clock
     health: Callable[[], Mapping[str, Any]]  # runtime figures for GET /api/v1/health
+    rules: RuleProcessor | None = None  # rules and alarms; None: the API says they are off

@@ -20,6 +20,10 @@ class NotFoundError(PlantwinError):
     """The named twin or signal does not exist."""
 
 
+class ConflictError(PlantwinError):
+    """The request is well formed but the resource's state does not allow it (409)."""
+
+
 def _body(
     status: int,
     message: str,
@@ -36,6 +40,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return _body(404, str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return _body(409, str(exc))
 
     @app.exception_handler(ParamError)
     async def bad_param(_: Request, exc: ParamError) -> JSONResponse:

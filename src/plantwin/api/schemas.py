@@ -115,3 +115,99 @@ class HealthOut(BaseModel):
     plant: str
     version: str
     details: dict[str, Any]
+
+
+class AlarmOut(BaseModel):
+    id: str = Field(description="'<twin id>:<rule name>'")
+    twin: str
+    rule: str
+    kind: str
+    priority: str = Field(description="low, medium, high or critical")
+    state: str = Field(
+        description="ISA-18.2: normal, unacknowledged, acknowledged, rtn_unacknowledged, "
+        "latched, shelved, suppressed, out_of_service"
+    )
+    active: bool
+    acknowledged: bool
+    annunciated: bool = Field(description="false while a flood holds back low/medium alarms")
+    first_out: bool = Field(description="the first alarm of its machine in this episode")
+    since: str | None = Field(description="start of the current activation")
+    changed: str | None = Field(description="time of the last transition")
+    shelved_until: str | None
+    value: float | None
+    unit: str
+    message: str
+
+
+class AlarmGroupOut(BaseModel):
+    rule: str
+    priority: str
+    count: int
+    first: str | None = Field(description="earliest activation in the group")
+    first_out: str | None = Field(description="id of the group's first-out alarm, if any")
+    twins: list[str]
+
+
+class FloodOut(BaseModel):
+    site: str
+    since: str
+
+
+class AlarmListOut(BaseModel):
+    alarms: list[AlarmOut]
+    total: int = Field(description="alarms matching the filters before the limit")
+    counts: dict[str, int] = Field(description="visible alarms per priority")
+    floods: list[FloodOut]
+    groups: list[AlarmGroupOut] | None = Field(
+        default=None, description="with group=rule: the same rule on many twins as one row"
+    )
+
+
+class AlarmEventOut(BaseModel):
+    time: str
+    alarm: str
+    twin: str
+    action: str
+    state: str
+    previous: str
+    priority: str
+    active: bool
+    acknowledged: bool
+    first_out: bool
+    annunciated: bool
+    value: float | None
+    message: str
+    user: str | None
+    reason: str | None
+
+
+class AlarmHistoryOut(BaseModel):
+    events: list[AlarmEventOut]
+
+
+class AlarmAction(BaseModel):
+    user: str = Field(default="operator", min_length=1, max_length=100)
+    reason: str = Field(default="", max_length=1000)
+
+
+class ShelveAction(AlarmAction):
+    duration: str = Field(description="how long, e.g. 30m, 2h (at most 8 h)")
+
+
+class RuleOut(BaseModel):
+    id: str
+    twin: str
+    name: str
+    kind: str
+    priority: str
+    alarm: bool
+    signal: str | None
+    above: float | None
+    below: float | None
+    unit: str
+    active: bool = Field(description="the rule's condition now (after its delays)")
+    description: str
+
+
+class RuleListOut(BaseModel):
+    rules: list[RuleOut]

@@ -15,7 +15,9 @@ from rich.text import Text
 
 from plantwin.core.clock import iso
 from plantwin.model.plant import TwinKind
-from plantwin.model.schema import StateCategory
+from plantwin.model.schema import Priority, StateCategory
+from plantwin.processing.alarms import PRIORITY_RANK
+from plantwin.store.rules import in_twin
 
 if TYPE_CHECKING:
     from plantwin.runtime import Runtime
@@ -41,6 +43,12 @@ COLOURS = {
     StateCategory.FAULT: "bold red",
     StateCategory.PLANNED: "magenta",
     StateCategory.OFF: "dim",
+}
+PRIORITY_COLOURS = {
+    Priority.CRITICAL: "bold white on red",
+    Priority.HIGH: "bold red",
+    Priority.MEDIUM: "yellow",
+    Priority.LOW: "cyan",
 }
 
 
@@ -97,12 +105,33 @@ class StatusView:
             f" ({self.rate:.0f}/s) committed {stats.committed_samples}"
             f" dead letters {self.runtime.pipeline.stats.dead_letters}"
             f" down: {', '.join(d.rsplit('.', 1)[-1] for d in down) or 'none'}"
+            f" alarms: {self._alarm_counts()}"
         )
+
+    def _alarm_counts(self) -> str:
+        board = self.runtime.rules.board
+        counts = board.counts()
+        shown = " ".join(f"{n} {p}" for p, n in counts.items() if n) or "none"
+        return shown + (" (FLOOD)" if board.flood_since else "")
+
+    def _alarms(self, twin_id: str) -> Text:
+        """Visible alarms at or below the twin: how many, and the most urgent one."""
+        points = [
+            p
+            for p in self.runtime.rules.board.points.values()
+            if p.visible and in_twin(p.rule.twin, twin_id)
+        ]
+        if not points:
+            return Text("")
+        top = max(points, key=lambda p: (PRIORITY_RANK[p.rule.priority], not p.acked))
+        label = top.rule.name + ("" if top.acked else " (unack)")
+        more = f" +{len(points) - 1}" if len(points) > 1 else ""
+        return Text(label + more, style=PRIORITY_COLOURS[top.rule.priority])
 
     def render(self) -> Group:
         runtime = self.runtime
         table = Table(expand=False, header_style="bold")
-        for column in ("asset", "state", "since", "key values"):
+        for column in ("asset", "state", "since", "alarms", "key values"):
             table.add_column(column)
         now = runtime.clock.now_ns()
         for twin in runtime.plant.twins.values():
@@ -115,7 +144,8 @@ class StatusView:
             since = view.state.since if view.state else status.rollup_since
             state = Text(label, style=COLOURS.get(category, "") if category else "dim")
             ago = f"{(now - since) / 60e9:.0f} min" if since else ""
-            table.add_row(twin.name, state, ago, self._values(twin.id))
+            alarms = self._alarms(twin.id) if twin.kind is TwinKind.ASSET else Text("")
+            table.add_row(twin.name, state, ago, alarms, self._values(twin.id))
         return Group(Text(self.line(), style="dim"), table)
 
     def _values(self, twin_id: str) -> str:

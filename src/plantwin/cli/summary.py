@@ -9,11 +9,15 @@ from plantwin.model.plant import Plant, Twin
 
 def plant_tree(plant: Plant) -> Tree:
     derived = sum(1 for s in plant.signals.values() if s.derived is not None)
+    windowed = sum(1 for s in plant.signals.values() if s.window is not None)
     commands = sum(len(t.commands) for t in plant.twins.values())
+    rules = list(plant.rules())
+    alarms = sum(1 for r in rules if r.alarm)
     connectors = sorted({b.connector for b in plant.bindings})
     root = Tree(
         f"[bold]{plant.name}[/]: {len(plant.twins)} twins, {len(plant.signals)} signals "
-        f"({derived} derived), {commands} commands, {len(plant.bindings)} bindings over "
+        f"({derived} derived, {windowed} windowed), {len(rules)} rules ({alarms} alarms), "
+        f"{commands} commands, {len(plant.bindings)} bindings over "
         f"{', '.join(connectors) or 'no connectors'}"
     )
 

@@ -7,16 +7,16 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
-from plantwin.core.records import DeadLetter, Event, StateChange
+from plantwin.core.records import AlarmEvent, DeadLetter, Event, StateChange
 from plantwin.core.samples import SampleBatch
 
-Message = SampleBatch | StateChange | Event | DeadLetter
+Message = SampleBatch | StateChange | Event | DeadLetter | AlarmEvent
 
 
 class Topic(StrEnum):
     SAMPLES = "samples"  # ingested samples
     DERIVED = "derived"  # samples computed by the twin (derived signals)
-    RECORDS = "records"  # state changes, events, dead letters
+    RECORDS = "records"  # state changes, events, dead letters, alarm events
 
 
 class Subscription(Protocol):

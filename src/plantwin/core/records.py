@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     CONNECTOR = "connector"  # connected, lost, recovered
     MAINTENANCE = "maintenance"  # repairs, tool and bearing changes reported by a source
     NOTE = "note"
+    ALARM = "alarm"  # alarm-system events: floods beginning and ending
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,3 +49,48 @@ class Event:
     kind: EventKind
     message: str
     data: dict[str, str | float | int | bool] = field(default_factory=dict)
+
+
+class AlarmState(StrEnum):
+    """ISA-18.2 alarm states (DOMAIN 2.1), derived from the alarm's flags."""
+
+    NORMAL = "normal"
+    UNACKNOWLEDGED = "unacknowledged"  # active, not acknowledged
+    ACKNOWLEDGED = "acknowledged"  # active, acknowledged
+    RTN_UNACKNOWLEDGED = "rtn_unacknowledged"  # returned to normal, not acknowledged
+    LATCHED = "latched"  # returned to normal, acknowledged, waits for a reset
+    SHELVED = "shelved"
+    SUPPRESSED = "suppressed"  # by design (e.g. the machine is in maintenance)
+    OUT_OF_SERVICE = "out_of_service"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlarmEvent:
+    """One transition of an alarm, with the alarm's flags after it.
+
+    ``action`` says what caused it: ``activate``, ``clear``, ``ack``, ``reset``, ``shelve``,
+    ``unshelve``, ``suppress``, ``unsuppress``, ``out_of_service``, ``in_service``,
+    ``realarm``. The flags make each event a complete snapshot, so the newest event of an
+    alarm restores it after a restart.
+    """
+
+    ts: int
+    alarm: str  # "<twin id>:<rule name>"
+    twin: str
+    action: str
+    state: AlarmState
+    previous: AlarmState
+    priority: str
+    active: bool
+    acked: bool
+    latched: bool = False
+    shelved_until: int | None = None
+    out_of_service: bool = False
+    suppressed: bool = False
+    annunciated: bool = True  # false while a flood hides low-priority activations
+    first_out: bool = False
+    value: float | None = None
+    message: str = ""
+    user: str = ""
+    reason: str = ""
+    since: int | None = None  # when the current activation started

@@ -13,10 +13,11 @@ from typing import Protocol, Self
 
 import numpy as np
 
-from plantwin.core.records import DeadLetter, Event, StateChange
+from plantwin.core.records import AlarmEvent, DeadLetter, Event, StateChange
 from plantwin.core.samples import F64, I32, I64, U8, SampleBatch
 
-Record = StateChange | Event | DeadLetter
+Record = StateChange | Event | DeadLetter | AlarmEvent
+RecordKind = type[StateChange] | type[Event] | type[DeadLetter] | type[AlarmEvent]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +95,7 @@ class RecordQuery:
     newest own state change of a twin, with ``limit=1``); it needs a ``twin``.
     """
 
-    kind: type[StateChange] | type[Event] | type[DeadLetter]
+    kind: RecordKind
     twin: str | None = None
     exact: bool = False
     start: int | None = None
@@ -133,7 +134,7 @@ class SampleStore(Protocol):
 
 
 class RecordStore(Protocol):
-    """State changes, events and dead letters."""
+    """State changes, events, dead letters and alarm events."""
 
     async def append_records(self, records: Sequence[Record]) -> None: ...
 

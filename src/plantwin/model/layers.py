@@ -15,6 +15,7 @@ from plantwin.model.schema import (
     BindingSpec,
     CommandSpec,
     ComponentSpec,
+    RuleSpec,
     Scalar,
     SignalSpec,
     StatesSpec,
@@ -42,6 +43,7 @@ class Layer:
     components: dict[str, ComponentSpec] = field(default_factory=dict)
     states: StatesSpec | None = None
     commands: dict[str, CommandSpec] = field(default_factory=dict)
+    rules: dict[str, RuleSpec] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -57,6 +59,7 @@ class Effective:
     components: dict[str, list[Layer]] = field(default_factory=dict)
     states: Located[StatesSpec] | None = None
     commands: dict[str, Located[CommandSpec]] = field(default_factory=dict)
+    rules: dict[str, Located[RuleSpec]] = field(default_factory=dict)
 
 
 def type_layer(name: str, spec: TypeSpec) -> Layer:
@@ -70,6 +73,7 @@ def type_layer(name: str, spec: TypeSpec) -> Layer:
         components=dict(spec.components),
         states=spec.states,
         commands=dict(spec.commands),
+        rules=dict(spec.rules),
     )
 
 
@@ -83,6 +87,7 @@ def component_layer(path: Path, spec: ComponentSpec) -> Layer:
         signals=dict(spec.signals),
         bindings=dict(spec.bindings),
         components=dict(spec.components),
+        rules=dict(spec.rules),
     )
 
 
@@ -126,4 +131,6 @@ def merge(layers: list[Layer]) -> Effective:
             eff.states = Located(layer.states, (*layer.path, "states"))
         for key, command in layer.commands.items():
             eff.commands[key] = Located(command, (*layer.path, "commands", key))
+        for key, rule in layer.rules.items():  # a later layer replaces a rule wholesale
+            eff.rules[key] = Located(rule, (*layer.path, "rules", key))
     return eff

@@ -9,10 +9,12 @@ from typing import Any
 from plantwin.model.bindings import resolve_bindings, resolve_command_binding
 from plantwin.model.derived import resolve_derived
 from plantwin.model.layers import Located
-from plantwin.model.plant import ConnectorDef, Plant, Twin
+from plantwin.model.plant import ConnectorDef, NotificationDef, Plant, Twin
 from plantwin.model.problems import PlantFileError, ProblemLog
 from plantwin.model.resolve import TreeBuilder
+from plantwin.model.rules import resolve_rules
 from plantwin.model.structure import check_structure
+from plantwin.model.windows import resolve_windows
 from plantwin.model.yaml_source import load_yaml, read_yaml_file
 
 # Connector kinds a plant file may declare; the runtime says which it can start.
@@ -52,8 +54,10 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
     tree = TreeBuilder(parts, log)
     tree.build()
     resolve_derived(tree.derived, tree.twins, tree.signals, tree.broken, log)
+    resolve_windows(tree.windows, tree.signals, tree.broken, log)
     derived = {key for key, sig in tree.signals.items() if sig.derived is not None}
-    derived |= {p.key for p in tree.derived}
+    derived |= {p.key for p in tree.derived} | {key for key, _, _ in tree.windows}
+    rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)
     bindings = list(resolve_bindings(tree.twins, tree.signals, derived, connectors, log))
     twins: dict[str, Twin] = {}
     for draft in tree.twins.values():
@@ -81,6 +85,7 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
             states=draft.states,
             commands=tuple(commands),
             position=draft.position,
+            rules=rules.get(draft.id, ()),
         )
     if log:
         raise PlantFileError(filename, log.sorted())
@@ -96,4 +101,14 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
         bindings=tuple(bindings),
         connectors=connectors,
         timezones=dict(tree.timezones),
+        notifications={
+            name: NotificationDef(
+                name=name,
+                url=spec.url,
+                min_priority=spec.min_priority,
+                timeout=spec.timeout,
+                retries=spec.retries,
+            )
+            for name, spec in header.notifications.items()
+        },
     )

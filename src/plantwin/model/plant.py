@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 
 from plantwin.model.expressions import Evaluator, Expression
-from plantwin.model.schema import DataType, StateCategory
+from plantwin.model.schema import DataType, Priority, RuleKind, StateCategory, WindowFn
 
 PropertyValue = str | int | float | bool | date
 
@@ -50,6 +50,7 @@ class SignalDef:
     counter: bool
     description: str
     derived: DerivedDef | None = None
+    window: WindowDef | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +63,60 @@ class DerivedDef:
     evaluate: Evaluator = field(repr=False, compare=False)
     scale: float = 1.0
     shift: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowDef:
+    """A windowed aggregate of ``source`` (same unit): every ``every_ns`` over ``width_ns``."""
+
+    source: str  # signal key
+    fn: WindowFn
+    width_ns: int
+    every_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleDef:
+    """A condition on a twin's signals or state, and how its alarm behaves.
+
+    Limits are in the signal's unit (a rate rule's in signal unit per second, a relative
+    deviation's in percent); a missing limit is None. Times are nanoseconds.
+    """
+
+    id: str  # "<twin id>:<rule name>", unique in the plant
+    twin: str
+    name: str
+    kind: RuleKind
+    description: str
+    signal: str | None = None  # signal key
+    reference: str | None = None  # signal key (deviation)
+    relative: bool = False  # deviation in percent of the reference
+    above: float | None = None
+    below: float | None = None
+    deadband: float = 0.0
+    over_ns: int = 0  # rate window
+    after_ns: int = 0  # stale after
+    states: tuple[str, ...] = ()  # state rule: names of the twin's states
+    when: Expression | None = None
+    inputs: Mapping[str, str] = field(default_factory=dict)  # expression name -> rule id
+    on_delay_ns: int = 0
+    off_delay_ns: int = 0
+    priority: Priority = Priority.MEDIUM
+    message: str = ""
+    alarm: bool = True
+    latching: bool = False
+    suppress_in: tuple[str, ...] = ()
+    state_twin: str | None = None  # the twin whose state suppresses or drives the rule
+    unit: str = ""  # display unit of the condition's value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationDef:
+    name: str
+    url: str
+    min_priority: Priority
+    timeout: float
+    retries: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +190,7 @@ class Twin:
     states: StateModel | None
     commands: tuple[CommandDef, ...]
     position: tuple[float, ...] | None
+    rules: tuple[RuleDef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +211,11 @@ class Plant:
     bindings: tuple[BindingDef, ...]
     connectors: Mapping[str, ConnectorDef]
     timezones: Mapping[str, str]  # site id -> IANA zone
+    notifications: Mapping[str, NotificationDef] = field(default_factory=dict)
+
+    def rules(self) -> Iterator[RuleDef]:
+        for twin in self.twins.values():
+            yield from twin.rules
 
     def roots(self) -> list[Twin]:
         return [t for t in self.twins.values() if t.parent is None]

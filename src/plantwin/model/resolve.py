@@ -105,6 +105,7 @@ class TreeBuilder:
         self.signal_paths: dict[str, Path] = {}
         self.broken: set[str] = set()  # declared but invalid: names resolving here stay quiet
         self.derived: list[PendingDerived] = []
+        self.windows: list[tuple[str, str, Located[SignalSpec]]] = []  # key, twin, declaration
         self.timezones: dict[str, str] = {}
 
     def build(self) -> None:
@@ -124,6 +125,7 @@ class TreeBuilder:
                 properties=dict(site.spec.properties),
                 signals=dict(site.spec.signals),
                 bindings=dict(site.spec.bindings),
+                rules=dict(site.spec.rules),
             )
             self._add(site_id, TwinKind.SITE, None, site_path, [layer], {"site": site_id})
             self._assets(site_id, site.assets, site_path, {"site": site_id})
@@ -138,6 +140,7 @@ class TreeBuilder:
                     properties=dict(line.spec.properties),
                     signals=dict(line.spec.signals),
                     bindings=dict(line.spec.bindings),
+                    rules=dict(line.spec.rules),
                 )
                 context = {"site": site_id, "line": line_id}
                 twin_id = f"{site_id}.{line_id}"
@@ -235,6 +238,8 @@ class TreeBuilder:
         self.signals[key] = definition
         if expression is not None:
             self.derived.append(PendingDerived(key, draft.id, loc, expression))
+        if loc.value.window is not None:
+            self.windows.append((key, draft.id, loc))
 
     def _states(self, draft: TwinDraft, loc: Located[StatesSpec]) -> StateModel | None:
         spec, path = loc.value, loc.path

@@ -38,12 +38,33 @@ class StateCategory(StrEnum):
     OFF = "off"  # outside planned operation time
 
 
+class WindowFn(StrEnum):
+    MEAN = "mean"
+    MIN = "min"
+    MAX = "max"
+    RMS = "rms"
+    STD = "std"
+    SUM = "sum"
+    COUNT = "count"
+    LAST = "last"
+
+
+class WindowSpec(Spec):
+    """A windowed aggregate of another signal of the twin; tumbling unless ``every`` < width."""
+
+    signal: str
+    fn: WindowFn
+    width: str | float = Field(description="window length: '1 min' or seconds")
+    every: str | float | None = Field(default=None, description="output period; default width")
+
+
 class SignalSpec(Spec):
     unit: str
     type: DataType = DataType.FLOAT
     range: tuple[float, float] | None = None
     rate: str | float | None = Field(default=None, description="nominal rate: '1 Hz' or '10 s'")
     expr: str | None = None
+    window: WindowSpec | None = None
     counter: bool = False
     description: str = ""
 
@@ -56,6 +77,51 @@ class StateSpec(Spec):
 class StatesSpec(Spec):
     signal: str = "state"
     values: dict[str, int | StateSpec]
+
+
+class RuleKind(StrEnum):
+    THRESHOLD = "threshold"  # above and/or below a limit, with deadband (hysteresis)
+    RANGE = "range"  # outside [below, above] or the signal's declared range
+    RATE = "rate"  # change per time over a window, above/below a limit
+    DEVIATION = "deviation"  # signal minus a reference signal, absolute or in percent
+    STALE = "stale"  # no sample for longer than ``after``
+    STATE = "state"  # the twin in one of some states (for longer than ``longer_than``)
+    EXPRESSION = "expression"  # and/or/not over other rules of the twin and its components
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+Amount = str | float  # a number in the signal's unit, or a quantity such as '4.5 mm/s'
+
+
+class RuleSpec(Spec):
+    kind: RuleKind
+    description: str = ""
+    signal: str | None = None
+    above: Amount | None = None
+    below: Amount | None = None
+    deadband: Amount | None = Field(default=None, description="'2 %' of span, or an amount")
+    reference: str | None = None
+    over: str | float | None = Field(default=None, description="rate window, default 1 min")
+    after: str | float | None = None
+    states: list[str] | None = None
+    longer_than: str | float | None = None
+    when: str | None = None
+    on_delay: str | float | None = None
+    off_delay: str | float | None = None
+    priority: Priority = Priority.MEDIUM
+    message: str | None = None
+    alarm: bool = Field(default=True, description="false: a condition for other rules only")
+    latching: bool = False
+    suppress_in: list[str] | None = Field(
+        default=None, description="states of the twin (or its asset) that suppress the alarm"
+    )
+    enabled: bool = True
 
 
 class BindingSpec(Spec):
@@ -92,6 +158,7 @@ class ComponentSpec(Spec):
     description: str = ""
     properties: dict[str, Scalar] = Field(default_factory=dict)
     signals: dict[str, SignalSpec] = Field(default_factory=dict)
+    rules: dict[str, RuleSpec] = Field(default_factory=dict)
     bindings: dict[str, BindingSpec] = Field(default_factory=dict)
     components: dict[str, ComponentSpec] = Field(default_factory=dict)
 
@@ -104,6 +171,7 @@ class TypeSpec(Spec):
     states: StatesSpec | None = None
     commands: dict[str, CommandSpec] = Field(default_factory=dict)
     components: dict[str, ComponentSpec] = Field(default_factory=dict)
+    rules: dict[str, RuleSpec] = Field(default_factory=dict)
     bindings: dict[str, BindingSpec] = Field(default_factory=dict)
 
 
@@ -116,6 +184,7 @@ class LineSpec(Spec):
     description: str = ""
     properties: dict[str, Scalar] = Field(default_factory=dict)
     signals: dict[str, SignalSpec] = Field(default_factory=dict)
+    rules: dict[str, RuleSpec] = Field(default_factory=dict)
     bindings: dict[str, BindingSpec] = Field(default_factory=dict)
     assets: dict[str, AssetSpec] = Field(default_factory=dict)
     position: tuple[float, float] | tuple[float, float, float] | None = None
@@ -127,6 +196,7 @@ class SiteSpec(Spec):
     timezone: str = "UTC"
     properties: dict[str, Scalar] = Field(default_factory=dict)
     signals: dict[str, SignalSpec] = Field(default_factory=dict)
+    rules: dict[str, RuleSpec] = Field(default_factory=dict)
     bindings: dict[str, BindingSpec] = Field(default_factory=dict)
     assets: dict[str, AssetSpec] = Field(default_factory=dict)
     lines: dict[str, LineSpec] = Field(default_factory=dict)
@@ -138,10 +208,21 @@ class ConnectorSpec(Spec):
     description: str = ""
 
 
+class NotificationSpec(Spec):
+    """A webhook that receives alarm transitions as JSON POSTs."""
+
+    url: str
+    min_priority: Priority = Priority.LOW
+    timeout: float = Field(default=5.0, gt=0)
+    retries: int = Field(default=5, ge=0, le=20)
+    description: str = ""
+
+
 class PlantFileSpec(Spec):
     plantwin: Literal[1] = Field(description="plant file format version")
     name: str
     description: str = ""
     connectors: dict[str, ConnectorSpec] = Field(default_factory=dict)
+    notifications: dict[str, NotificationSpec] = Field(default_factory=dict)
     types: dict[str, TypeSpec] = Field(default_factory=dict)
     sites: dict[str, SiteSpec]

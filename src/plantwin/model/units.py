@@ -98,3 +98,71 @@ def symbol(unit: pint.Unit) -> str:
 def _dims(unit: pint.Unit) -> str:
     dims = str(unit.dimensionality)
     return "dimensionless" if dims == "dimensionless" else dims
+
+
+_PERCENT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*%\s*$")
+
+
+def percent(value: str | float) -> float | None:
+    """The number in ``'20 %'``, or None when ``value`` is not written as a percentage."""
+    if not isinstance(value, str):
+        return None
+    match = _PERCENT.match(value)
+    return float(match.group(1)) if match else None
+
+
+def duration_ns(value: str | float) -> int:
+    """A duration such as ``'10 min'`` or a number of seconds, in nanoseconds (never negative)."""
+    if isinstance(value, str):
+        quantity = parse_quantity(value)
+        if quantity.dimensionality != registry().second.dimensionality:
+            msg = f"{value!r} is not a duration (write e.g. '30 s' or '10 min')"
+            raise UnitError(msg)
+        seconds = float(quantity.to("s").magnitude)
+    else:
+        seconds = float(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        msg = f"a duration must be a finite number of seconds >= 0, got {value!r}"
+        raise UnitError(msg)
+    return round(seconds * 1e9)
+
+
+def amount(value: str | float, unit: str, *, difference: bool, per_second: bool = False) -> float:
+    """``value`` in ``unit``: a bare number is taken as already in ``unit``.
+
+    ``difference`` reads the amount as a change (a deadband or a deviation: 1 K is 1 degC, not
+    -272.15 degC); ``per_second`` reads it as a rate and gives ``unit`` per second.
+    """
+    if not isinstance(value, str):
+        return float(value)
+    quantity = parse_quantity(value)
+    if quantity.unitless:
+        return float(quantity.magnitude)
+    ureg = registry()
+    target = parse_unit(unit)
+    try:
+        if per_second:
+            quantity = (quantity * ureg.Quantity(1.0, "s")).to_base_units()
+        source = quantity.units
+        if difference or per_second:
+            # Scale only: the offset of degC/degF has no meaning for a change.
+            one = ureg.Quantity(1.0, source).to_base_units()
+            unit_one = ureg.Quantity(1.0, target).to_base_units() if not _offset(target) else None
+            if unit_one is None:
+                a, _ = linear_conversion(str(one.units), target)
+                return float(a * one.magnitude * quantity.magnitude)
+            if one.units != unit_one.units:
+                raise pint.DimensionalityError(source, target)
+            return float(quantity.magnitude * one.magnitude / unit_one.magnitude)
+        a, b = linear_conversion(str(source), target)
+    except (pint.DimensionalityError, pint.OffsetUnitCalculusError) as err:
+        wanted = f"{symbol(target)} per second" if per_second else symbol(target)
+        msg = f"{value!r} cannot be expressed in {wanted}"
+        raise UnitError(msg) from err
+    return float(a * quantity.magnitude + b)
+
+
+def _offset(unit: pint.Unit) -> bool:
+    """True for scales with an offset from their base unit (degC, degF)."""
+    base = registry().Quantity(1.0, unit).to_base_units().units
+    return linear_conversion(unit, str(base))[1] != 0.0

@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plantwin.core.bus import Bus, Subscription, Topic
+from plantwin.core.clock import Clock
 from plantwin.core.connector import Connector
 from plantwin.core.errors import StoreError
 from plantwin.core.records import DeadLetter
 from plantwin.core.samples import RawBatch, SampleBatch
 from plantwin.core.store import Record, Store
 from plantwin.ingest import Ingestor
+from plantwin.processing.processor import RuleProcessor
 from plantwin.twin import TwinState
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class PipelineStats:
     derived_published: int = 0  # derived batches published
     derived_stored: int = 0  # derived batches appended to the store
     records_published: int = 0
+    alarm_events: int = 0
 
 
 class Pipeline:
@@ -57,6 +60,9 @@ class Pipeline:
         connectors: Sequence[Connector],
         inbox_size: int = 64,
         record_flush_s: float = 0.25,
+        processor: RuleProcessor | None = None,
+        clock: Clock | None = None,
+        tick_s: float = 1.0,
     ) -> None:
         self.ingestor = ingestor
         self.twin = twin
@@ -65,6 +71,12 @@ class Pipeline:
         self.connectors = list(connectors)
         self.inbox: asyncio.Queue[object] = asyncio.Queue(inbox_size)
         self.record_flush_s = record_flush_s
+        self.processor = processor
+        self.clock = clock
+        self.tick_s = tick_s
+        # How far the twin stage is behind the plant clock (a fast demo, a busy store): time
+        # rules (stale data) measure against the clock minus this, not against data not yet read.
+        self.lag_ns = 0
         self.stats = PipelineStats()
         self.connector_errors: dict[str, str] = {}
         self._stopping = asyncio.Event()
@@ -80,6 +92,7 @@ class Pipeline:
             twin = group.create_task(self._twin(twin_sub))
             stores = [group.create_task(self._store_samples(s)) for s in store_subs]
             records = group.create_task(self._store_records(records_sub))
+            ticks = group.create_task(self._ticks()) if self.processor is not None else None
             await stop.wait()
             self._stopping.set()
             await asyncio.gather(*pumps)  # each hands over the reading it holds, then ends
@@ -87,6 +100,8 @@ class Pipeline:
             await ingest
             await twin_sub.close()
             await twin
+            if ticks is not None:
+                await ticks  # ends on stopping, after publishing what operators did last
             for sub in (*store_subs, records_sub):
                 await sub.close()
             await asyncio.gather(*stores, records)
@@ -176,7 +191,33 @@ class Pipeline:
             for change in update.changes:
                 await self._publish_record(change)
             self.stats.state_changes += len(update.changes)
+            if self.processor is not None:
+                if self.clock is not None:
+                    self.lag_ns = max(0, self.clock.now_ns() - int(message.ts.max()))
+                alarms = self.processor.process(message, update.changes)
+                if len(update.derived):
+                    alarms.extend(self.processor.process(update.derived, ()))
+                for record in alarms:
+                    await self._publish_record(record)
+                self.stats.alarm_events += len(alarms)
             self.stats.twin_through = max(self.stats.twin_through, int(message.ts.max()))
+
+    async def _ticks(self) -> None:
+        """Time-driven rules (stale data, delays, shelving) and operator actions' events."""
+        assert self.processor is not None
+        while True:
+            stopping = self._stopping.is_set()
+            records = list(self.processor.drain())
+            if self.clock is not None and not stopping:
+                records.extend(self.processor.tick(self.clock.now_ns() - self.lag_ns))
+            records.extend(self.processor.drain())
+            for record in records:
+                await self._publish_record(record)
+            self.stats.alarm_events += len(records)
+            if stopping:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.tick_s)
 
     async def _store_samples(self, sub: Subscription) -> None:
         async for message in sub:

@@ -23,16 +23,19 @@ import uvicorn
 from plantwin.api.app import create_app
 from plantwin.api.context import ApiContext
 from plantwin.bus.memory import MemoryBus
+from plantwin.core.bus import Topic
 from plantwin.core.clock import NS_PER_S, Clock, ScaledClock, WallClock, iso
 from plantwin.core.connector import Connector, ConnectorHealth
 from plantwin.core.errors import ConnectorError, PlantwinError
-from plantwin.core.records import Event, EventKind, StateChange
+from plantwin.core.records import AlarmEvent, DeadLetter, Event, EventKind, StateChange
 from plantwin.core.store import RecordQuery, Store
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import load_plant
 from plantwin.model.plant import Plant
+from plantwin.processing.processor import RuleProcessor
 from plantwin.runtime import connectors as connector_factories
+from plantwin.runtime.notifications import Notifier
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.runtime.settings import Settings
 from plantwin.simulation.demo_plant.connector import DemoPlant
@@ -116,12 +119,22 @@ class Runtime:
             await self._stack.enter_async_context(connector)
         self.bus = await self._stack.enter_async_context(MemoryBus())
         self.ingestor = Ingestor(self.catalog, self.clock)
+        self.rules = RuleProcessor(self.twin, self.catalog, start_ns=self.clock.now_ns())
+        alarm_log = await self.store.records(RecordQuery(kind=AlarmEvent, limit=1_000_000))
+        self.rules.restore([r for r in alarm_log if isinstance(r, AlarmEvent)])
+        self.notifier = (
+            Notifier(list(self.plant.notifications.values()), self.store_dead_letter)
+            if self.plant.notifications
+            else None
+        )
         self.pipeline = Pipeline(
             ingestor=self.ingestor,
             twin=self.twin,
             store=self.store,
             bus=self.bus,
             connectors=self.connectors,
+            processor=self.rules,
+            clock=self.clock,
         )
         self.app = create_app(
             ApiContext(
@@ -131,6 +144,7 @@ class Runtime:
                 store=self.store,
                 clock=self.clock,
                 health=self.health,
+                rules=self.rules,
             )
         )
 
@@ -163,6 +177,9 @@ class Runtime:
             out.extend(r for r in await self.store.records(query) if isinstance(r, StateChange))
         return out
 
+    async def store_dead_letter(self, letter: DeadLetter) -> None:
+        await self.store.append_records([letter])
+
     def health(self) -> Mapping[str, Any]:
         connectors: list[ConnectorHealth] = [c.health() for c in self.connectors]
         errors = dict(self.pipeline.connector_errors)
@@ -183,6 +200,16 @@ class Runtime:
                 "unknown_state_codes": self.twin.states.unknown_count,
                 "recent_unknown_state_codes": [asdict(u) for u in self.twin.states.unknown],
             },
+            "rules": {
+                "rules": len(self.rules.engine.rules),
+                "alarms": len(self.rules.board.points),
+                "evaluations": self.rules.engine.evaluations,
+                "visible_alarms": dict(self.rules.board.counts()),
+                "flood": sorted(self.rules.board.flood_since),
+            },
+            "notifications": (
+                {k: asdict(v) for k, v in self.notifier.stats().items()} if self.notifier else {}
+            ),
             "connectors": [
                 {**asdict(c), "status": c.status.value, "error": errors.get(c.name)}
                 for c in connectors
@@ -201,9 +228,12 @@ class Runtime:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop.set)
         await self._lifecycle("started")
+        alarms_sub = self.bus.subscribe(Topic.RECORDS, maxsize=4096) if self.notifier else None
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self.pipeline.run(self.stop))
+                pipeline = group.create_task(self.pipeline.run(self.stop))
+                if self.notifier is not None and alarms_sub is not None:
+                    group.create_task(self.notifier.run(alarms_sub))
                 web = group.create_task(server.serve(sockets=[sock]))
                 if self.demo is not None:
                     group.create_task(self._snapshots())
@@ -214,6 +244,9 @@ class Runtime:
                 await self.stop.wait()
                 server.should_exit = True
                 await web
+                await pipeline
+                if alarms_sub is not None:
+                    await alarms_sub.close()  # the notifier delivers what it holds, then ends
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):

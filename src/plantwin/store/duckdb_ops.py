@@ -15,9 +15,9 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from plantwin.core.records import DeadLetter, Event, EventKind, StateChange
+from plantwin.core.records import AlarmEvent, AlarmState, DeadLetter, Event, EventKind, StateChange
 from plantwin.core.samples import I32, I64, SampleBatch
-from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery
+from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordKind, RecordQuery
 from plantwin.store.rules import RECORD_TABLES, event_data, event_data_json
 
 Con = duckdb.DuckDBPyConnection
@@ -92,7 +92,7 @@ def load(con: Con) -> Opened:
     counts = con.execute(
         "SELECT (SELECT count(*) FROM samples), greatest("
         "(SELECT max(seq) FROM state_changes), (SELECT max(seq) FROM events),"
-        " (SELECT max(seq) FROM dead_letters), 0)"
+        " (SELECT max(seq) FROM dead_letters), (SELECT max(seq) FROM alarm_events), 0)"
     ).fetchone()
     assert counts is not None
     return Opened(keys=keys, latest=latest(con), samples=int(counts[0]), last_seq=int(counts[1]))
@@ -191,12 +191,16 @@ INSERTS = {
     "state_changes": "INSERT INTO state_changes VALUES (?, ?, ?, ?, ?, ?)",
     "events": "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
     "dead_letters": "INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?)",
+    "alarm_events": f"INSERT INTO alarm_events VALUES ({', '.join(['?'] * 21)})",  # noqa: S608
 }
 
 SELECTS = {
     "state_changes": "SELECT ts, twin, state, previous, previous_since FROM state_changes",
     "events": "SELECT ts, twin, kind, message, data FROM events",
     "dead_letters": "SELECT received, source, reason, raw, location FROM dead_letters",
+    "alarm_events": "SELECT ts, alarm, twin, action, state, previous, priority, active, acked,"
+    " latched, shelved_until, out_of_service, suppressed, annunciated, first_out, value,"
+    ' message, "user", reason, since FROM alarm_events',
 }
 
 
@@ -205,6 +209,12 @@ def record_row(seq: int, r: Record) -> tuple[object, ...]:
         return (seq, r.ts, r.twin, r.state, r.previous, r.previous_since)
     if isinstance(r, Event):
         return (seq, r.ts, r.twin, r.kind.value, r.message, event_data_json(r))
+    if isinstance(r, AlarmEvent):
+        return (
+            seq, r.ts, r.alarm, r.twin, r.action, r.state.value, r.previous.value, r.priority,
+            r.active, r.acked, r.latched, r.shelved_until, r.out_of_service, r.suppressed,
+            r.annunciated, r.first_out, r.value, r.message, r.user, r.reason, r.since,
+        )  # fmt: skip
     return (seq, r.received, r.source, r.reason, r.location, r.raw)
 
 
@@ -242,7 +252,7 @@ def records(con: Con, q: RecordQuery) -> list[Record]:
     return [_record(q.kind, row) for row in rows]
 
 
-def _record(kind: type[StateChange] | type[Event] | type[DeadLetter], row: Sequence[Any]) -> Record:
+def _record(kind: RecordKind, row: Sequence[Any]) -> Record:
     if kind is StateChange:
         return StateChange(
             ts=row[0], twin=row[1], state=row[2], previous=row[3], previous_since=row[4]
@@ -251,6 +261,14 @@ def _record(kind: type[StateChange] | type[Event] | type[DeadLetter], row: Seque
         return Event(
             ts=row[0], twin=row[1], kind=EventKind(row[2]), message=row[3], data=event_data(row[4])
         )
+    if kind is AlarmEvent:
+        return AlarmEvent(
+            ts=row[0], alarm=row[1], twin=row[2], action=row[3], state=AlarmState(row[4]),
+            previous=AlarmState(row[5]), priority=row[6], active=row[7], acked=row[8],
+            latched=row[9], shelved_until=row[10], out_of_service=row[11], suppressed=row[12],
+            annunciated=row[13], first_out=row[14], value=row[15], message=row[16],
+            user=row[17], reason=row[18], since=row[19],
+        )  # fmt: skip
     return DeadLetter(
         received=row[0], source=row[1], reason=row[2], raw=bytes(row[3]), location=row[4]
     )
@@ -261,6 +279,7 @@ PRUNES = {
     "state_changes": "DELETE FROM state_changes WHERE ts < ?",
     "events": "DELETE FROM events WHERE ts < ?",
     "dead_letters": "DELETE FROM dead_letters WHERE received < ?",
+    "alarm_events": "DELETE FROM alarm_events WHERE ts < ?",
 }
 
 

@@ -49,6 +49,29 @@ CREATE TABLE IF NOT EXISTS events (
     message VARCHAR NOT NULL,
     data VARCHAR NOT NULL  -- JSON text
 );
+CREATE TABLE IF NOT EXISTS alarm_events (
+    seq BIGINT NOT NULL,
+    ts BIGINT NOT NULL,
+    alarm VARCHAR NOT NULL,
+    twin VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    previous VARCHAR NOT NULL,
+    priority VARCHAR NOT NULL,
+    active BOOLEAN NOT NULL,
+    acked BOOLEAN NOT NULL,
+    latched BOOLEAN NOT NULL,
+    shelved_until BIGINT,
+    out_of_service BOOLEAN NOT NULL,
+    suppressed BOOLEAN NOT NULL,
+    annunciated BOOLEAN NOT NULL,
+    first_out BOOLEAN NOT NULL,
+    value DOUBLE,
+    message VARCHAR NOT NULL,
+    "user" VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    since BIGINT
+);
 CREATE TABLE IF NOT EXISTS dead_letters (
     seq BIGINT NOT NULL,
     received BIGINT NOT NULL,
@@ -76,6 +99,10 @@ CREATE OR REPLACE VIEW state_changes_view AS
 CREATE OR REPLACE VIEW events_view AS
     SELECT make_timestamptz(ts // 1000) AS time, twin, kind, message, data
     FROM events;
+CREATE OR REPLACE VIEW alarm_events_view AS
+    SELECT make_timestamptz(ts // 1000) AS time, alarm, twin, action, state, previous, priority,
+           active, acked, first_out, annunciated, value, message, "user", reason
+    FROM alarm_events;
 CREATE OR REPLACE VIEW dead_letters_view AS
     SELECT make_timestamptz(received // 1000) AS received, source, reason, location,
            octet_length(raw) AS raw_bytes, raw

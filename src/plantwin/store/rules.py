@@ -6,16 +6,17 @@ import json
 import math
 
 from plantwin.core.errors import QueryError, StoreError
-from plantwin.core.records import DeadLetter, Event, StateChange
-from plantwin.core.store import HistoryQuery, Record, RecordQuery
+from plantwin.core.records import AlarmEvent, DeadLetter, Event, StateChange
+from plantwin.core.store import HistoryQuery, Record, RecordKind, RecordQuery
 
 # Table (and ``prune`` count key) for each record kind.
-RECORD_TABLES: dict[type[StateChange] | type[Event] | type[DeadLetter], str] = {
+RECORD_TABLES: dict[RecordKind, str] = {
     StateChange: "state_changes",
     Event: "events",
     DeadLetter: "dead_letters",
+    AlarmEvent: "alarm_events",
 }
-PRUNE_KEYS = ("samples", "state_changes", "events", "dead_letters")
+PRUNE_KEYS = ("samples", "state_changes", "events", "dead_letters", "alarm_events")
 
 # Meta keys under this prefix belong to the store itself (schema version ...).
 RESERVED_META_PREFIX = "store."

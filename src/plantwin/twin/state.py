@@ -13,6 +13,7 @@ from plantwin.model.schema import StateCategory
 from plantwin.twin.derived import DerivedEngine
 from plantwin.twin.latest import LatestValues
 from plantwin.twin.states import StateTracker
+from plantwin.twin.windows import WindowEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +64,31 @@ class TwinState:
         self.latest = LatestValues(catalog.size)
         self.derived = DerivedEngine(catalog)
         self.states = StateTracker(plant, catalog)
+        self.windows = WindowEngine(catalog)
         self.applied = 0
 
     def apply(self, batch: SampleBatch) -> TwinUpdate:
+        derived = self._apply(batch)
+        changes = self.states.apply(batch)
+        if len(derived):
+            changes.extend(self.states.apply(derived))
+        # Window signals aggregate raw and derived samples; expressions may use them in turn.
+        windowed = self.windows.compute(SampleBatch.concat([batch, derived]))
+        if len(windowed):
+            windowed = windowed.canonical()
+            more = self._apply(windowed)
+            derived = SampleBatch.concat([derived, windowed, more]).canonical()
+        self.applied += len(batch) + len(derived)
+        return TwinUpdate(derived=derived, changes=changes)
+
+    def _apply(self, batch: SampleBatch) -> SampleBatch:
+        """Take ``batch`` into the latest values; the derived samples it gives, applied too."""
         derived = self.derived.compute(batch, self.latest)  # reads the values held before
         self.latest.update(batch)
-        changes = self.states.apply(batch)
         if len(derived):
             derived = derived.canonical()
             self.latest.update(derived)
-            changes.extend(self.states.apply(derived))
-        self.applied += len(batch) + len(derived)
-        return TwinUpdate(derived=derived, changes=changes)
+        return derived
 
     def restore(self, latest: Latest, changes: list[StateChange]) -> None:
         """Resume after a restart from the store's newest samples and state changes."""

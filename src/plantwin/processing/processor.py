@@ -1,0 +1,70 @@
+"""Rules and alarms on the live stream, as one stage the pipeline calls after the twin.
+
+The pipeline hands every canonical batch it applied to the twin (raw and derived samples,
+and the state changes they caused) to :meth:`RuleProcessor.process`, and calls
+:meth:`RuleProcessor.tick` about once a second for what depends on time alone. Operator
+actions (acknowledge, shelve ...) come from the API; their events wait in an outbox that the
+pipeline publishes with the rest, so every alarm transition reaches the store the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from plantwin.core.records import AlarmEvent, Event, StateChange
+from plantwin.core.samples import SampleBatch
+from plantwin.model.catalog import SignalCatalog
+from plantwin.processing.alarms import AlarmBoard, AlarmSettings, newest_per_alarm
+from plantwin.processing.rules import ConditionChange, RuleEngine
+from plantwin.twin import TwinState
+
+AlarmRecord = AlarmEvent | Event
+
+
+class RuleProcessor:
+    def __init__(
+        self,
+        twin: TwinState,
+        catalog: SignalCatalog,
+        *,
+        start_ns: int,
+        settings: AlarmSettings | None = None,
+    ) -> None:
+        self.twin = twin
+        self.engine = RuleEngine(twin.plant, catalog, start_ns=start_ns)
+        self.board = AlarmBoard(twin.plant, settings)
+        self._outbox: list[AlarmRecord] = []
+
+    def restore(self, events: Sequence[AlarmEvent]) -> None:
+        """Resume from the alarm log (newest first or in any order) and the restored twin."""
+        self.board.restore(newest_per_alarm(events))
+        self._outbox.extend(
+            self._alarms(self.engine.prime(self.twin.states, self.board.active_ids()))
+        )
+
+    def process(self, batch: SampleBatch, changes: Sequence[StateChange]) -> list[AlarmRecord]:
+        out: list[AlarmRecord] = []
+        for change in changes:
+            out.extend(self.board.state_changed(change.ts, change.twin, change.state))
+        out.extend(self._alarms(self.engine.evaluate(batch, changes, self.twin.latest)))
+        return out
+
+    def tick(self, now: int) -> list[AlarmRecord]:
+        out = self._alarms(self.engine.tick(now, self.twin.latest))
+        out.extend(self.board.tick(now))
+        return out
+
+    def submit(self, record: AlarmRecord) -> None:
+        """An operator action's event, to be published with the stream's records."""
+        self._outbox.append(record)
+
+    def drain(self) -> list[AlarmRecord]:
+        out, self._outbox = self._outbox, []
+        return out
+
+    def _alarms(self, changes: list[ConditionChange]) -> list[AlarmRecord]:
+        changes.sort(key=lambda c: c.ts)
+        out: list[AlarmRecord] = []
+        for change in changes:
+            out.extend(self.board.condition(change.ts, change.rule, change.active, change.value))
+        return out

@@ -1,0 +1,346 @@
+"""Evaluating rules on the live stream: conditions with hysteresis, delays and combinations.
+
+A rule's *raw* condition follows its input (a sample crossing a limit, a state entered, a
+signal gone quiet); its *active* condition is the raw one after the on/off delays. Alarms
+(:mod:`plantwin.processing.alarms`) and expression rules follow the active condition.
+
+Threshold, range and deviation rules are evaluated for a whole batch in a few numpy
+operations: every (sample, rule watching the sample's signal) pair is classified as
+violating, clear (beyond the deadband) or in the band; only rules with a pair that disagrees
+with their current condition are then walked sample by sample in time order, which in a
+steady plant is almost none. Times are plant time (sample timestamps), so replays and the
+demo at 60x behave like the real thing.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plantwin.core.records import StateChange
+from plantwin.core.samples import Quality, SampleBatch
+from plantwin.model.catalog import SignalCatalog
+from plantwin.model.expressions import evaluate
+from plantwin.model.plant import Plant, RuleDef
+from plantwin.model.schema import RuleKind
+from plantwin.twin.latest import NEVER, LatestValues
+from plantwin.twin.states import StateTracker
+
+_ANALOG = (RuleKind.THRESHOLD, RuleKind.RANGE, RuleKind.DEVIATION)
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionChange:
+    """A rule's active condition changed at ``ts``; ``value`` is what crossed the limit."""
+
+    rule: RuleDef
+    ts: int
+    active: bool
+    value: float | None
+
+
+class RuleEngine:
+    """All rules of a plant, evaluated against the twin's samples, states and clock."""
+
+    def __init__(self, plant: Plant, catalog: SignalCatalog, *, start_ns: int = 0) -> None:
+        self.rules: list[RuleDef] = list(plant.rules())
+        self.index = {rule.id: i for i, rule in enumerate(self.rules)}
+        n = len(self.rules)
+        self.raw = np.zeros(n, np.bool_)
+        self.active = np.zeros(n, np.bool_)
+        self.value = np.full(n, np.nan)  # input value at the latest raw change
+        self.start_ns = start_ns
+        self.evaluations = 0  # (sample, rule) pairs classified, for the health report
+        self._pending: dict[int, tuple[int, bool]] = {}  # rule -> (due, becomes active)
+        self._timers: list[tuple[int, int]] = []  # heap of (due, rule); stale entries skipped
+        self._dependents: dict[int, list[int]] = {i: [] for i in range(n)}
+        for i, rule in enumerate(self.rules):
+            for rule_id in rule.inputs.values():
+                self._dependents[self.index[rule_id]].append(i)
+        self._analog = _AnalogTable(
+            [i for i, r in enumerate(self.rules) if r.kind in _ANALOG], self.rules, catalog
+        )
+        self._rates = [
+            _RateWindow(i, catalog.id(r.signal))
+            for i, r in enumerate(self.rules)
+            if r.kind is RuleKind.RATE and r.signal
+        ]
+        self._rate_signals = np.zeros(catalog.size, np.bool_)
+        for rate in self._rates:
+            self._rate_signals[rate.signal] = True
+        self._stale = [i for i, r in enumerate(self.rules) if r.kind is RuleKind.STALE]
+        self._stale_sig = np.array(
+            [catalog.id(self.rules[i].signal or "") for i in self._stale], np.int64
+        )
+        self._stale_after = np.array([self.rules[i].after_ns for i in self._stale], np.int64)
+        self._state_rules: dict[str, list[int]] = {}
+        for i, rule in enumerate(self.rules):
+            if rule.kind is RuleKind.STATE and rule.state_twin:
+                self._state_rules.setdefault(rule.state_twin, []).append(i)
+
+    # ------------------------------------------------------------------ start-up
+
+    def prime(self, states: StateTracker, active: Iterable[str]) -> list[ConditionChange]:
+        """Resume: conditions whose alarm was active stay active; state rules see the state now.
+
+        Without this an alarm restored as active would never clear: its rule would start
+        inactive and a normal sample would not be a change.
+        """
+        for rule_id in active:
+            i = self.index.get(rule_id)
+            if i is not None and self.rules[i].kind is not RuleKind.EXPRESSION:
+                self.raw[i] = self.active[i] = True
+        out: list[ConditionChange] = []
+        for twin_id, rules in self._state_rules.items():
+            status = states.status[twin_id]
+            if status.state is None:
+                continue
+            for i in rules:
+                inside = status.state.name in self.rules[i].states
+                if inside != bool(self.raw[i]):
+                    self._raw(i, status.since or self.start_ns, inside, None, out)
+        return out
+
+    # ------------------------------------------------------------------ the stream
+
+    def evaluate(
+        self, batch: SampleBatch, changes: Sequence[StateChange], latest: LatestValues
+    ) -> list[ConditionChange]:
+        """Conditions changed by a canonical batch and the state changes it caused."""
+        out: list[ConditionChange] = []
+        if len(batch):
+            self._evaluate_analog(batch, latest, out)
+            if self._rates:
+                self._evaluate_rates(batch, out)
+            if self._stale:
+                self._fresh(batch, out)
+        for change in changes:
+            for i in self._state_rules.get(change.twin, ()):
+                inside = change.state in self.rules[i].states
+                if inside != bool(self.raw[i]):
+                    self._raw(i, change.ts, inside, None, out)
+        if len(batch):
+            self.advance(int(batch.ts.max()), out)
+        return out
+
+    def tick(self, now: int, latest: LatestValues) -> list[ConditionChange]:
+        """Time-driven conditions: signals gone stale, delays that have run out."""
+        out: list[ConditionChange] = []
+        if self._stale:
+            last = latest.ts[self._stale_sig]
+            last = np.where(last == NEVER, self.start_ns, last)
+            stale = now - last > self._stale_after
+            for j in np.flatnonzero(stale != self.raw[self._stale]).tolist():
+                i = self._stale[j]
+                if stale[j]:
+                    self._raw(i, int(last[j] + self._stale_after[j]), True, None, out)
+                else:
+                    self._raw(i, int(last[j]), False, None, out)
+        self.advance(now, out)
+        return out
+
+    def advance(self, now: int, out: list[ConditionChange]) -> None:
+        """Fire the on/off delays due by ``now``, in time order."""
+        while self._timers and self._timers[0][0] <= now:
+            due, i = heapq.heappop(self._timers)
+            pending = self._pending.get(i)
+            if pending is None or pending[0] != due:
+                continue  # cancelled or rescheduled
+            del self._pending[i]
+            self._set(i, due, pending[1], out)
+
+    # ------------------------------------------------------------------ kinds
+
+    def _evaluate_analog(
+        self, batch: SampleBatch, latest: LatestValues, out: list[ConditionChange]
+    ) -> None:
+        table = self._analog
+        counts = table.count[batch.signal]
+        total = int(counts.sum())
+        if total == 0:
+            return
+        self.evaluations += total
+        rows = np.repeat(np.arange(len(batch)), counts)
+        firsts = np.cumsum(counts) - counts
+        offsets = np.arange(total) - np.repeat(firsts, counts)
+        entry = table.entries[table.start[batch.signal[rows]] + offsets]
+        x = batch.value[rows]
+        if table.any_reference:
+            x = table.deviation(entry, x, latest)
+        violating, clear = table.classify(entry, x)
+        usable = (batch.quality[rows] & Quality.BAD) == 0
+        held = self.raw[table.rule[entry]]
+        disagree = usable & ((violating & ~held) | (clear & held))
+        if not disagree.any():
+            return
+        for e in np.unique(entry[disagree]).tolist():
+            i = int(table.rule[e])
+            mine = np.flatnonzero((entry == e) & usable)
+            mine = mine[np.argsort(batch.ts[rows[mine]], kind="stable")]
+            for k in mine.tolist():
+                if violating[k] and not self.raw[i]:
+                    self._raw(i, int(batch.ts[rows[k]]), True, float(x[k]), out)
+                elif clear[k] and self.raw[i]:
+                    self._raw(i, int(batch.ts[rows[k]]), False, float(x[k]), out)
+
+    def _evaluate_rates(self, batch: SampleBatch, out: list[ConditionChange]) -> None:
+        mask = self._rate_signals[batch.signal] & ((batch.quality & Quality.BAD) == 0)
+        if not mask.any():
+            return
+        sig, ts, value = batch.signal[mask], batch.ts[mask], batch.value[mask]
+        for rate in self._rates:
+            mine = np.flatnonzero(sig == rate.signal)
+            if not len(mine):
+                continue
+            rule = self.rules[rate.rule]
+            for k in mine[np.argsort(ts[mine], kind="stable")].tolist():
+                slope = rate.add(int(ts[k]), float(value[k]), rule.over_ns)
+                if slope is None:
+                    continue
+                violating = _above(slope, rule.above) or _below(slope, rule.below)
+                clear = not _above(slope, _minus(rule.above, rule.deadband)) and not _below(
+                    slope, _plus(rule.below, rule.deadband)
+                )
+                if violating and not self.raw[rate.rule]:
+                    self._raw(rate.rule, int(ts[k]), True, slope, out)
+                elif clear and self.raw[rate.rule]:
+                    self._raw(rate.rule, int(ts[k]), False, slope, out)
+
+    def _fresh(self, batch: SampleBatch, out: list[ConditionChange]) -> None:
+        """A stale signal that delivers a sample is fresh again at that sample's time."""
+        held = self.raw[self._stale]
+        if not held.any():
+            return
+        for j in np.flatnonzero(held).tolist():
+            mine = batch.signal == self._stale_sig[j]
+            if mine.any():
+                self._raw(self._stale[j], int(batch.ts[mine].min()), False, None, out)
+
+    # ------------------------------------------------------------------ delays, combinations
+
+    def _raw(
+        self, i: int, ts: int, on: bool, value: float | None, out: list[ConditionChange]
+    ) -> None:
+        pending = self._pending.get(i)
+        if pending is not None and pending[0] <= ts:  # a delay that ran out before this change
+            del self._pending[i]
+            self._set(i, pending[0], pending[1], out)
+            pending = None
+        self.raw[i] = on
+        if value is not None:
+            self.value[i] = value
+        rule = self.rules[i]
+        if on == bool(self.active[i]):
+            if pending is not None:  # back before the delay ran out: nothing happened
+                del self._pending[i]
+            return
+        delay = rule.on_delay_ns if on else rule.off_delay_ns
+        if delay == 0:
+            self._set(i, ts, on, out)
+        elif pending is None:
+            self._pending[i] = (ts + delay, on)
+            heapq.heappush(self._timers, (ts + delay, i))
+
+    def _set(self, i: int, ts: int, on: bool, out: list[ConditionChange]) -> None:
+        self.active[i] = on
+        value = float(self.value[i]) if not math.isnan(self.value[i]) else None
+        out.append(ConditionChange(rule=self.rules[i], ts=ts, active=on, value=value))
+        for j in self._dependents[i]:
+            rule = self.rules[j]
+            assert rule.when is not None
+            names = {name: bool(self.active[self.index[rid]]) for name, rid in rule.inputs.items()}
+            result = bool(np.asarray(evaluate(rule.when, names)))
+            if result != bool(self.raw[j]):
+                self._raw(j, ts, result, None, out)
+
+
+class _AnalogTable:
+    """Threshold, range and deviation rules as arrays, grouped by the signal they watch."""
+
+    def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
+        self.rule = np.array(rules, np.int64)
+        signal = np.array([catalog.id(defs[i].signal or "") for i in rules], np.int64)
+        self.above = np.array([_nan(defs[i].above) for i in rules], np.float64)
+        self.below = np.array([_nan(defs[i].below) for i in rules], np.float64)
+        self.deadband = np.array([defs[i].deadband for i in rules], np.float64)
+        self.reference = np.array(
+            [catalog.id(ref) if (ref := defs[i].reference) else -1 for i in rules], np.int64
+        )
+        self.relative = np.array([defs[i].relative for i in rules], np.bool_)
+        self.any_reference = bool((self.reference >= 0).any())
+        order = np.argsort(signal, kind="stable")
+        self.entries: NDArray[np.int64] = order.astype(np.int64)
+        self.count: NDArray[np.int64] = np.bincount(signal, minlength=catalog.size).astype(np.int64)
+        self.start: NDArray[np.int64] = (np.cumsum(self.count) - self.count).astype(np.int64)
+
+    def deviation(
+        self, entry: NDArray[np.int64], x: NDArray[np.float64], latest: LatestValues
+    ) -> NDArray[np.float64]:
+        ref = self.reference[entry]
+        has = ref >= 0
+        if not has.any():
+            return x
+        x = x.copy()
+        base = latest.value[ref[has]]
+        diff = x[has] - base
+        relative = self.relative[entry[has]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            diff = np.where(relative, diff / np.abs(base) * 100.0, diff)
+        x[has] = diff  # NaN (no reference yet) compares False: neither violating nor clear
+        return x
+
+    def classify(
+        self, entry: NDArray[np.int64], x: NDArray[np.float64]
+    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        above, below, band = self.above[entry], self.below[entry], self.deadband[entry]
+        violating = (x > above) | (x < below)  # comparisons with NaN (no limit) are False
+        inside = (x > above - band) | (x < below + band)
+        clear = ~inside & ~np.isnan(x)
+        return violating, clear
+
+
+class _RateWindow:
+    """Change per second over consecutive windows of a rule's length (robust to noise)."""
+
+    __slots__ = ("rule", "signal", "t0", "v0")
+
+    def __init__(self, rule: int, signal: int) -> None:
+        self.rule = rule
+        self.signal = signal
+        self.t0: int | None = None
+        self.v0 = 0.0
+
+    def add(self, ts: int, value: float, window: int) -> float | None:
+        if self.t0 is None or ts < self.t0:
+            self.t0, self.v0 = ts, value
+            return None
+        if ts - self.t0 < window:
+            return None
+        slope = (value - self.v0) / ((ts - self.t0) / 1e9)
+        self.t0, self.v0 = ts, value
+        return slope
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _above(x: float, limit: float | None) -> bool:
+    return limit is not None and x > limit
+
+
+def _below(x: float, limit: float | None) -> bool:
+    return limit is not None and x < limit
+
+
+def _minus(limit: float | None, band: float) -> float | None:
+    return None if limit is None else limit - band
+
+
+def _plus(limit: float | None, band: float) -> float | None:
+    return None if limit is None else limit + band
