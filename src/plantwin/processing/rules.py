@@ -31,7 +31,7 @@ from plantwin.model.schema import RuleKind
 from plantwin.twin.latest import NEVER, LatestValues
 from plantwin.twin.states import StateTracker
 
-_ANALOG = (RuleKind.THRESHOLD, RuleKind.RANGE, RuleKind.DEVIATION)
+_LIMITS = (RuleKind.THRESHOLD, RuleKind.RANGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +62,17 @@ class RuleEngine:
         for i, rule in enumerate(self.rules):
             for rule_id in rule.inputs.values():
                 self._dependents[self.index[rule_id]].append(i)
-        self._analog = _AnalogTable(
-            [i for i, r in enumerate(self.rules) if r.kind in _ANALOG], self.rules, catalog
-        )
-        self._rates = [
-            _RateWindow(i, catalog.id(r.signal))
-            for i, r in enumerate(self.rules)
-            if r.kind is RuleKind.RATE and r.signal
+        # Limits on the signal alone, and deviations from another signal, in separate tables
+        # so a deviation rule does not make every sample of its signal a candidate.
+        self._analog = [
+            _AnalogTable(
+                [i for i, r in enumerate(self.rules) if r.kind in kinds], self.rules, catalog
+            )
+            for kinds in (_LIMITS, (RuleKind.DEVIATION,))
         ]
-        self._rate_signals = np.zeros(catalog.size, np.bool_)
-        for rate in self._rates:
-            self._rate_signals[rate.signal] = True
+        self._rates = _RateTable(
+            [i for i, r in enumerate(self.rules) if r.kind is RuleKind.RATE], self.rules, catalog
+        )
         self._stale = [i for i, r in enumerate(self.rules) if r.kind is RuleKind.STALE]
         self._stale_sig = np.array(
             [catalog.id(self.rules[i].signal or "") for i in self._stale], np.int64
@@ -95,6 +95,8 @@ class RuleEngine:
             i = self.index.get(rule_id)
             if i is not None and self.rules[i].kind is not RuleKind.EXPRESSION:
                 self.raw[i] = self.active[i] = True
+        for table in self._analog:
+            table.refresh(self.raw, None)
         out: list[ConditionChange] = []
         for twin_id, rules in self._state_rules.items():
             status = states.status[twin_id]
@@ -114,8 +116,10 @@ class RuleEngine:
         """Conditions changed by a canonical batch and the state changes it caused."""
         out: list[ConditionChange] = []
         if len(batch):
-            self._evaluate_analog(batch, latest, out)
-            if self._rates:
+            for table in self._analog:
+                if table.size:
+                    self._evaluate_analog(table, batch, latest, out)
+            if self._rates.size:
                 self._evaluate_rates(batch, out)
             if self._stale:
                 self._fresh(batch, out)
@@ -157,18 +161,22 @@ class RuleEngine:
     # ------------------------------------------------------------------ kinds
 
     def _evaluate_analog(
-        self, batch: SampleBatch, latest: LatestValues, out: list[ConditionChange]
+        self,
+        table: _AnalogTable,
+        batch: SampleBatch,
+        latest: LatestValues,
+        out: list[ConditionChange],
     ) -> None:
-        table = self._analog
-        counts = table.count[batch.signal]
-        total = int(counts.sum())
-        if total == 0:
+        # Most samples lie where no rule on their signal can change: skip them in one pass.
+        x_all, sig_all = batch.value, batch.signal
+        quick = (x_all > table.low[sig_all]) & (x_all < table.high[sig_all])
+        sample_rows = np.flatnonzero(~quick)
+        if not sample_rows.size:
             return
-        self.evaluations += total
-        rows = np.repeat(np.arange(len(batch)), counts)
-        firsts = np.cumsum(counts) - counts
-        offsets = np.arange(total) - np.repeat(firsts, counts)
-        entry = table.entries[table.start[batch.signal[rows]] + offsets]
+        rows, entry = table.pairs(sig_all, sample_rows)
+        if not rows.size:
+            return
+        self.evaluations += int(rows.size)
         x = batch.value[rows]
         if table.any_reference:
             x = table.deviation(entry, x, latest)
@@ -178,38 +186,59 @@ class RuleEngine:
         disagree = usable & ((violating & ~held) | (clear & held))
         if not disagree.any():
             return
-        for e in np.unique(entry[disagree]).tolist():
-            i = int(table.rule[e])
-            mine = np.flatnonzero((entry == e) & usable)
-            mine = mine[np.argsort(batch.ts[rows[mine]], kind="stable")]
-            for k in mine.tolist():
-                if violating[k] and not self.raw[i]:
-                    self._raw(i, int(batch.ts[rows[k]]), True, float(x[k]), out)
-                elif clear[k] and self.raw[i]:
-                    self._raw(i, int(batch.ts[rows[k]]), False, float(x[k]), out)
+        # Walk the rules that may change, each in time order (a small subset, in Python).
+        chosen = np.isin(entry, np.unique(entry[disagree])) & usable
+        pick = np.flatnonzero(chosen)
+        pick = pick[np.lexsort((batch.ts[rows[pick]], entry[pick]))]
+        changed: set[int] = set()
+        for k in pick.tolist():
+            i = int(table.rule[entry[k]])
+            if violating[k] and not self.raw[i]:
+                self._raw(i, int(batch.ts[rows[k]]), True, float(x[k]), out)
+                changed.add(int(table.signal[entry[k]]))
+            elif clear[k] and self.raw[i]:
+                self._raw(i, int(batch.ts[rows[k]]), False, float(x[k]), out)
+                changed.add(int(table.signal[entry[k]]))
+        table.refresh(self.raw, changed)
 
     def _evaluate_rates(self, batch: SampleBatch, out: list[ConditionChange]) -> None:
-        mask = self._rate_signals[batch.signal] & ((batch.quality & Quality.BAD) == 0)
-        if not mask.any():
+        table = self._rates
+        usable = np.flatnonzero(
+            (table.count[batch.signal] > 0) & ((batch.quality & Quality.BAD) == 0)
+        )
+        if not usable.size:
             return
-        sig, ts, value = batch.signal[mask], batch.ts[mask], batch.value[mask]
-        for rate in self._rates:
-            mine = np.flatnonzero(sig == rate.signal)
-            if not len(mine):
+        rows, entry = table.pairs(batch.signal, usable)
+        # Batches are canonical (by signal, then time), so each rule's pairs are in time
+        # order already; a stable sort by rule gathers them.
+        order = np.argsort(entry, kind="stable")
+        entry, rows = entry[order], rows[order]
+        ts, value = batch.ts[rows], batch.value[rows]
+        bucket = ts // table.over[entry]
+        previous = np.empty_like(bucket)
+        previous[1:] = bucket[:-1]
+        first = np.ones(entry.size, np.bool_)
+        first[1:] = entry[1:] != entry[:-1]
+        previous[first] = table.last_bucket[entry[first]]
+        boundary = bucket > previous  # the first sample of a later window (late ones: no)
+        last = np.ones(entry.size, np.bool_)
+        last[:-1] = entry[1:] != entry[:-1]
+        table.last_bucket[entry[last]] = np.maximum(table.last_bucket[entry[last]], bucket[last])
+        for k in np.flatnonzero(boundary).tolist():
+            e = int(entry[k])
+            slope = table.slope(e, int(ts[k]), float(value[k]))
+            if slope is None:
                 continue
-            rule = self.rules[rate.rule]
-            for k in mine[np.argsort(ts[mine], kind="stable")].tolist():
-                slope = rate.add(int(ts[k]), float(value[k]), rule.over_ns)
-                if slope is None:
-                    continue
-                violating = _above(slope, rule.above) or _below(slope, rule.below)
-                clear = not _above(slope, _minus(rule.above, rule.deadband)) and not _below(
-                    slope, _plus(rule.below, rule.deadband)
-                )
-                if violating and not self.raw[rate.rule]:
-                    self._raw(rate.rule, int(ts[k]), True, slope, out)
-                elif clear and self.raw[rate.rule]:
-                    self._raw(rate.rule, int(ts[k]), False, slope, out)
+            i = int(table.rule[e])
+            rule = self.rules[i]
+            violating = _above(slope, rule.above) or _below(slope, rule.below)
+            clear = not _above(slope, _minus(rule.above, rule.deadband)) and not _below(
+                slope, _plus(rule.below, rule.deadband)
+            )
+            if violating and not self.raw[i]:
+                self._raw(i, int(ts[k]), True, slope, out)
+            elif clear and self.raw[i]:
+                self._raw(i, int(ts[k]), False, slope, out)
 
     def _fresh(self, batch: SampleBatch, out: list[ConditionChange]) -> None:
         """A stale signal that delivers a sample is fresh again at that sample's time."""
@@ -259,12 +288,44 @@ class RuleEngine:
                 self._raw(j, ts, result, None, out)
 
 
-class _AnalogTable:
-    """Threshold, range and deviation rules as arrays, grouped by the signal they watch."""
+class _Table:
+    """Rules of one family as arrays, grouped by the signal they watch (CSR by signal id)."""
 
     def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
+        self.size = len(rules)
         self.rule = np.array(rules, np.int64)
-        signal = np.array([catalog.id(defs[i].signal or "") for i in rules], np.int64)
+        self.signal = np.array([catalog.id(defs[i].signal or "") for i in rules], np.int64)
+        self.entries: NDArray[np.int64] = np.argsort(self.signal, kind="stable").astype(np.int64)
+        self.count: NDArray[np.int64] = np.bincount(self.signal, minlength=catalog.size).astype(
+            np.int64
+        )
+        self.start: NDArray[np.int64] = (np.cumsum(self.count) - self.count).astype(np.int64)
+
+    def pairs(
+        self, signal: NDArray[np.int32], rows: NDArray[np.intp]
+    ) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+        """Every (sample row, rule entry) pair for the given sample rows."""
+        counts = self.count[signal[rows]]
+        total = int(counts.sum())
+        if total == 0:
+            return np.empty(0, np.intp), np.empty(0, np.int64)
+        pair_rows = np.repeat(rows, counts)
+        firsts = np.cumsum(counts) - counts
+        offsets = np.arange(total) - np.repeat(firsts, counts)
+        entry = self.entries[self.start[signal[pair_rows]] + offsets]
+        return pair_rows, entry
+
+
+class _AnalogTable(_Table):
+    """Threshold, range and deviation rules, with per-signal bounds of 'nothing can change'.
+
+    For each signal, ``low < x < high`` holds where no rule on the signal can change given
+    the rules' current conditions; the bounds are recomputed for a signal when one of its
+    rules changes, so in a steady plant a batch costs two comparisons per sample.
+    """
+
+    def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
+        super().__init__(rules, defs, catalog)
         self.above = np.array([_nan(defs[i].above) for i in rules], np.float64)
         self.below = np.array([_nan(defs[i].below) for i in rules], np.float64)
         self.deadband = np.array([defs[i].deadband for i in rules], np.float64)
@@ -273,10 +334,36 @@ class _AnalogTable:
         )
         self.relative = np.array([defs[i].relative for i in rules], np.bool_)
         self.any_reference = bool((self.reference >= 0).any())
-        order = np.argsort(signal, kind="stable")
-        self.entries: NDArray[np.int64] = order.astype(np.int64)
-        self.count: NDArray[np.int64] = np.bincount(signal, minlength=catalog.size).astype(np.int64)
-        self.start: NDArray[np.int64] = (np.cumsum(self.count) - self.count).astype(np.int64)
+        # Signals without rules keep (-inf, inf): all their samples are quick.
+        self.low = np.full(catalog.size, -np.inf)
+        self.high = np.full(catalog.size, np.inf)
+        self.by_signal: dict[int, list[int]] = {}
+        for e, sig in enumerate(self.signal.tolist()):
+            self.by_signal.setdefault(sig, []).append(e)
+        self.refresh(np.zeros(len(defs), np.bool_), None)
+
+    def refresh(self, raw: NDArray[np.bool_], signals: set[int] | None) -> None:
+        """Recompute the quick bounds of ``signals`` (all when None) from the raw conditions."""
+        for sig in self.by_signal if signals is None else signals:
+            low, high = -np.inf, np.inf
+            for e in self.by_signal[sig]:
+                above, below, band = self.above[e], self.below[e], self.deadband[e]
+                if self.reference[e] >= 0:
+                    low, high = np.inf, -np.inf  # relative to another signal: always check
+                    break
+                if not raw[self.rule[e]]:  # changes only by crossing a limit
+                    if not np.isnan(above):
+                        high = min(high, above)
+                    if not np.isnan(below):
+                        low = max(low, below)
+                elif np.isnan(below):  # active above: changes only by falling through the band
+                    low = max(low, above - band)
+                elif np.isnan(above):
+                    high = min(high, below + band)
+                else:  # active on both sides: the quiet zone is not one interval
+                    low, high = np.inf, -np.inf
+                    break
+            self.low[sig], self.high[sig] = low, high
 
     def deviation(
         self, entry: NDArray[np.int64], x: NDArray[np.float64], latest: LatestValues
@@ -304,26 +391,27 @@ class _AnalogTable:
         return violating, clear
 
 
-class _RateWindow:
-    """Change per second over consecutive windows of a rule's length (robust to noise)."""
+class _RateTable(_Table):
+    """Rate rules: change per second between the first samples of consecutive windows.
 
-    __slots__ = ("rule", "signal", "t0", "v0")
+    Windows are aligned to multiples of the rule's ``over`` since the epoch; comparing the
+    first sample of each window with the first of the one before is robust to sample noise
+    and leaves one evaluation per window, not per sample.
+    """
 
-    def __init__(self, rule: int, signal: int) -> None:
-        self.rule = rule
-        self.signal = signal
-        self.t0: int | None = None
-        self.v0 = 0.0
+    def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
+        super().__init__(rules, defs, catalog)
+        self.over = np.array([max(defs[i].over_ns, 1) for i in rules], np.int64)
+        self.last_bucket = np.full(len(rules), np.iinfo(np.int64).min, np.int64)
+        self.t0 = np.full(len(rules), NEVER, np.int64)
+        self.v0 = np.zeros(len(rules), np.float64)
 
-    def add(self, ts: int, value: float, window: int) -> float | None:
-        if self.t0 is None or ts < self.t0:
-            self.t0, self.v0 = ts, value
+    def slope(self, e: int, ts: int, value: float) -> float | None:
+        t0, v0 = int(self.t0[e]), float(self.v0[e])
+        self.t0[e], self.v0[e] = ts, value
+        if t0 == NEVER or ts <= t0:
             return None
-        if ts - self.t0 < window:
-            return None
-        slope = (value - self.v0) / ((ts - self.t0) / 1e9)
-        self.t0, self.v0 = ts, value
-        return slope
+        return (value - v0) / ((ts - t0) / 1e9)
 
 
 def _nan(value: float | None) -> float:

@@ -1,0 +1,165 @@
+"""Rules benchmark: what 100 rules per asset type add to the ingest path, as a ratio.
+
+Run: .venv/bin/python -m bench.rules_overhead [--samples 2_000_000]
+
+The ingest benchmark's plant (100 machines x 10 signals at 1 Hz, DuckDB store) runs through
+the real pipeline twice with the same batches: once without rules, once with 100 rules on
+the machine type (10,000 rules in all): thresholds with deadbands and delays, ranges,
+deviations from a reference signal, rates, a stale check, a state duration and expressions.
+Most limits sit outside the data, as in a healthy plant; a few fire now and then. The runs
+alternate (plain, rules, plain, rules) and the best of each is compared, on one core, in
+process CPU time (so other load on the machine does not skew the ratio).
+Issue 4 asks for at most +25 % (rules / plain cost <= 1.25).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import emit, pin_to_one_core
+from bench.ingest_pipeline import MACHINES, NS, PLANT, T0, Replay, raw_batches
+from plantwin.bus.memory import MemoryBus
+from plantwin.core.clock import ManualClock
+from plantwin.core.samples import RawBatch
+from plantwin.ingest import Ingestor
+from plantwin.model.catalog import SignalCatalog
+from plantwin.model.loader import parse_plant
+from plantwin.model.plant import Plant
+from plantwin.processing.processor import RuleProcessor
+from plantwin.runtime.pipeline import Pipeline
+from plantwin.store import DuckDBStore
+from plantwin.twin import TwinState
+
+SIGNALS = ("power", "current", "vibration", "bearing_temp", "coolant_temp", "speed", "pressure")
+
+
+def rules_yaml() -> str:
+    """100 rules for the machine type (the data are uniform in 0.5-8.0)."""
+    lines = ["    rules:"]
+    n = 0
+    for k in range(12):  # 84 thresholds, high and low, with deadband and delays
+        for signal in SIGNALS:
+            limit = 9.0 + k  # above the data: evaluated on every sample, never true
+            lines.append(
+                f"      t{n}: {{kind: threshold, signal: {signal}, above: {limit}, "
+                f"deadband: 0.2, on_delay: {k} s, priority: low}}"
+            )
+            n += 1
+    for signal in SIGNALS[:4]:  # fire now and then: about 0.07 % of samples cross
+        lines.append(
+            f"      hot_{signal}: {{kind: threshold, signal: {signal}, above: 7.995, "
+            f"deadband: 0.5, priority: medium}}"
+        )
+    lines += [
+        "      r_flow: {kind: range, signal: flow, below: 0.1, above: 9.5}",
+        "      r_speed: {kind: range, signal: speed, below: 0.1, above: 9.5, deadband: 2 %}",
+        "      dev: {kind: deviation, signal: current, reference: power, above: 2000 %, "
+        "below: -99 %, alarm: false}",
+        "      dev_abs: {kind: deviation, signal: coolant_temp, reference: bearing_temp, "
+        "above: 20 K}",
+        "      heat: {kind: rate, signal: bearing_temp, above: 1 K/s, over: 30 s}",
+        "      cool: {kind: rate, signal: coolant_temp, below: -1 K/s, over: 30 s}",
+        "      quiet: {kind: stale, signal: power, after: 60 s}",
+        "      down_long: {kind: state, states: [down], longer_than: 10 min}",
+        "      both: {kind: expression, when: dev and t0}",
+        "      either: {kind: expression, when: t1 or t2}",
+    ]
+    n = 100 - (len(lines) - 1)
+    for k in range(n):
+        lines.append(f"      x{k}: {{kind: threshold, signal: flow, below: -{k + 1}}}")
+    return "\n".join(lines) + "\n"
+
+
+def plant_with_rules(rules: bool) -> Plant:
+    text = PLANT
+    if rules:
+        text = text.replace(
+            '      "*": {connector: plc, address: "ns=2;s={asset}.{signal}"}\n',
+            '      "*": {connector: plc, address: "ns=2;s={asset}.{signal}"}\n' + rules_yaml(),
+        )
+    assets = "".join(f"          m{i:03d}: {{type: machine}}\n" for i in range(MACHINES))
+    return parse_plant(text + assets, "bench.yaml")
+
+
+async def run(plant: Plant, batches: list[RawBatch], path: Path, rules: bool) -> tuple[float, int]:
+    async with DuckDBStore(path=path) as store, MemoryBus() as bus:
+        ids = await store.register_signals(list(plant.signals))
+        catalog = SignalCatalog(plant, ids)
+        clock = ManualClock(T0 + 86_400 * NS)
+        twin = TwinState(plant, catalog)
+        processor = RuleProcessor(twin, catalog, start_ns=T0) if rules else None
+        replay = Replay(batches)
+        pipeline = Pipeline(
+            ingestor=Ingestor(catalog, clock),
+            twin=twin,
+            store=store,
+            bus=bus,
+            connectors=[replay],
+            processor=processor,
+            clock=clock if rules else None,
+        )
+        stop = asyncio.Event()
+        # CPU time of this process (DuckDB's threads included): other load on the machine
+        # changes wall time, not the work done, so the ratio holds on a busy machine too.
+        start = time.process_time()
+        runner = asyncio.create_task(pipeline.run(stop))
+        await replay.done.wait()
+        stop.set()
+        await runner
+        elapsed = time.process_time() - start
+        events = pipeline.stats.alarm_events
+    return sum(len(b) for b in batches) / elapsed, events
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--samples", type=int, default=2_000_000)
+    parser.add_argument("--dir", default=None)
+    args = parser.parse_args()
+    core = pin_to_one_core()
+    plain_plant, rules_plant = plant_with_rules(False), plant_with_rules(True)
+    batches = raw_batches(plain_plant, args.samples)
+    rule_count = sum(1 for _ in rules_plant.rules())
+    plain: list[float] = []
+    ruled: list[float] = []
+    events = 0
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        for round_ in range(2):
+            rate, _ = asyncio.run(run(plain_plant, batches, Path(tmp) / f"p{round_}.db", False))
+            plain.append(rate)
+            rate, events = asyncio.run(run(rules_plant, batches, Path(tmp) / f"r{round_}.db", True))
+            ruled.append(rate)
+    best_plain, best_rules = max(plain), max(ruled)
+    cost = best_plain / best_rules
+    print(
+        f"samples {len(batches) * 1000:,}, rules {rule_count:,} "
+        f"({rule_count // MACHINES} per machine), core {core}"
+    )
+    print(
+        f"pipeline without rules  {best_plain:12,.0f} samples per CPU-s  (runs {plain[0]:,.0f}, "
+        f"{plain[1]:,.0f})"
+    )
+    print(
+        f"pipeline with rules     {best_rules:12,.0f} samples per CPU-s  (runs {ruled[0]:,.0f}, "
+        f"{ruled[1]:,.0f})"
+    )
+    print(f"cost with rules / without: {cost:.3f} (issue 4 asks <= 1.25); alarm events {events:,}")
+    emit(
+        {
+            "bench": "rules_overhead",
+            "samples": len(batches) * 1000,
+            "rules": rule_count,
+            "plain_samples_per_s": round(best_plain),
+            "rules_samples_per_s": round(best_rules),
+            "cost_ratio": round(cost, 3),
+            "alarm_events": events,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
