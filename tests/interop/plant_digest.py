@@ -16,9 +16,19 @@ def _signal(s: SignalDef) -> tuple[object, ...]:
         d = s.derived
         derived = (d.expression.text, dict(d.inputs), dict(d.constants), d.scale, d.shift)
     return (
-        s.key, s.twin, s.name, s.unit, s.symbol, s.dtype, s.low, s.high,
-        s.rate_hz, s.counter, s.description, derived,
-    )  # fmt: skip
+        s.key,
+        s.twin,
+        s.name,
+        s.unit,
+        s.symbol,
+        s.dtype,
+        s.low,
+        s.high,
+        s.rate_hz,
+        s.counter,
+        s.description,
+        derived,
+    )
 
 
 def digest(plant: Plant) -> dict[str, object]:
@@ -31,9 +41,18 @@ def digest(plant: Plant) -> dict[str, object]:
         "timezones": dict(plant.timezones),
         "twins": {
             twin_id: (
-                t.kind, t.name, t.type, t.parent, t.children, t.description,
-                dict(t.properties), t.signals, t.states, t.commands, t.position,
-            )  # fmt: skip
+                t.kind,
+                t.name,
+                t.type,
+                t.parent,
+                t.children,
+                t.description,
+                dict(t.properties),
+                t.signals,
+                t.states,
+                t.commands,
+                t.position,
+            )
             for twin_id, t in plant.twins.items()
         },
         "signals": {key: _signal(s) for key, s in plant.signals.items()},

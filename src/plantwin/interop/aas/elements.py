@@ -78,8 +78,21 @@ def qualifier(type_: str, value: PropertyValue) -> model.Qualifier:
 
 
 def json_qualifier(type_: str, value: object) -> model.Qualifier:
-    """A list or mapping as a JSON string (qualifiers hold one atomic value)."""
-    return model.Qualifier(type_, datatypes.String, json.dumps(value, ensure_ascii=False))
+    """A value as JSON text: lists fit, and so do 0, false and "" (basyx 2.2.0 leaves a
+    qualifier's falsy value out of JSON and XML, which would turn min: 0 into no minimum)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return model.Qualifier(type_, datatypes.String, text)
+
+
+def json_qualifier_value(element: model.Qualifiable, type_: str) -> object:
+    """The value of a qualifier written by :func:`json_qualifier` (None when absent)."""
+    raw = qualifier_value(element, type_)
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw  # written by another tool as plain text
 
 
 def collection(
@@ -153,7 +166,7 @@ def qualifier_value(element: model.Qualifiable, type_: str) -> PropertyValue | N
     return None
 
 
-def plain(value: object) -> PropertyValue | None:
+def plain(value: datatypes.AnyXSDType | None) -> PropertyValue | None:
     """A basyx value as a plain Python value (dates as ``date``, other XSD types as text)."""
     if value is None:
         return None
@@ -165,7 +178,7 @@ def plain(value: object) -> PropertyValue | None:
         return float(value)
     if isinstance(value, date) and not isinstance(value, datetime):
         return date(value.year, value.month, value.day)  # basyx's Date may carry a zone
-    return datatypes.xsd_repr(value)  # type: ignore[arg-type]  # any other XSD atomic value
+    return datatypes.xsd_repr(value)  # any other XSD atomic value (durations, times ...)
 
 
 def lang_text(strings: model.LangStringSet | None) -> str:

@@ -186,7 +186,9 @@ def _node_statements(plant: Plant, twin: Twin) -> list[model.SubmodelElement]:
     return out
 
 
-def _entity_ref(submodel: model.Submodel, path: tuple[str, ...]) -> model.ModelReference[model.Entity]:
+def _entity_ref(
+    submodel: model.Submodel, path: tuple[str, ...]
+) -> model.ModelReference[model.Entity]:
     keys = [model.Key(model.KeyTypes.SUBMODEL, submodel.id)]
     keys += [model.Key(model.KeyTypes.ENTITY, part) for part in path]
     return model.ModelReference(tuple(keys), model.Entity)

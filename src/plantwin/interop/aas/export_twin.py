@@ -72,7 +72,7 @@ def _split_nameplate(twin: Twin) -> tuple[list[model.SubmodelElement], list[mode
     names = IdShorts()
     for name, value in twin.properties.items():
         mapped = v.NAMEPLATE_PROPERTIES.get(name)
-        if mapped is not None and isinstance(value, str):
+        if mapped is not None and isinstance(value, str) and value:
             id_short, semantic_id = mapped
             if name == "serial":
                 nameplate.append(prop(id_short, value, semantic_id=semantic_id))
@@ -161,7 +161,7 @@ def _states(states: StateModel) -> list[model.SubmodelElement]:
 
 def _command(command: CommandDef, names: IdShorts) -> model.Operation:
     id_short, quals = names.take(command.name)
-    quals.append(qualifier("Critical", command.critical))
+    quals.append(json_qualifier("Critical", command.critical))
     if command.allowed_states is not None:
         quals.append(json_qualifier("AllowedStates", list(command.allowed_states)))
     params = IdShorts()
@@ -171,13 +171,13 @@ def _command(command: CommandDef, names: IdShorts) -> model.Operation:
         if param.unit is not None:
             param_quals.append(qualifier("Unit", param.unit))
         if param.low is not None:
-            param_quals.append(qualifier("Min", param.low))
+            param_quals.append(json_qualifier("Min", param.low))
         if param.high is not None:
-            param_quals.append(qualifier("Max", param.high))
+            param_quals.append(json_qualifier("Max", param.high))
         if param.choices is not None:
             param_quals.append(json_qualifier("Choices", list(param.choices)))
         if param.default is not None:
-            param_quals.append(qualifier("Default", param.default))
+            param_quals.append(json_qualifier("Default", param.default))
         inputs.append(
             prop(
                 param_id,
@@ -234,4 +234,3 @@ def _binding(binding: BindingDef, name: str, names: IdShorts) -> model.SubmodelE
         semantic_id=v.BINDING,
         qualifiers=quals,
     )
-

@@ -12,10 +12,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyecma376_2
 from basyx.aas import model
 from basyx.aas.adapter import aasx
 from basyx.aas.adapter.json import AASToJsonEncoder, read_aas_json_file, write_aas_json_file
+
+# pyecma376_2 (basyx's OPC package library) and basyx's file container have no annotations.
+from pyecma376_2.core_properties import OPCCoreProperties
 
 from plantwin.core.errors import InteropError
 
@@ -79,8 +81,8 @@ def _write_aasx(store: Store, path: Path, title: str) -> None:
     shell_ids = [o.id for o in store if isinstance(o, model.AssetAdministrationShell)]
     with aasx.AASXWriter(path, failsafe=False) as writer:
         # XML inside the package: the serialisation every AASX tool reads.
-        writer.write_aas(shell_ids, store, aasx.DictSupplementaryFileContainer())
-        meta = pyecma376_2.OPCCoreProperties()
+        writer.write_aas(shell_ids, store, _no_files())
+        meta = OPCCoreProperties()  # type: ignore[no-untyped-call]
         meta.creator = "plantwin"
         meta.title = title
         writer.write_core_properties(meta)
@@ -117,16 +119,23 @@ def _read_aasx(path: Path) -> Store:
     store: Store = model.DictIdentifiableStore()
     try:
         with aasx.AASXReader(path, failsafe=False) as reader:
-            reader.read_into(store, aasx.DictSupplementaryFileContainer())
+            reader.read_into(store, _no_files())
     except _BASYX_ERRORS as err:
         msg = f"{path}: not a valid AASX package: {_reason(err)}"
         raise InteropError(msg) from err
     return store
 
 
+def _no_files() -> aasx.DictSupplementaryFileContainer:
+    """plantwin writes no supplementary files (documents, images), and reads none."""
+    return aasx.DictSupplementaryFileContainer()  # type: ignore[no-untyped-call]
+
+
 def _reason(err: BaseException) -> str:
     text = str(err).strip() or type(err).__name__
     cause = err.__cause__
+    if isinstance(cause, KeyError):  # basyx's way of saying a required field is absent
+        return f"missing {cause}: {text}"
     if cause is not None and str(cause) and str(cause) not in text:
         text += f" ({cause})"
     return text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -20,8 +21,9 @@ from plantwin.interop.aas.imported import ImportedPlant, ImportedTwin, Spec
 from plantwin.model.plant import TwinKind
 
 Context = dict[str, str]
-# A segment of an address equal to one of these context values becomes its placeholder.
+# A name in an address equal to one of these context values becomes its placeholder.
 _PLACEHOLDER_ORDER = ("command", "component", "asset", "line", "site", "name", "twin")
+_NAME = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)")
 _FLOW_WIDTH = 90
 
 
@@ -93,15 +95,19 @@ class _Types:
 
 
 def _template(binding: Spec, context: Context) -> str:
-    segments = []
-    for segment in str(binding["address"]).split("/"):
-        for key in _PLACEHOLDER_ORDER:
-            if context.get(key) == segment:
-                segments.append("{" + key + "}")
-                break
-        else:
-            segments.append(_escape(segment))
-    return "/".join(segments)
+    """The address with each name that is one of the twin's names as its placeholder.
+
+    Built from this twin's own names, it always resolves back to the same address; twins
+    of one type get equal templates when their addresses follow one pattern.
+    """
+    pieces = []
+    for piece in str(binding["address"]).split("{param}"):
+        parts = []
+        for part in _NAME.split(piece):
+            key = next((k for k in _PLACEHOLDER_ORDER if context.get(k) == part), None)
+            parts.append(_escape(part) if key is None or not part else "{" + key + "}")
+        pieces.append("".join(parts))
+    return "{param}".join(pieces)
 
 
 def _escape(address: str) -> str:

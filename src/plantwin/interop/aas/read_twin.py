@@ -8,10 +8,7 @@ property (files, operations, relationships ...) is named in a note, never droppe
 
 from __future__ import annotations
 
-import json
-
 from basyx.aas import model
-from basyx.aas.model import datatypes
 
 from plantwin.interop.aas import vocabulary as v
 from plantwin.interop.aas.elements import (
@@ -19,6 +16,7 @@ from plantwin.interop.aas.elements import (
     child_value,
     children,
     element_name,
+    json_qualifier_value,
     lang_text,
     plain,
     qualifier_value,
@@ -68,12 +66,12 @@ def read_shell(
     type_name = type_name_of(shell.asset_information.asset_type)
     if type_name is not None and ID_PATTERN.match(type_name):
         twin.type_name = type_name
-    ranked = sorted(
-        submodels, key=lambda s: (_ORDER.index(k) if (k := kind_of(s)) else len(_ORDER), s.id)
-    )
+    ranked = sorted(submodels, key=lambda s: (_rank(kind_of(s)), s.id))
     for submodel in ranked:
         at = f"{where} submodel '{submodel.id_short or submodel.id}'"
         kind = kind_of(submodel)
+        if kind in (v.HIERARCHY_SUBMODEL, v.PLANT_SUBMODEL):
+            continue  # the tree and the plant: read by plantwin.interop.aas.reading
         if kind == v.NAMEPLATE_SUBMODEL:
             _nameplate(submodel, twin, at, notes)
         elif kind == v.PROPERTIES_SUBMODEL:
@@ -91,13 +89,25 @@ def read_shell(
             _other(submodel, twin, at, notes)
 
 
+def _rank(kind: str | None) -> int:
+    return _ORDER.index(kind) if kind in _ORDER else len(_ORDER)
+
+
 def _nameplate(sm: model.Submodel, twin: ImportedTwin, at: str, notes: list[str]) -> None:
+    skipped: list[str] = []
     for item in children(sm):
         short = item.id_short or ""
+        if isinstance(item, model.SubmodelElementCollection | model.SubmodelElementList):
+            _flatten(item, f"{short}.", sm, twin, at, notes, skipped)  # e.g. contact address
+            continue
         sem = semantic(item) or ""
         name = _NAMEPLATE_BY_SEMANTIC.get(sem) or _NAMEPLATE_BY_ID_SHORT.get(short)
         name = name or v.NAMEPLATE_EXTRAS.get(short) or short
-        _data_element(item, name, twin, at, notes)
+        if isinstance(item, model.Property | model.MultiLanguageProperty):
+            _data_element(item, name, twin, at, notes)
+        else:
+            skipped.append(f"{short} ({type(item).__name__})")
+    _note_skipped(skipped, at, notes)
 
 
 def _properties(sm: model.Submodel, twin: ImportedTwin, at: str, notes: list[str]) -> None:
@@ -108,19 +118,31 @@ def _properties(sm: model.Submodel, twin: ImportedTwin, at: str, notes: list[str
 def _other(sm: model.Submodel, twin: ImportedTwin, at: str, notes: list[str]) -> None:
     """Another tool's submodel: its properties, at any depth, become twin properties."""
     skipped: list[str] = []
+    _flatten(sm, "", sm, twin, at, notes, skipped)
+    _note_skipped(skipped, at, notes)
 
-    def walk(element: object, path: str) -> None:
-        for item in children(element):
-            short = item.id_short or ""
-            if isinstance(item, model.SubmodelElementCollection | model.SubmodelElementList):
-                walk(item, f"{path}{short}.")
-            elif isinstance(item, model.Property | model.MultiLanguageProperty):
-                name = short if short not in twin.properties else f"{sm.id_short}_{short}"
-                _data_element(item, name, twin, at, notes)
-            else:
-                skipped.append(f"{path}{short} ({type(item).__name__})")
 
-    walk(sm, "")
+def _flatten(
+    element: object,
+    path: str,
+    sm: model.Submodel,
+    twin: ImportedTwin,
+    at: str,
+    notes: list[str],
+    skipped: list[str],
+) -> None:
+    for item in children(element):
+        short = item.id_short or ""
+        if isinstance(item, model.SubmodelElementCollection | model.SubmodelElementList):
+            _flatten(item, f"{path}{short}.", sm, twin, at, notes, skipped)
+        elif isinstance(item, model.Property | model.MultiLanguageProperty):
+            name = short if short not in twin.properties else f"{sm.id_short}_{short}"
+            _data_element(item, name, twin, at, notes)
+        else:
+            skipped.append(f"{path}{short} ({type(item).__name__})")
+
+
+def _note_skipped(skipped: list[str], at: str, notes: list[str]) -> None:
     if skipped:
         notes.append(f"{at}: not imported (no plant-file equivalent): {', '.join(skipped)}")
 
@@ -197,8 +219,8 @@ def _unit(
     return "dimensionless"
 
 
-def _dtype(value_type: type[datatypes.AnyXSDType]) -> str:
-    if value_type is datatypes.Boolean:
+def _dtype(value_type: type[object]) -> str:
+    if value_type is bool:
         return "bool"
     if issubclass(value_type, int):
         return "int"
@@ -240,10 +262,10 @@ def _command(op: model.SubmodelElement, twin: ImportedTwin, at: str, notes: list
             notes.append(f"{at}: parameter {var.id_short} is not a Property; left out")
     if params:
         spec["params"] = params
-    allowed = qualifier_value(op, "AllowedStates")
-    if isinstance(allowed, str):
-        spec["allowed_states"] = json.loads(allowed)
-    if qualifier_value(op, "Critical") is True:
+    allowed = json_qualifier_value(op, "AllowedStates")
+    if isinstance(allowed, list):
+        spec["allowed_states"] = allowed
+    if json_qualifier_value(op, "Critical") is True:
         spec["critical"] = True
     twin.commands[element_name(op)] = spec
 
@@ -253,13 +275,16 @@ def _param(var: model.Property) -> Spec:
     dtype = _dtype(var.value_type)
     if dtype != "float":
         spec["type"] = dtype
-    for key, qualifier in (("unit", "Unit"), ("min", "Min"), ("max", "Max"), ("default", "Default")):
-        value = qualifier_value(var, qualifier)
+    unit = qualifier_value(var, "Unit")
+    if unit is not None:
+        spec["unit"] = unit
+    for key, qualifier in (("min", "Min"), ("max", "Max"), ("default", "Default")):
+        value = json_qualifier_value(var, qualifier)
         if value is not None:
             spec[key] = value
-    choices = qualifier_value(var, "Choices")
-    if isinstance(choices, str):
-        spec["choices"] = json.loads(choices)
+    choices = json_qualifier_value(var, "Choices")
+    if isinstance(choices, list):
+        spec["choices"] = choices
     description = lang_text(var.description)
     if description:
         spec["description"] = description

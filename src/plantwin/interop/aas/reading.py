@@ -99,7 +99,7 @@ def _plantwin_plant(reader: _Reader, plant_shell: Shell) -> ImportedPlant:
     )
     hierarchy = subs.get(v.HIERARCHY_SUBMODEL)
     entry = child(hierarchy, "EntryNode") if hierarchy is not None else None
-    if entry is None:
+    if not isinstance(entry, model.Entity):
         reader.notes.append("the plant shell has no hierarchy: shells placed under one site")
         return _foreign_plant(reader, plant)
     for node in _nodes(entry):
@@ -181,7 +181,9 @@ def _foreign_plant(reader: _Reader, plant: ImportedPlant | None = None) -> Impor
     site = _generated_site(reader)
     plant.sites.append(site)
     entries = {shell.id: _entry_nodes(reader, shell) for shell in reader.shells}
-    parts = {node.global_asset_id for nodes in entries.values() for e in nodes for node in _nodes(e)}
+    parts = {
+        node.global_asset_id for nodes in entries.values() for e in nodes for node in _nodes(e)
+    }
     for shell in reader.shells:
         if shell.id in reader.used or shell.asset_information.global_asset_id in parts:
             continue
@@ -242,7 +244,7 @@ def _components(reader: _Reader, entity: model.Entity, parent: ImportedTwin) -> 
 
 def _safe_name(raw: str) -> str:
     """A plant-file name (letters, digits, '_' and '-', a letter first, at most 64)."""
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", raw.rsplit("/", 1)[-1])
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", re.split(r"[/:#]", raw)[-1])
     if not name or not name[0].isalpha():
         name = "x" + name
     return name[:64]
