@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from basyx.aas.adapter.json import read_aas_json_file
 from plantwin.core.errors import InteropError
 from plantwin.interop.aas import export_aas
 from plantwin.interop.aas import vocabulary as v
+from plantwin.model.loader import parse_plant
 from plantwin.model.plant import Plant
 
 BASE = "urn:plantwin:changwon-machining-demo"
@@ -192,6 +194,12 @@ def test_re_export_is_byte_identical_and_ids_follow_the_base(
     export_aas(example_plant, first)
     export_aas(example_plant, second)
     assert first.read_bytes() == second.read_bytes()
+    packages = [tmp_path / "a.aasx", tmp_path / "b.aasx"]
+    for package in packages:
+        export_aas(example_plant, package)
+    with zipfile.ZipFile(packages[0]) as one, zipfile.ZipFile(packages[1]) as two:
+        assert one.namelist() == two.namelist()
+        assert all(one.read(name) == two.read(name) for name in one.namelist())
     package = tmp_path / "c.aasx"
     export_aas(example_plant, package, id_base="https://acme.example/twins/")
     ids = {o.id for o in read(package)}
@@ -209,3 +217,13 @@ def test_unknown_file_type_and_unwritable_place_are_errors(
     with pytest.raises(InteropError, match="cannot write the file"):
         export_aas(example_plant, tmp_path / "missing" / "plant.json")
     assert list(tmp_path.iterdir()) == []  # nothing half-written left behind
+
+
+def test_texts_beyond_aas_limits_are_errors_naming_the_twin(tmp_path: Path) -> None:
+    long_text = "x" * 1100  # AAS descriptions hold at most 1023 characters
+    plant = parse_plant(
+        f"plantwin: 1\nname: p\nsites: {{s1: {{lines: {{L1: {{description: {long_text}}}}}}}}}\n"
+    )
+    with pytest.raises(InteropError, match=r"^twin s1\.L1: cannot be written as an AAS: "):
+        export_aas(plant, tmp_path / "p.json")
+    assert list(tmp_path.iterdir()) == []

@@ -59,8 +59,12 @@ def import_aas(path: Path, *, plant_filename: str = "<imported plant>") -> Impor
             very odd AAS) does not make a valid plant file; the message says where and why.
     """
     store = read_store(path)
-    imported = read_plant(store, path.name)
-    text = plant_yaml(imported, path.name)
+    try:
+        imported = read_plant(store, path.name)
+        text = plant_yaml(imported, path.name)
+    except (KeyError, TypeError, ValueError) as err:  # a shape no AAS writer should produce
+        msg = f"{path}: cannot read the AAS as a plant: {err!r}"
+        raise InteropError(msg) from err
     try:
         plant = parse_plant(text, plant_filename)
     except PlantFileError as err:

@@ -24,6 +24,8 @@ from plantwin.model.plant import BindingDef, Plant, Twin
 
 Store = model.DictIdentifiableStore[model.Identifiable]
 T = TypeVar("T")
+# What basyx raises when a value breaks a metamodel constraint (text lengths, idShorts ...).
+_MODEL_ERRORS = (ValueError, TypeError, model.AASConstraintViolation)
 
 
 class _InOrder(set[T]):
@@ -41,8 +43,13 @@ class _InOrder(set[T]):
 def plant_to_aas(plant: Plant, ids: Ids) -> Store:
     """Every shell and submodel of ``plant``, plant shell first, then twins in tree order."""
     store: Store = model.DictIdentifiableStore()
-    plant_submodels = [_plant_submodel(plant, ids), _hierarchy(plant, ids)]
-    store.add(_shell(ids.plant_shell, ids.plant_asset, "Plant", plant.name, "", plant_submodels))
+    try:
+        plant_submodels = [_plant_submodel(plant, ids), _hierarchy(plant, ids)]
+        shell = _shell(ids.plant_shell, ids.plant_asset, "Plant", plant.name, "", plant_submodels)
+    except _MODEL_ERRORS as err:
+        msg = f"plant '{plant.name}': cannot be written as an AAS: {err}"
+        raise InteropError(msg) from err
+    store.add(shell)
     for submodel in plant_submodels:
         store.add(submodel)
     bindings: dict[str, BindingDef] = {b.signal: b for b in plant.bindings}
@@ -58,7 +65,7 @@ def plant_to_aas(plant: Plant, ids: Ids) -> Store:
                 submodels,
                 asset_type=ids.asset_type(twin.type) if twin.type else None,
             )
-        except (ValueError, TypeError, model.AASConstraintViolation) as err:
+        except _MODEL_ERRORS as err:  # e.g. a description longer than AAS texts may be
             msg = f"twin {twin.id}: cannot be written as an AAS: {err}"
             raise InteropError(msg) from err
         store.add(shell)

@@ -95,7 +95,7 @@ def _plantwin_plant(reader: _Reader, plant_shell: Shell) -> ImportedPlant:
     plant = ImportedPlant(
         name=str(name) if name is not None else reader.source,
         description=str(description) if description is not None else "",
-        connectors=_connectors(info),
+        connectors=_connectors(info, reader.notes),
     )
     hierarchy = subs.get(v.HIERARCHY_SUBMODEL)
     entry = child(hierarchy, "EntryNode") if hierarchy is not None else None
@@ -108,17 +108,24 @@ def _plantwin_plant(reader: _Reader, plant_shell: Shell) -> ImportedPlant:
     return plant
 
 
-def _connectors(info: model.Submodel) -> dict[str, Spec]:
+def _connectors(info: model.Submodel, notes: list[str]) -> dict[str, Spec]:
     out: dict[str, Spec] = {}
     for item in children(child(info, "Connectors")):
+        name = element_name(item)
         spec: Spec = {"kind": child_value(item, "Kind")}
         description = child_value(item, "Description")
         if description:
             spec["description"] = description
         options = child_value(item, "Options")
         if isinstance(options, str):
-            spec.update(json.loads(options))
-        out[element_name(item)] = spec
+            try:
+                parsed = json.loads(options)
+            except json.JSONDecodeError as err:
+                parsed = None
+                notes.append(f"connector '{name}': Options are not JSON ({err}); left out")
+            if isinstance(parsed, dict):
+                spec.update(parsed)
+        out[name] = spec
     return out
 
 
@@ -133,6 +140,12 @@ def _node(reader: _Reader, entity: model.Entity, depth: int) -> ImportedTwin:
         kind = _KIND_BY_DEPTH[depth] if depth < len(_KIND_BY_DEPTH) else TwinKind.COMPONENT
     shell = reader.by_asset.get(entity.global_asset_id) if entity.global_asset_id else None
     twin = reader.twin(element_name(entity), kind, shell)
+    if kind in (TwinKind.SITE, TwinKind.LINE) and (twin.states or twin.commands):
+        reader.notes.append(
+            f"{kind.value} '{twin.name}': states and commands left out "
+            "(a plant file gives them to assets and components only)"
+        )
+        twin.states, twin.commands, twin.command_bindings = None, {}, {}
     position = [
         float(x)
         for axis in "XYZ"
