@@ -1,4 +1,4 @@
-"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store] [rules]`.
+"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store] [rules] [aas]`.
 
 Each benchmark runs in its own process (they pin themselves to one core), prints a readable
 table, and ends with one JSON line of its figures.
@@ -13,6 +13,7 @@ BENCHES = {
     "ingest": "bench.ingest_pipeline",
     "store": "bench.store_duckdb",
     "rules": "bench.rules_overhead",
+    "aas": "bench.aas_export",
 }
 
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, ROOT
 from tests.model.test_loader import BROKEN
 
 
@@ -18,7 +18,8 @@ def plantwin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         timeout=60,
         cwd=cwd,
         check=False,
-        env={"COLUMNS": "200", "PATH": ""},
+        # This checkout's source, not whichever plantwin the environment has installed.
+        env={"COLUMNS": "200", "PATH": "", "PYTHONPATH": str(ROOT / "src")},
     )
 
 

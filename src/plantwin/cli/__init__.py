@@ -1,4 +1,5 @@
-"""The plantwin command line: validate a plant file, run the demo, run a plant."""
+"""The plantwin command line: validate a plant file, run the demo, run a plant, export and
+import the plant model (AAS)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from plantwin.cli.console import err, out, report_problems
+from plantwin.cli.interop import export_app, import_app
 from plantwin.cli.status import StatusView
 from plantwin.cli.summary import plant_tree
 from plantwin.core.errors import PlantwinError
@@ -24,8 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)  # long lines stay whole in logs and pipes
-err = Console(stderr=True, soft_wrap=True)
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
 
 
 def demo_plant_file() -> Path:
@@ -40,7 +42,7 @@ def validate(
     try:
         plant = load_plant(file)
     except PlantFileError as error:
-        _report(error, file)
+        report_problems(error, file)
         raise typer.Exit(1) from None
     out.print(plant_tree(plant))
 
@@ -141,18 +143,11 @@ def _serve(
     try:
         asyncio.run(main())
     except PlantFileError as error:
-        _report(error, plant)
+        report_problems(error, plant)
         raise typer.Exit(1) from None
     except PlantwinError as error:
         err.print(f"error: {error}", style="bold red", markup=False)
         raise typer.Exit(1) from None
-
-
-def _report(error: PlantFileError, file: Path) -> None:
-    """Every problem of a plant file as 'file:line path: message', then the count."""
-    for problem in error.problems:
-        err.print(problem.render(str(file)), markup=False, highlight=False)
-    err.print(f"{len(error.problems)} problem(s) in {file}", style="bold red")
 
 
 def main() -> None:

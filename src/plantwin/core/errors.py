@@ -23,3 +23,7 @@ class ConnectorError(PlantwinError):
 
 class QueryError(PlantwinError):
     """A query asked for something that does not exist or cannot be answered."""
+
+
+class InteropError(PlantwinError):
+    """A model could not be exported to or imported from another format (e.g. an AAS)."""

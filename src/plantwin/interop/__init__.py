@@ -1,0 +1,1 @@
+"""plantwin.interop: the plant model in other formats (the Asset Administration Shell)."""
