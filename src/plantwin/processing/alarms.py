@@ -137,7 +137,10 @@ class AlarmBoard:
             point.message = self._message(point, value)
             out.append(self._event(point, ts, "activate", previous))
         else:
-            if rule.latching:
+            if point.out_of_service or point.shelved_until is not None or point.suppressed:
+                # Came and went while hidden: nothing to acknowledge when it is shown again.
+                point.acked = True
+            elif rule.latching:
                 point.latched = True
             out.append(self._event(point, ts, "clear", previous))
         return out

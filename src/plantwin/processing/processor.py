@@ -39,14 +39,29 @@ class RuleProcessor:
         """Resume from the alarm log (newest first or in any order) and the restored twin."""
         self.board.restore(newest_per_alarm(events))
         self._outbox.extend(
-            self._alarms(self.engine.prime(self.twin.states, self.board.active_ids()))
+            self._alarms(
+                self.engine.prime(self.twin.states, self.board.active_ids(), self.twin.latest)
+            )
         )
 
     def process(self, batch: SampleBatch, changes: Sequence[StateChange]) -> list[AlarmRecord]:
+        conditions = self.engine.evaluate(batch, changes, self.twin.latest)
+        if not changes:
+            return self._alarms(conditions)
+        # State changes (suppression) and conditions reach the board in time order; at the
+        # same instant the state goes first, so an alarm raised as maintenance starts is
+        # suppressed.
+        steps: list[tuple[int, int, StateChange | ConditionChange]] = [
+            (c.ts, 0, c) for c in changes
+        ]
+        steps.extend((c.ts, 1, c) for c in conditions)
+        steps.sort(key=lambda s: (s[0], s[1]))
         out: list[AlarmRecord] = []
-        for change in changes:
-            out.extend(self.board.state_changed(change.ts, change.twin, change.state))
-        out.extend(self._alarms(self.engine.evaluate(batch, changes, self.twin.latest)))
+        for ts, _, step in steps:
+            if isinstance(step, StateChange):
+                out.extend(self.board.state_changed(ts, step.twin, step.state))
+            else:
+                out.extend(self.board.condition(ts, step.rule, step.active, step.value))
         return out
 
     def tick(self, now: int) -> list[AlarmRecord]:

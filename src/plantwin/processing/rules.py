@@ -15,6 +15,7 @@ demo at 60x behave like the real thing.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from plantwin.twin.latest import NEVER, LatestValues
 from plantwin.twin.states import StateTracker
 
 _LIMITS = (RuleKind.THRESHOLD, RuleKind.RANGE)
+MAX_UNKNOWN_INPUTS = 6  # an expression waits for its inputs beyond this many unknown ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,9 @@ class ConditionChange:
     ts: int
     active: bool
     value: float | None
+
+
+_Event = tuple[int, int, bool, float | None]  # (ts, rule index, raw condition, value)
 
 
 class RuleEngine:
@@ -62,6 +67,14 @@ class RuleEngine:
         for i, rule in enumerate(self.rules):
             for rule_id in rule.inputs.values():
                 self._dependents[self.index[rule_id]].append(i)
+        self._expressions = _topological(self.rules, self.index)
+        # Whether a rule's condition is known since start (an expression waits for its
+        # inputs, so a restart does not clear a restored alarm before its inputs are seen).
+        self._signal_seen = np.zeros(catalog.size, np.bool_)
+        self._known_other = np.zeros(n, np.bool_)  # stale and state rules
+        self._signal_of = np.array(
+            [catalog.id(r.signal) if r.signal else -1 for r in self.rules], np.int64
+        )
         # Limits on the signal alone, and deviations from another signal, in separate tables
         # so a deviation rule does not make every sample of its signal a candidate.
         self._analog = [
@@ -70,6 +83,11 @@ class RuleEngine:
             )
             for kinds in (_LIMITS, (RuleKind.DEVIATION,))
         ]
+        self._held = np.full(catalog.size, np.nan)  # reference signals' values, as seen here
+        self._is_reference = np.zeros(catalog.size, np.bool_)
+        for rule in self.rules:
+            if rule.reference:
+                self._is_reference[catalog.id(rule.reference)] = True
         self._rates = _RateTable(
             [i for i, r in enumerate(self.rules) if r.kind is RuleKind.RATE], self.rules, catalog
         )
@@ -85,7 +103,9 @@ class RuleEngine:
 
     # ------------------------------------------------------------------ start-up
 
-    def prime(self, states: StateTracker, active: Iterable[str]) -> list[ConditionChange]:
+    def prime(
+        self, states: StateTracker, active: Iterable[str], latest: LatestValues | None = None
+    ) -> list[ConditionChange]:
         """Resume: conditions whose alarm was active stay active; state rules see the state now.
 
         Without this an alarm restored as active would never clear: its rule would start
@@ -93,58 +113,77 @@ class RuleEngine:
         """
         for rule_id in active:
             i = self.index.get(rule_id)
-            if i is not None and self.rules[i].kind is not RuleKind.EXPRESSION:
+            if i is not None:
                 self.raw[i] = self.active[i] = True
         for table in self._analog:
             table.refresh(self.raw, None)
-        out: list[ConditionChange] = []
+        if latest is not None:
+            self._held[self._is_reference] = latest.value[self._is_reference]
+        events: list[_Event] = []
         for twin_id, rules in self._state_rules.items():
             status = states.status[twin_id]
             if status.state is None:
                 continue
             for i in rules:
+                self._known_other[i] = True
                 inside = status.state.name in self.rules[i].states
                 if inside != bool(self.raw[i]):
-                    self._raw(i, status.since or self.start_ns, inside, None, out)
-        return out
+                    events.append((status.since or self.start_ns, i, inside, None))
+        return self._apply(events, None)
 
     # ------------------------------------------------------------------ the stream
 
     def evaluate(
         self, batch: SampleBatch, changes: Sequence[StateChange], latest: LatestValues
     ) -> list[ConditionChange]:
-        """Conditions changed by a canonical batch and the state changes it caused."""
-        out: list[ConditionChange] = []
+        """Conditions changed by a canonical batch and the state changes it caused.
+
+        Every source of change is gathered first and applied in time order, so delays fire
+        and expressions combine their inputs as they were at each moment.
+        """
+        del latest  # values come from the batch and what this engine held before it
+        events: list[_Event] = []
+        refresh: list[tuple[_AnalogTable, NDArray[np.int64]]] = []
+        first_seen = bool(len(batch)) and not self._signal_seen[batch.signal].all()
         if len(batch):
+            self._signal_seen[batch.signal] = True
             for table in self._analog:
                 if table.size:
-                    self._evaluate_analog(table, batch, latest, out)
+                    sigs = self._walk_analog(table, batch, events)
+                    if sigs is not None:
+                        refresh.append((table, sigs))
             if self._rates.size:
-                self._evaluate_rates(batch, out)
+                self._walk_rates(batch, events)
             if self._stale:
-                self._fresh(batch, out)
-        for change in changes:
-            for i in self._state_rules.get(change.twin, ()):
-                inside = change.state in self.rules[i].states
-                if inside != bool(self.raw[i]):
-                    self._raw(i, change.ts, inside, None, out)
-        if len(batch):
-            self.advance(int(batch.ts.max()), out)
+                self._fresh(batch, events)
+        self._states(changes, events)
+        out = self._apply(events, int(batch.ts.max()) if len(batch) else None)
+        if first_seen and self._expressions:  # inputs just became known: decide what we can
+            now = int(batch.ts.max())
+            for j in self._expressions:
+                self._combine(j, now, out)
+        for table, sigs in refresh:
+            table.refresh(self.raw, set(sigs.tolist()))
+        if len(batch) and self._is_reference.any():
+            self._hold(batch)
         return out
 
     def tick(self, now: int, latest: LatestValues) -> list[ConditionChange]:
         """Time-driven conditions: signals gone stale, delays that have run out."""
-        out: list[ConditionChange] = []
+        events: list[_Event] = []
         if self._stale:
             last = latest.ts[self._stale_sig]
             last = np.where(last == NEVER, self.start_ns, last)
             stale = now - last > self._stale_after
-            for j in np.flatnonzero(stale != self.raw[self._stale]).tolist():
-                i = self._stale[j]
-                if stale[j]:
-                    self._raw(i, int(last[j] + self._stale_after[j]), True, None, out)
-                else:
-                    self._raw(i, int(last[j]), False, None, out)
+            for j, i in enumerate(self._stale):
+                self._known_other[i] = True
+                if bool(stale[j]) != bool(self.raw[i]):
+                    when = int(last[j] + self._stale_after[j]) if stale[j] else int(last[j])
+                    events.append((min(when, now), i, bool(stale[j]), None))
+        out = self._apply(events, now)
+        # Expressions whose inputs became known (e.g. 'not hot' at start) take their value.
+        for j in self._expressions:
+            self._combine(j, now, out)
         self.advance(now, out)
         return out
 
@@ -158,50 +197,73 @@ class RuleEngine:
             del self._pending[i]
             self._set(i, due, pending[1], out)
 
+    def _apply(self, events: list[_Event], now: int | None) -> list[ConditionChange]:
+        out: list[ConditionChange] = []
+        events.sort(key=lambda e: e[0])  # stable: one rule's events keep their order
+        for ts, i, on, value in events:
+            self.advance(ts, out)
+            self._raw(i, ts, on, value, out)
+        if now is not None:
+            self.advance(now, out)
+        return out
+
     # ------------------------------------------------------------------ kinds
 
-    def _evaluate_analog(
-        self,
-        table: _AnalogTable,
-        batch: SampleBatch,
-        latest: LatestValues,
-        out: list[ConditionChange],
-    ) -> None:
+    def _walk_analog(
+        self, table: _AnalogTable, batch: SampleBatch, events: list[_Event]
+    ) -> NDArray[np.int64] | None:
+        """Raw changes of threshold/range/deviation rules; the signals whose rules changed."""
         # Most samples lie where no rule on their signal can change: skip them in one pass.
         x_all, sig_all = batch.value, batch.signal
         quick = (x_all > table.low[sig_all]) & (x_all < table.high[sig_all])
-        sample_rows = np.flatnonzero(~quick)
-        if not sample_rows.size:
-            return
-        rows, entry = table.pairs(sig_all, sample_rows)
+        rows, entry = table.pairs(sig_all, np.flatnonzero(~quick))
         if not rows.size:
-            return
+            return None
         self.evaluations += int(rows.size)
-        x = batch.value[rows]
-        if table.any_reference:
-            x = table.deviation(entry, x, latest)
-        violating, clear = table.classify(entry, x)
-        usable = (batch.quality[rows] & Quality.BAD) == 0
+        violating, clear, usable, _ = self._classify(table, batch, rows, entry)
         held = self.raw[table.rule[entry]]
         disagree = usable & ((violating & ~held) | (clear & held))
         if not disagree.any():
-            return
-        # Walk the rules that may change, each in time order (a small subset, in Python).
-        chosen = np.isin(entry, np.unique(entry[disagree])) & usable
-        pick = np.flatnonzero(chosen)
-        pick = pick[np.lexsort((batch.ts[rows[pick]], entry[pick]))]
-        changed: set[int] = set()
-        for k in pick.tolist():
+            return None
+        # A rule that may change is walked over all samples of its signal in this batch:
+        # after its first change the quick bounds of the batch's start no longer hold.
+        chosen = np.unique(entry[disagree])
+        sigs = np.unique(table.signal[chosen])
+        rows, entry = table.pairs(sig_all, np.flatnonzero(np.isin(sig_all, sigs)))
+        keep = np.isin(entry, chosen)
+        rows, entry = rows[keep], entry[keep]
+        violating, clear, usable, x = self._classify(table, batch, rows, entry)
+        order = np.lexsort((batch.ts[rows], entry))
+        current, state = -1, False
+        for k in order.tolist():
+            if not usable[k]:
+                continue
             i = int(table.rule[entry[k]])
-            if violating[k] and not self.raw[i]:
-                self._raw(i, int(batch.ts[rows[k]]), True, float(x[k]), out)
-                changed.add(int(table.signal[entry[k]]))
-            elif clear[k] and self.raw[i]:
-                self._raw(i, int(batch.ts[rows[k]]), False, float(x[k]), out)
-                changed.add(int(table.signal[entry[k]]))
-        table.refresh(self.raw, changed)
+            if i != current:
+                current, state = i, bool(self.raw[i])
+            if violating[k] and not state:
+                events.append((int(batch.ts[rows[k]]), i, True, float(x[k])))
+                state = True
+            elif clear[k] and state:
+                events.append((int(batch.ts[rows[k]]), i, False, float(x[k])))
+                state = False
+        return sigs
 
-    def _evaluate_rates(self, batch: SampleBatch, out: list[ConditionChange]) -> None:
+    def _classify(
+        self,
+        table: _AnalogTable,
+        batch: SampleBatch,
+        rows: NDArray[np.intp],
+        entry: NDArray[np.int64],
+    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
+        x = batch.value[rows]
+        if table.any_reference:
+            x = table.deviation(entry, x, batch.ts[rows], batch, self._held)
+        violating, clear = table.classify(entry, x)
+        usable = (batch.quality[rows] & Quality.BAD) == 0
+        return violating, clear, usable, x
+
+    def _walk_rates(self, batch: SampleBatch, events: list[_Event]) -> None:
         table = self._rates
         usable = np.flatnonzero(
             (table.count[batch.signal] > 0) & ((batch.quality & Quality.BAD) == 0)
@@ -224,6 +286,7 @@ class RuleEngine:
         last = np.ones(entry.size, np.bool_)
         last[:-1] = entry[1:] != entry[:-1]
         table.last_bucket[entry[last]] = np.maximum(table.last_bucket[entry[last]], bucket[last])
+        state: dict[int, bool] = {}
         for k in np.flatnonzero(boundary).tolist():
             e = int(entry[k])
             slope = table.slope(e, int(ts[k]), float(value[k]))
@@ -231,16 +294,19 @@ class RuleEngine:
                 continue
             i = int(table.rule[e])
             rule = self.rules[i]
+            held = state.get(i, bool(self.raw[i]))
             violating = _above(slope, rule.above) or _below(slope, rule.below)
             clear = not _above(slope, _minus(rule.above, rule.deadband)) and not _below(
                 slope, _plus(rule.below, rule.deadband)
             )
-            if violating and not self.raw[i]:
-                self._raw(i, int(ts[k]), True, slope, out)
-            elif clear and self.raw[i]:
-                self._raw(i, int(ts[k]), False, slope, out)
+            if violating and not held:
+                events.append((int(ts[k]), i, True, slope))
+                state[i] = True
+            elif clear and held:
+                events.append((int(ts[k]), i, False, slope))
+                state[i] = False
 
-    def _fresh(self, batch: SampleBatch, out: list[ConditionChange]) -> None:
+    def _fresh(self, batch: SampleBatch, events: list[_Event]) -> None:
         """A stale signal that delivers a sample is fresh again at that sample's time."""
         held = self.raw[self._stale]
         if not held.any():
@@ -248,7 +314,25 @@ class RuleEngine:
         for j in np.flatnonzero(held).tolist():
             mine = batch.signal == self._stale_sig[j]
             if mine.any():
-                self._raw(self._stale[j], int(batch.ts[mine].min()), False, None, out)
+                events.append((int(batch.ts[mine].max()), self._stale[j], False, None))
+
+    def _states(self, changes: Sequence[StateChange], events: list[_Event]) -> None:
+        state: dict[int, bool] = {}
+        for change in changes:
+            for i in self._state_rules.get(change.twin, ()):
+                self._known_other[i] = True
+                inside = change.state in self.rules[i].states
+                if inside != state.get(i, bool(self.raw[i])):
+                    events.append((change.ts, i, inside, None))
+                    state[i] = inside
+
+    def _hold(self, batch: SampleBatch) -> None:
+        """Remember the newest value of each reference signal in the batch."""
+        rows = np.flatnonzero(self._is_reference[batch.signal])
+        if rows.size:
+            sig = batch.signal[rows]
+            last = np.append(sig[1:] != sig[:-1], True)  # canonical: last row per signal
+            self._held[sig[last]] = batch.value[rows[last]]
 
     # ------------------------------------------------------------------ delays, combinations
 
@@ -280,12 +364,63 @@ class RuleEngine:
         value = float(self.value[i]) if not math.isnan(self.value[i]) else None
         out.append(ConditionChange(rule=self.rules[i], ts=ts, active=on, value=value))
         for j in self._dependents[i]:
-            rule = self.rules[j]
-            assert rule.when is not None
-            names = {name: bool(self.active[self.index[rid]]) for name, rid in rule.inputs.items()}
-            result = bool(np.asarray(evaluate(rule.when, names)))
-            if result != bool(self.raw[j]):
-                self._raw(j, ts, result, None, out)
+            self._combine(j, ts, out)
+
+    def _combine(self, j: int, ts: int, out: list[ConditionChange]) -> None:
+        """Re-evaluate expression rule ``j`` from its inputs' active conditions."""
+        rule = self.rules[j]
+        assert rule.when is not None
+        known: dict[str, bool] = {}
+        unknown: list[str] = []
+        for name, rid in rule.inputs.items():
+            i = self.index[rid]
+            if self._known(i):
+                known[name] = bool(self.active[i])
+            else:
+                unknown.append(name)
+        # Inputs not seen since start may be either; decide only if every case agrees
+        # ('hot or high_p' is true once hot is, whatever high_p turns out to be).
+        if len(unknown) > MAX_UNKNOWN_INPUTS:
+            return
+        results = {
+            bool(
+                np.asarray(evaluate(rule.when, {**known, **dict(zip(unknown, case, strict=True))}))
+            )
+            for case in itertools.product((False, True), repeat=len(unknown))
+        }
+        if len(results) != 1:
+            return
+        result = results.pop()
+        if result != bool(self.raw[j]):
+            self._raw(j, ts, result, None, out)
+
+    def _known(self, i: int) -> bool:
+        rule = self.rules[i]
+        if rule.kind is RuleKind.EXPRESSION:
+            return all(self._known(self.index[rid]) for rid in rule.inputs.values())
+        if rule.kind in (RuleKind.STALE, RuleKind.STATE):
+            return bool(self._known_other[i])
+        return bool(self._signal_seen[self._signal_of[i]]) or bool(self.active[i])
+
+
+def _topological(rules: list[RuleDef], index: dict[str, int]) -> list[int]:
+    """Expression rules, each after the expression rules it reads."""
+    order: list[int] = []
+    done: set[int] = set()
+
+    def visit(i: int) -> None:
+        if i in done:
+            return
+        done.add(i)
+        for rid in rules[i].inputs.values():
+            visit(index[rid])
+        if rules[i].kind is RuleKind.EXPRESSION:
+            order.append(i)
+
+    for i, rule in enumerate(rules):
+        if rule.kind is RuleKind.EXPRESSION:
+            visit(i)
+    return order
 
 
 class _Table:
@@ -366,14 +501,33 @@ class _AnalogTable(_Table):
             self.low[sig], self.high[sig] = low, high
 
     def deviation(
-        self, entry: NDArray[np.int64], x: NDArray[np.float64], latest: LatestValues
+        self,
+        entry: NDArray[np.int64],
+        x: NDArray[np.float64],
+        ts: NDArray[np.int64],
+        batch: SampleBatch,
+        held: NDArray[np.float64],
     ) -> NDArray[np.float64]:
+        """Signal minus its reference as it was at each sample's time.
+
+        The reference's value is its newest sample in the batch at or before the sample's
+        time, else the value held before the batch.
+        """
         ref = self.reference[entry]
         has = ref >= 0
         if not has.any():
             return x
         x = x.copy()
-        base = latest.value[ref[has]]
+        base = held[ref[has]]
+        # Find each pair's reference sample in the canonical batch, by (signal, time rank).
+        times = np.unique(batch.ts)
+        width = times.size + 1
+        batch_key = batch.signal.astype(np.int64) * width + np.searchsorted(times, batch.ts)
+        pair_ts = ts[has]
+        pair_key = ref[has] * width + np.searchsorted(times, pair_ts, side="right") - 1
+        pos = np.searchsorted(batch_key, pair_key, side="right") - 1
+        found = (pos >= 0) & (batch.signal[np.maximum(pos, 0)] == ref[has])
+        base = np.where(found, batch.value[np.maximum(pos, 0)], base)
         diff = x[has] - base
         relative = self.relative[entry[has]]
         with np.errstate(divide="ignore", invalid="ignore"):
