@@ -1,13 +1,17 @@
 """A resolved plant as plain comparable data, for round-trip tests.
 
-``Plant`` itself does not compare across loads: a derived signal's parsed expression holds an
-``ast`` tree, which compares by identity. Binding order carries no meaning (it follows the
-order in which the loader met the bindings), so bindings are compared sorted.
+``Plant`` itself does not compare across loads: a derived signal's or an expression rule's
+parsed expression holds an ``ast`` tree, which compares by identity, so expressions are
+compared by their text. Binding order carries no meaning (it follows the order in which the
+loader met the bindings), so bindings are compared sorted. Every field of a rule, a window
+and a notification is compared, so a field the round trip drops fails the test.
 """
 
 from __future__ import annotations
 
-from plantwin.model.plant import Plant, SignalDef
+from dataclasses import fields
+
+from plantwin.model.plant import Plant, RuleDef, SignalDef, Twin
 
 
 def _signal(s: SignalDef) -> tuple[object, ...]:
@@ -28,7 +32,20 @@ def _signal(s: SignalDef) -> tuple[object, ...]:
         s.counter,
         s.description,
         derived,
+        s.window,  # a frozen dataclass of plain values: compares field by field
     )
+
+
+def _rule(rule: RuleDef) -> dict[str, object]:
+    out = {f.name: getattr(rule, f.name) for f in fields(rule)}
+    out["when"] = rule.when.text if rule.when is not None else None
+    out["inputs"] = dict(rule.inputs)
+    return out
+
+
+def _rules(twin: Twin) -> dict[str, dict[str, object]]:
+    # Keyed by rule id: evaluation order follows from the expressions' inputs, not the file.
+    return {rule.id: _rule(rule) for rule in twin.rules}
 
 
 def digest(plant: Plant) -> dict[str, object]:
@@ -39,6 +56,7 @@ def digest(plant: Plant) -> dict[str, object]:
             k: (c.kind, c.description, dict(c.options)) for k, c in plant.connectors.items()
         },
         "timezones": dict(plant.timezones),
+        "notifications": dict(plant.notifications),
         "twins": {
             twin_id: (
                 t.kind,
@@ -52,6 +70,7 @@ def digest(plant: Plant) -> dict[str, object]:
                 t.states,
                 t.commands,
                 t.position,
+                _rules(t),
             )
             for twin_id, t in plant.twins.items()
         },

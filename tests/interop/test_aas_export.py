@@ -13,7 +13,7 @@ from basyx.aas.adapter.json import read_aas_json_file
 from plantwin.core.errors import InteropError
 from plantwin.interop.aas import export_aas
 from plantwin.interop.aas import vocabulary as v
-from plantwin.model.loader import parse_plant
+from plantwin.model.loader import load_plant, parse_plant
 from plantwin.model.plant import Plant
 
 BASE = "urn:plantwin:changwon-machining-demo"
@@ -82,7 +82,7 @@ def test_one_shell_per_twin_plus_the_plant(exported: Store, example_plant: Plant
     assert mill.display_name is not None
     assert mill.display_name["en"] == "CNC mill 1"
     refs = {str(r.key[0].value) for r in mill.submodel}
-    names = ["Nameplate", "Properties", "Signals", "States", "Commands", "Bindings"]
+    names = ["Nameplate", "Properties", "Signals", "States", "Commands", "Bindings", "Rules"]
     assert refs == {f"{BASE}/sm/changwon.L1.mill1/{n}" for n in names}
 
 
@@ -150,6 +150,64 @@ def test_states_commands_and_bindings(exported: Store) -> None:
     assert [e.id_short for e in items(bindings)] == ["Signals"]  # the washer has no commands
     compressor = submodel(exported, "changwon.compressor1", "Bindings")
     assert value(compressor, "Commands", "set_pressure", "SourceUnit") == "psi"
+
+
+def test_rules_and_windows(exported: Store) -> None:
+    rules = submodel(exported, "changwon.L1.mill1.spindle", "Rules")
+    assert rules.semantic_id is not None
+    assert rules.semantic_id.key[0].value == v.RULES_SUBMODEL
+    high = element(rules, "vibration_high")
+    assert isinstance(high, model.SubmodelElementCollection)
+    assert high.semantic_id is not None
+    assert high.semantic_id.key[0].value == v.RULE
+    fields = {e.id_short: e.value for e in items(high) if isinstance(e, model.Property)}
+    assert fields == {
+        "Kind": "threshold",
+        "Signal": "vibration",
+        "Above": 4.5,
+        "Deadband": 0.4,  # 2 % of the 0-20 mm/s span, resolved
+        "Unit": "mm/s",
+        "OnDelay": 10.0,
+        "OffDelay": 0.0,
+        "Priority": "high",
+        "Message": "Spindle vibration {value:.1f} mm/s above {limit} mm/s (zone D): "
+        "plan a bearing change",
+        "Alarm": True,
+        "Latching": False,
+        "SuppressIn": '["maintenance"]',
+    }
+    assert value(rules, "bearing_heating", "Over") == 300.0
+    compressor = submodel(exported, "changwon.compressor1", "Rules")
+    assert value(compressor, "inefficient", "When") == "loaded and specific_power_high"
+    assert value(compressor, "inefficient", "OnDelay") == 120.0
+    assert value(compressor, "loaded", "States") == '["loaded"]'
+    signals = submodel(exported, "changwon.L1.mill1.spindle", "Signals")
+    window = element(signals, "vibration_10m", "Window")
+    assert window.semantic_id is not None
+    assert window.semantic_id.key[0].value == v.WINDOW
+    assert [(e.id_short, value(window, str(e.id_short))) for e in items(window)] == [
+        ("Signal", "vibration"),
+        ("Function", "mean"),
+        ("Width", 600.0),
+        ("Every", 60.0),
+    ]
+
+
+def test_notifications_and_windows_over_components(tmp_path: Path) -> None:
+    path = tmp_path / "edge.json"
+    export_aas(load_plant(Path(__file__).parent / "edge_plant.yaml"), path)
+    edge = read(path)
+    plant = edge.get_item("urn:plantwin:edge-plant/sm/Plant")
+    hooks = element(plant, "Notifications")
+    ops = items(hooks)[0]
+    assert ops.id_short == "ops"  # 'ops-' is no valid idShort: the name is a qualifier
+    assert isinstance(ops, model.SubmodelElementCollection)
+    assert [(q.type, q.value) for q in ops.qualifier] == [("plantwin:name", "ops-")]
+    assert value(ops, "Retries") == 0
+    assert value(ops, "MinPriority") == "critical"
+    signals = edge.get_item("urn:plantwin:edge-plant/sm/s1.L-1.p1/Signals")
+    moves = element(signals, "moves", "Window")
+    assert value(moves, "Signal") == "valve1.position"
 
 
 def test_hierarchy_submodel_is_the_twin_tree(exported: Store, example_plant: Plant) -> None:

@@ -216,3 +216,53 @@ def test_aasx_without_shells_or_without_aas_data(tmp_path: Path) -> None:
         import_aas(plain_zip)
     with pytest.raises(InteropError, match=r"missing\.json: cannot read the file"):
         import_aas(tmp_path / "missing.json")
+
+
+def test_rules_from_another_tool_are_read_and_odd_items_noted(tmp_path: Path) -> None:
+    """A Rules submodel found by semantic id: a plain rule is read, anything else is noted."""
+    signals = model.Submodel(
+        f"{VENDOR}/sm/oven/signals",
+        [
+            model.SubmodelElementCollection(
+                "temp", [model.Property("Unit", datatypes.String, "degC")]
+            )
+        ],
+        id_short="Signals",
+        semantic_id=ref("urn:plantwin:aas:1:Signals"),
+    )
+    rules = model.Submodel(
+        f"{VENDOR}/sm/oven/rules",
+        [
+            model.SubmodelElementCollection(
+                "too_hot",
+                [
+                    model.Property("Kind", datatypes.String, "threshold"),
+                    model.Property("Signal", datatypes.String, "temp"),
+                    model.Property("Above", datatypes.Int, 250),
+                    model.Property("Priority", datatypes.String, "urgent"),  # not a priority
+                ],
+            ),
+            model.Property("Comment", datatypes.String, "checked weekly"),
+            model.SubmodelElementCollection(
+                "mystery", [model.Property("Kind", datatypes.String, "fuzzy")]
+            ),
+        ],
+        id_short="AlarmRules",
+        semantic_id=ref("urn:plantwin:aas:1:Rules"),
+    )
+    path = tmp_path / "oven.json"
+    write_aas_json_file(
+        path, model.DictIdentifiableStore([shell("oven", [signals, rules]), signals, rules])
+    )
+    result = import_aas(path)
+    (rule,) = result.plant.twins["site.oven"].rules
+    assert (rule.name, rule.signal, rule.above, rule.priority.value) == (
+        "too_hot",
+        "site.oven/temp",
+        250.0,
+        "medium",
+    )
+    notes = "\n".join(result.notes)
+    assert "Comment is not a rule collection with a Kind; left out" in notes
+    assert "mystery is not a rule collection with a Kind; left out" in notes
+    assert "rule 'too_hot': priority 'urgent' is not one of low, medium, high, critical" in notes

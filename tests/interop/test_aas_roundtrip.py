@@ -1,4 +1,5 @@
-"""plant -> AAS -> plant keeps every twin, property, signal, unit, state, command and binding."""
+"""plant -> AAS -> plant keeps every twin, property, signal, unit, state, command, binding,
+window, rule and notification."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def test_demo_plant_round_trip_is_exact(suffix: str, tmp_path: Path, example_pla
     assert differences(example_plant, result.plant) == []
     # Nothing was lost on the way: the counts the validate command prints, too.
     assert len(result.plant.twins) == 16
-    assert len(result.plant.signals) == 76
+    assert len(result.plant.signals) == 79
+    assert sum(s.window is not None for s in result.plant.signals.values()) == 3
+    assert len(list(result.plant.rules())) == len(list(example_plant.rules())) == 22
     assert len(result.plant.bindings) == len(example_plant.bindings) == 75
     # Types were flattened, and the twins still name the types they came from.
     assert {t.type for t in result.plant.twins.values()} == {
@@ -34,6 +37,15 @@ def test_demo_plant_round_trip_is_exact(suffix: str, tmp_path: Path, example_pla
     }
     types = YAML(typ="safe").load(result.text)["types"]
     assert all(set(spec) <= {"kind", "states", "commands"} for spec in types.values())
+    # Rules the types declared are written on the twins, with limits in the signal's unit.
+    mill = YAML(typ="safe").load(result.text)["sites"]["changwon"]["lines"]["L1"]["assets"]
+    assert mill["mill1"]["rules"]["down_long"] == {
+        "kind": "state",
+        "states": ["down"],
+        "on_delay": 600.0,
+        "priority": "high",
+        "message": "{name} has been down for more than 10 minutes",
+    }
     assert "address: '{line}/{asset}/cmd/{command}'" in result.text  # shared command template
 
 
@@ -75,3 +87,31 @@ def test_import_and_re_export_are_fixed_points(tmp_path: Path, example_plant: Pl
     reimported = tmp_path / "again.json"
     export_aas(parse_plant(text, "again.yaml"), reimported)
     assert reimported.read_bytes() == first.read_bytes()
+
+
+def test_digest_sees_every_rule_window_and_notification_field() -> None:
+    """The round-trip checks above would miss a dropped field if the digest ignored it."""
+    edge = load_plant(EDGE)
+    twin = edge.twins["s1.L-1.p1"]
+    rules = {r.name: r for r in twin.rules}
+    changed = [
+        replace(rules["over_force"], off_delay_ns=0),
+        replace(rules["over_force"], latching=False),
+        replace(rules["force_jump"], relative=False),
+        replace(rules["stopped"], suppress_in=()),
+        replace(rules["overload_stuck"], when=rules["over_force"].when),
+    ]
+    for rule in changed:
+        others = tuple(rule if r.name == rule.name else r for r in twin.rules)
+        twins = {**edge.twins, twin.id: replace(twin, rules=others)}
+        assert differences(edge, replace(edge, twins=twins)) != [], rule
+    key = "s1.L-1.p1/force_avg"
+    window = edge.signals[key].window
+    assert window is not None
+    moved = replace(edge.signals[key], window=replace(window, every_ns=window.width_ns))
+    assert differences(edge, replace(edge, signals={**edge.signals, key: moved}))
+    hook = edge.notifications["ops-"]
+    hooks = {**edge.notifications, "ops-": replace(hook, retries=5)}
+    assert differences(edge, replace(edge, notifications=hooks)) == [
+        f"notifications[ops-]: {hook!r} != {replace(hook, retries=5)!r}"
+    ]

@@ -1,8 +1,8 @@
 """A resolved plant as AAS objects: a plant shell with the tree, and one shell per twin.
 
-The plant shell carries the plant-level data (name, connectors) and the whole twin tree as an
-IDTA 02011 "Hierarchical Structures" submodel (archetype Full: site -> line -> asset ->
-component, one node per twin, each pointing at that twin's own shell by its asset id).
+The plant shell carries the plant-level data (name, connectors, notifications) and the whole
+twin tree as an IDTA 02011 "Hierarchical Structures" submodel (archetype Full: site -> line ->
+asset -> component, one node per twin, each pointing at that twin's own shell by its asset id).
 Every twin (site, line, asset, component) has its own shell with the submodels of
 :mod:`plantwin.interop.aas.export_twin`.
 """
@@ -116,6 +116,8 @@ def _plant_submodel(plant: Plant, ids: Ids) -> model.Submodel:
     if plant.description:
         elements.append(prop("Description", plant.description))
     elements.append(collection("Connectors", connectors))
+    if plant.notifications:
+        elements.append(collection("Notifications", _notifications(plant)))
     return model.Submodel(
         ids.plant_submodel("Plant"),
         elements,
@@ -123,6 +125,21 @@ def _plant_submodel(plant: Plant, ids: Ids) -> model.Submodel:
         semantic_id=reference(v.PLANT_SUBMODEL),
         kind=model.ModellingKind.INSTANCE,
     )
+
+
+def _notifications(plant: Plant) -> list[model.SubmodelElement]:
+    names = IdShorts()
+    out: list[model.SubmodelElement] = []
+    for hook in plant.notifications.values():
+        id_short, quals = names.take(hook.name)
+        items: list[model.SubmodelElement] = [
+            prop("Url", hook.url),
+            prop("MinPriority", hook.min_priority.value),
+            prop("Timeout", hook.timeout, description="seconds per delivery attempt"),
+            prop("Retries", hook.retries),
+        ]
+        out.append(collection(id_short, items, semantic_id=v.NOTIFICATION, qualifiers=quals))
+    return out
 
 
 def _hierarchy(plant: Plant, ids: Ids) -> model.Submodel:

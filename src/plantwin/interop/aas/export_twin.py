@@ -1,4 +1,4 @@
-"""One twin's submodels: nameplate, properties, signals, states, commands and bindings."""
+"""One twin's submodels: nameplate, properties, signals, states, commands, bindings, rules."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from plantwin.interop.aas.elements import (
     reference,
     text,
 )
-from plantwin.interop.aas.ids import Ids
+from plantwin.interop.aas.export_rules import rule_elements
+from plantwin.interop.aas.ids import Ids, relative_signal, seconds
 from plantwin.model.plant import BindingDef, CommandDef, Plant, SignalDef, StateModel, Twin
 from plantwin.model.schema import DataType
 
@@ -50,6 +51,8 @@ def twin_submodels(
     own = _bindings(twin, signals, bindings)
     if own:
         yield _submodel(ids, twin, v.BINDINGS_SUBMODEL, own)
+    if twin.rules:
+        yield _submodel(ids, twin, v.RULES_SUBMODEL, rule_elements(twin.rules))
 
 
 def _submodel(
@@ -106,6 +109,15 @@ def _signal(signal: SignalDef, names: IdShorts) -> model.SubmodelElementCollecti
     elements.append(prop("Counter", signal.counter))
     if signal.derived is not None:
         elements.append(prop("Expression", signal.derived.expression.text))
+    if signal.window is not None:
+        window = signal.window
+        parts = [
+            prop("Signal", relative_signal(window.source, signal.twin)),
+            prop("Function", window.fn.value),
+            prop("Width", seconds(window.width_ns), description="window length in seconds"),
+            prop("Every", seconds(window.every_ns), description="output period in seconds"),
+        ]
+        elements.append(collection("Window", parts, semantic_id=v.WINDOW))
     return collection(
         id_short,
         elements,

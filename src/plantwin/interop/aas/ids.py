@@ -50,3 +50,20 @@ def type_name_of(asset_type: str | None) -> str | None:
     if asset_type is None or "/type/" not in asset_type:
         return None
     return asset_type.rsplit("/type/", 1)[1] or None
+
+
+def relative_signal(key: str, twin_id: str) -> str:
+    """A signal key as the plant file names it from ``twin_id``: ``name`` for the twin's own
+    signal, ``component.name`` for a descendant's (how rules and windows refer to signals)."""
+    owner, name = key.rsplit("/", 1)
+    if owner == twin_id:
+        return name
+    if not owner.startswith(twin_id + "."):
+        msg = f"signal {key} is not a signal of twin {twin_id} or of its components"
+        raise ValueError(msg)
+    return f"{owner[len(twin_id) + 1 :]}.{name}"
+
+
+def seconds(ns: int) -> float:
+    """Nanoseconds as seconds (exact back to the nanosecond for durations under 26 days)."""
+    return ns / 1e9

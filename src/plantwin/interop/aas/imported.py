@@ -26,6 +26,7 @@ class ImportedTwin:
     commands: dict[str, Spec] = field(default_factory=dict)
     command_bindings: dict[str, Spec] = field(default_factory=dict)
     bindings: dict[str, Spec] = field(default_factory=dict)  # by signal name
+    rules: dict[str, Spec] = field(default_factory=dict)
     position: list[float] | None = None
     timezone: str | None = None
     children: list[ImportedTwin] = field(default_factory=list)
@@ -36,5 +37,6 @@ class ImportedPlant:
     name: str
     description: str = ""
     connectors: dict[str, Spec] = field(default_factory=dict)
+    notifications: dict[str, Spec] = field(default_factory=dict)
     sites: list[ImportedTwin] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -1,7 +1,7 @@
 """The imported twin tree as a plant file (YAML written with ruamel.yaml).
 
-Types are flattened into the instances: every property, signal and binding is written on the
-twin itself, with its address as resolved for that twin. States and commands can only be
+Types are flattened into the instances: every property, signal, rule and binding is written on
+the twin itself, with its address as resolved for that twin. States and commands can only be
 declared by a type in the plant file format, so a twin that has them gets a type holding just
 those. Twins that came from one type share it again when their states and commands agree; a
 command address is turned back into a template (``L1/mill1/cmd/set_x`` ->
@@ -39,6 +39,8 @@ def plant_yaml(plant: ImportedPlant, source: str) -> str:
         doc["description"] = plant.description
     if plant.connectors:
         doc["connectors"] = CommentedMap((k, _flow(s)) for k, s in plant.connectors.items())
+    if plant.notifications:
+        doc["notifications"] = CommentedMap((k, _flow(s)) for k, s in plant.notifications.items())
     if types.specs:
         doc["types"] = types.specs
     doc["sites"] = sites
@@ -175,11 +177,13 @@ def _common(twin: ImportedTwin) -> CommentedMap:
 
 
 def _own(out: CommentedMap, twin: ImportedTwin) -> None:
-    """Properties, signals and bindings, written on the twin itself."""
+    """Properties, signals, rules and bindings, written on the twin itself."""
     if twin.properties:
         out["properties"] = CommentedMap(twin.properties)
     if twin.signals:
         out["signals"] = CommentedMap((k, _flow(s)) for k, s in twin.signals.items())
+    if twin.rules:
+        out["rules"] = CommentedMap((k, _flow(s)) for k, s in twin.rules.items())
     if twin.bindings:
         out["bindings"] = CommentedMap(
             (k, _flow({**b, "address": _escape(str(b["address"]))}))

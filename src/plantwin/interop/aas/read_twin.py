@@ -1,6 +1,7 @@
 """Reading one shell's submodels into an :class:`ImportedTwin`.
 
-plantwin's own submodels are recognised by semantic id (or, failing that, by idShort).
+plantwin's own submodels (rules: :mod:`plantwin.interop.aas.read_rules`) are recognised by
+semantic id (or, failing that, by idShort).
 A nameplate (IDTA 02006, v1 or v2) gives maker, model, serial and a few more properties.
 Any other submodel's properties become plain properties of the twin; what cannot be a
 property (files, operations, relationships ...) is named in a note, never dropped silently.
@@ -24,6 +25,7 @@ from plantwin.interop.aas.elements import (
 )
 from plantwin.interop.aas.ids import type_name_of
 from plantwin.interop.aas.imported import ImportedTwin, Spec
+from plantwin.interop.aas.read_rules import read_rules
 from plantwin.model.resolve import CATEGORY_BY_NAME, ID_PATTERN
 from plantwin.model.units import UnitError, parse_unit
 
@@ -35,6 +37,7 @@ _ORDER = [
     v.STATES_SUBMODEL,
     v.COMMANDS_SUBMODEL,
     v.BINDINGS_SUBMODEL,
+    v.RULES_SUBMODEL,
 ]
 _BY_ID_SHORT = {short: sem for sem, short in v.SUBMODEL_ID_SHORTS.items()}
 _NAMEPLATES = {v.NAMEPLATE_SUBMODEL, v.NAMEPLATE_V1_SUBMODEL}
@@ -85,6 +88,8 @@ def read_shell(
                 _command(op, twin, at, notes)
         elif kind == v.BINDINGS_SUBMODEL:
             _bindings(submodel, twin, at, notes)
+        elif kind == v.RULES_SUBMODEL:
+            read_rules(submodel, twin, at, notes)
         else:
             _other(submodel, twin, at, notes)
 
@@ -189,9 +194,21 @@ def _signal(smc: model.SubmodelElementCollection, at: str, notes: list[str]) -> 
     expr = child_value(smc, "Expression")
     if isinstance(expr, str):
         spec["expr"] = expr
+    window = child(smc, "Window")
+    if window is not None:
+        spec["window"] = _window(window)
     description = lang_text(smc.description)
     if description:
         spec["description"] = description
+    return spec
+
+
+def _window(window: model.SubmodelElement) -> Spec:
+    spec: Spec = {"signal": child_value(window, "Signal"), "fn": child_value(window, "Function")}
+    width, every = child_value(window, "Width"), child_value(window, "Every")
+    spec["width"] = width
+    if every is not None and every != width:
+        spec["every"] = every
     return spec
 
 

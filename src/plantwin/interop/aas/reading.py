@@ -96,6 +96,7 @@ def _plantwin_plant(reader: _Reader, plant_shell: Shell) -> ImportedPlant:
         name=str(name) if name is not None else reader.source,
         description=str(description) if description is not None else "",
         connectors=_connectors(info, reader.notes),
+        notifications=_notifications(info),
     )
     hierarchy = subs.get(v.HIERARCHY_SUBMODEL)
     entry = child(hierarchy, "EntryNode") if hierarchy is not None else None
@@ -126,6 +127,22 @@ def _connectors(info: model.Submodel, notes: list[str]) -> dict[str, Spec]:
             if isinstance(parsed, dict):
                 spec.update(parsed)
         out[name] = spec
+    return out
+
+
+def _notifications(info: model.Submodel) -> dict[str, Spec]:
+    out: dict[str, Spec] = {}
+    for item in children(child(info, "Notifications")):
+        spec: Spec = {"url": child_value(item, "Url")}
+        for key, id_short in (
+            ("min_priority", "MinPriority"),
+            ("timeout", "Timeout"),
+            ("retries", "Retries"),
+        ):
+            value = child_value(item, id_short)
+            if value is not None:
+                spec[key] = value
+        out[element_name(item)] = spec
     return out
 
 

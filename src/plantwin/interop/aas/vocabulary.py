@@ -3,8 +3,9 @@
 Standard ids are used where a published submodel template or dictionary defines the concept:
 IDTA 02006-2-0 (Digital Nameplate), IDTA 02011-1-0 (Hierarchical Structures enabling Bills
 of Material), ECLASS IRDIs of the nameplate properties and the IEC 61360 data specification
-template. Everything plantwin-specific (signals, states, commands, bindings) carries an id
-under ``urn:plantwin:aas:1:``, so a reader can tell plantwin's own concepts from standard ones.
+template. Everything plantwin-specific (signals, states, commands, bindings, rules,
+notifications) carries an id under ``urn:plantwin:aas:1:``, so a reader can tell plantwin's
+own concepts from standard ones.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ BINDING = PW + "Binding"
 TWIN_KIND = PW + "TwinKind"
 POSITION = PW + "Position"
 TIME_ZONE = PW + "TimeZone"
+WINDOW = PW + "Window"
+RULES_SUBMODEL = PW + "Rules"
+RULE = PW + "Rule"
+NOTIFICATION = PW + "Notification"
 # Qualifier carrying a name that is not a valid idShort (e.g. a property called 'rated power').
 NAME_QUALIFIER = "plantwin:name"
 
@@ -80,6 +85,7 @@ SUBMODEL_ID_SHORTS = {
     STATES_SUBMODEL: "States",
     COMMANDS_SUBMODEL: "Commands",
     BINDINGS_SUBMODEL: "Bindings",
+    RULES_SUBMODEL: "Rules",
 }
 
 # Plant file format version and the AAS text language: plant files carry no language, so
