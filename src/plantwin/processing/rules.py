@@ -33,6 +33,7 @@ from plantwin.twin.latest import NEVER, LatestValues
 from plantwin.twin.states import StateTracker
 
 _LIMITS = (RuleKind.THRESHOLD, RuleKind.RANGE)
+_BAD = np.uint8(Quality.BAD)  # as a numpy scalar: enum attribute lookups cost on the hot path
 MAX_UNKNOWN_INPUTS = 6  # an expression waits for its inputs beyond this many unknown ones
 
 
@@ -71,6 +72,7 @@ class RuleEngine:
         # Whether a rule's condition is known since start (an expression waits for its
         # inputs, so a restart does not clear a restored alarm before its inputs are seen).
         self._signal_seen = np.zeros(catalog.size, np.bool_)
+        self._all_seen = catalog.size == 0
         self._known_other = np.zeros(n, np.bool_)  # stale and state rules
         self._signal_of = np.array(
             [catalog.id(r.signal) if r.signal else -1 for r in self.rules], np.int64
@@ -88,6 +90,11 @@ class RuleEngine:
         for rule in self.rules:
             if rule.reference:
                 self._is_reference[catalog.id(rule.reference)] = True
+        self._any_reference = bool(self._is_reference.any())
+        self._watched = self._is_reference.copy()  # signals some rule reads
+        for rule in self.rules:
+            if rule.signal:
+                self._watched[catalog.id(rule.signal)] = True
         self._rates = _RateTable(
             [i for i, r in enumerate(self.rules) if r.kind is RuleKind.RATE], self.rules, catalog
         )
@@ -144,11 +151,20 @@ class RuleEngine:
         del latest  # values come from the batch and what this engine held before it
         events: list[_Event] = []
         refresh: list[tuple[_AnalogTable, NDArray[np.int64]]] = []
-        first_seen = bool(len(batch)) and not self._signal_seen[batch.signal].all()
-        if len(batch):
+        now = int(batch.ts.max()) if len(batch) else None
+        first_seen = False
+        if len(batch) and not self._all_seen:
+            first_seen = not self._signal_seen[batch.signal].all()
             self._signal_seen[batch.signal] = True
+            self._all_seen = bool(self._signal_seen.all())
+        if len(batch) and not changes and not first_seen and not self._watched[batch.signal].any():
+            out: list[ConditionChange] = []
+            if now is not None:
+                self.advance(now, out)
+            return out  # no rule reads these signals (e.g. most derived batches)
+        if len(batch):
             for table in self._analog:
-                if table.size:
+                if table.size and table.has[batch.signal].any():
                     sigs = self._walk_analog(table, batch, events)
                     if sigs is not None:
                         refresh.append((table, sigs))
@@ -156,15 +172,15 @@ class RuleEngine:
                 self._walk_rates(batch, events)
             if self._stale:
                 self._fresh(batch, events)
-        self._states(changes, events)
-        out = self._apply(events, int(batch.ts.max()) if len(batch) else None)
-        if first_seen and self._expressions:  # inputs just became known: decide what we can
-            now = int(batch.ts.max())
-            for j in self._expressions:
+        if changes:
+            self._states(changes, events)
+        out = self._apply(events, now)
+        if first_seen and self._expressions and now is not None:
+            for j in self._expressions:  # inputs just became known: decide what we can
                 self._combine(j, now, out)
         for table, sigs in refresh:
             table.refresh(self.raw, set(sigs.tolist()))
-        if len(batch) and self._is_reference.any():
+        if len(batch) and self._any_reference:
             self._hold(batch)
         return out
 
@@ -260,13 +276,15 @@ class RuleEngine:
         if table.any_reference:
             x = table.deviation(entry, x, batch.ts[rows], batch, self._held)
         violating, clear = table.classify(entry, x)
-        usable = (batch.quality[rows] & Quality.BAD) == 0
+        usable = (batch.quality[rows] & _BAD) == 0
         return violating, clear, usable, x
 
     def _walk_rates(self, batch: SampleBatch, events: list[_Event]) -> None:
         table = self._rates
+        # Only the first sample of a later window matters: skip samples before the earliest
+        # window edge any rule on their signal waits for.
         usable = np.flatnonzero(
-            (table.count[batch.signal] > 0) & ((batch.quality & Quality.BAD) == 0)
+            (batch.ts >= table.next_edge[batch.signal]) & ((batch.quality & _BAD) == 0)
         )
         if not usable.size:
             return
@@ -286,6 +304,7 @@ class RuleEngine:
         last = np.ones(entry.size, np.bool_)
         last[:-1] = entry[1:] != entry[:-1]
         table.last_bucket[entry[last]] = np.maximum(table.last_bucket[entry[last]], bucket[last])
+        table.advance_edges(entry[last])
         state: dict[int, bool] = {}
         for k in np.flatnonzero(boundary).tolist():
             e = int(entry[k])
@@ -328,7 +347,7 @@ class RuleEngine:
 
     def _hold(self, batch: SampleBatch) -> None:
         """Remember the newest value of each reference signal in the batch."""
-        rows = np.flatnonzero(self._is_reference[batch.signal])
+        rows = np.flatnonzero(self._is_reference[batch.signal] & ((batch.quality & _BAD) == 0))
         if rows.size:
             sig = batch.signal[rows]
             last = np.append(sig[1:] != sig[:-1], True)  # canonical: last row per signal
@@ -435,6 +454,7 @@ class _Table:
             np.int64
         )
         self.start: NDArray[np.int64] = (np.cumsum(self.count) - self.count).astype(np.int64)
+        self.has: NDArray[np.bool_] = self.count > 0
 
     def pairs(
         self, signal: NDArray[np.int32], rows: NDArray[np.intp]
@@ -519,12 +539,19 @@ class _AnalogTable(_Table):
             return x
         x = x.copy()
         base = held[ref[has]]
-        # Find each pair's reference sample in the canonical batch, by (signal, time rank).
-        times = np.unique(batch.ts)
-        width = times.size + 1
-        batch_key = batch.signal.astype(np.int64) * width + np.searchsorted(times, batch.ts)
+        # Find each pair's reference sample in the canonical batch by one sorted key,
+        # (signal, time): time as an offset in the batch when it fits, else as a rank.
         pair_ts = ts[has]
-        pair_key = ref[has] * width + np.searchsorted(times, pair_ts, side="right") - 1
+        t0 = int(batch.ts.min())
+        span = int(batch.ts.max()) - t0
+        if span < 1 << 40 and int(batch.signal.max()) < 1 << 22:
+            batch_key = (batch.signal.astype(np.int64) << 40) | (batch.ts - t0)
+            pair_key = (ref[has] << 40) | (pair_ts - t0)
+        else:
+            times = np.unique(batch.ts)
+            width = times.size + 1
+            batch_key = batch.signal.astype(np.int64) * width + np.searchsorted(times, batch.ts)
+            pair_key = ref[has] * width + np.searchsorted(times, pair_ts, side="right") - 1
         pos = np.searchsorted(batch_key, pair_key, side="right") - 1
         found = (pos >= 0) & (batch.signal[np.maximum(pos, 0)] == ref[has])
         base = np.where(found, batch.value[np.maximum(pos, 0)], base)
@@ -559,6 +586,21 @@ class _RateTable(_Table):
         self.last_bucket = np.full(len(rules), np.iinfo(np.int64).min, np.int64)
         self.t0 = np.full(len(rules), NEVER, np.int64)
         self.v0 = np.zeros(len(rules), np.float64)
+        # Per signal: the earliest time a sample can open a new window for one of its rules
+        # (signals without rate rules: never).
+        self.next_edge = np.full(catalog.size, np.iinfo(np.int64).max, np.int64)
+        self.next_edge[self.has] = np.iinfo(np.int64).min
+
+    def advance_edges(self, entries: NDArray[np.int64]) -> None:
+        """Recompute the next window edge of the signals of ``entries`` after a walk."""
+        signals = np.unique(self.signal[entries])
+        self.next_edge[signals] = np.iinfo(np.int64).max
+        mine = np.isin(self.signal, signals)
+        last = self.last_bucket[mine]
+        never = last == np.iinfo(np.int64).min
+        edge = (np.where(never, 0, last) + 1) * self.over[mine]
+        edge[never] = np.iinfo(np.int64).min
+        np.minimum.at(self.next_edge, self.signal[mine], edge)
 
     def slope(self, e: int, ts: int, value: float) -> float | None:
         t0, v0 = int(self.t0[e]), float(self.v0[e])
