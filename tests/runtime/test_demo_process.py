@@ -157,6 +157,8 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
                 str(port),
                 "--store",
                 str(tmp_path / "p.duckdb"),
+                "--opcua-port",
+                str(free_port()),
                 "--duration",
                 "5",
             ],

@@ -24,7 +24,7 @@ from plantwin.api.app import create_app
 from plantwin.api.context import ApiContext
 from plantwin.bus.memory import MemoryBus
 from plantwin.core.clock import NS_PER_S, Clock, ScaledClock, WallClock, iso
-from plantwin.core.connector import Connector, ConnectorHealth
+from plantwin.core.connector import Connector, ConnectorHealth, ConnectorStatus
 from plantwin.core.errors import ConnectorError, PlantwinError
 from plantwin.core.records import Event, EventKind, StateChange
 from plantwin.core.store import RecordQuery, Store
@@ -36,12 +36,14 @@ from plantwin.runtime import connectors as connector_factories
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.runtime.settings import Settings
 from plantwin.simulation.demo_plant.connector import DemoPlant
+from plantwin.simulation.demo_plant.opcua_server import DEMO_NAMESPACE, DemoOpcUaServer
 from plantwin.store.duckdb_store import DuckDBStore
 from plantwin.twin import TwinState
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_KEY = "demo.snapshot"
+DRAIN_TIMEOUT_S = 15.0  # at stop, how long the OPC UA demo may take to deliver what it wrote
 
 
 class StartupError(PlantwinError):
@@ -67,6 +69,8 @@ class Runtime:
         self.skipped: dict[str, str] = {}  # connector -> why it is not running
         self.notices: list[str] = []  # things the operator should know at start
         self.stop = asyncio.Event()
+        self._drained = asyncio.Event()  # the pipeline stops when this is set
+        self._final_snapshot = True
 
     async def __aenter__(self) -> Self:
         try:
@@ -98,9 +102,24 @@ class Runtime:
         self.clock: Clock = WallClock()
         self.connectors: list[Connector] = []
         self.demo: DemoPlant | None = None
+        self.demo_server: DemoOpcUaServer | None = None
         if settings.demo:
             self.demo, self.clock = await self._demo(newest)
-            self.connectors.append(self.demo)
+            if settings.in_process:
+                self.connectors.append(self.demo)
+            else:
+                self.demo_server = await self._stack.enter_async_context(
+                    DemoOpcUaServer(demo=self.demo, plant=self.plant, port=settings.opcua_port)
+                )
+                self.connectors.append(
+                    connector_factories.demo_over_opcua(
+                        self.plant,
+                        self.demo.name,
+                        self.demo_server.endpoint,
+                        DEMO_NAMESPACE,
+                        self.clock,
+                    )
+                )
         for name, declared in self.plant.connectors.items():
             if declared.kind == "demo":
                 if not settings.demo:
@@ -188,6 +207,7 @@ class Runtime:
                 for c in connectors
             ],
             "not_running": self.skipped,
+            "demo_server": None if self.demo_server is None else asdict(self.demo_server.stats()),
         }
 
     async def serve(self, duration: float | None = None) -> None:
@@ -203,15 +223,19 @@ class Runtime:
         await self._lifecycle("started")
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self.pipeline.run(self.stop))
+                group.create_task(self.pipeline.run(self._drained))
                 web = group.create_task(server.serve(sockets=[sock]))
                 if self.demo is not None:
                     group.create_task(self._snapshots())
+                if self.demo_server is not None:
+                    group.create_task(self._publish_when_subscribed(self.demo_server))
                 if self.settings.retention_days is not None:
                     group.create_task(self._retention(self.settings.retention_days))
                 if duration is not None:
                     group.create_task(self._stop_after(duration))
                 await self.stop.wait()
+                await self._quiesce_demo_server()
+                self._drained.set()
                 server.should_exit = True
                 await web
         finally:
@@ -219,7 +243,9 @@ class Runtime:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
             sock.close()
-        if self.demo is not None:  # the pipeline has drained: everything produced is stored
+        if self.demo is not None and self._final_snapshot:
+            # The pipeline has drained and the simulator is stopped: everything it produced
+            # is stored, so the line's state now is a safe place to resume from.
             await self.store.put_meta(SNAPSHOT_KEY, self.demo.snapshot(include_truth=False))
         await self._lifecycle("stopped")
         await self.store.flush()
@@ -242,6 +268,34 @@ class Runtime:
         sock.listen(128)
         sock.setblocking(False)
         return sock
+
+    async def _publish_when_subscribed(self, server: DemoOpcUaServer) -> None:
+        """Start the simulator once the demo connector has subscribed to its nodes.
+
+        Values a server writes while no subscription watches a node are not queued for anyone
+        (a later subscription gets only the newest), so starting earlier would leave gaps.
+        """
+        client = next(c for c in self.connectors if c.name == server.demo.name)
+        while client.health().status is not ConnectorStatus.CONNECTED:  # noqa: ASYNC110 - health is polled
+            await asyncio.sleep(0.05)
+        server.start_publishing()
+
+    async def _quiesce_demo_server(self) -> None:
+        """Stop the OPC UA demo's simulator and wait until what it wrote is stored.
+
+        Then the final snapshot is safe; if delivery takes too long, no final snapshot is
+        saved and a restart resumes from the last periodic one (replays are duplicates).
+        """
+        if self.demo_server is None:
+            return
+        through = await self.demo_server.quiesce()
+        if self.demo_server.stats().published == 0:
+            return  # the simulator never ran: its state is the one it started from
+        try:
+            await asyncio.wait_for(self.pipeline.settle(through), DRAIN_TIMEOUT_S)
+        except TimeoutError:
+            self._final_snapshot = False
+            log.warning("OPC UA demo did not deliver its last readings; no final snapshot")
 
     async def _stop_after(self, duration: float) -> None:
         await asyncio.sleep(duration)
