@@ -118,7 +118,7 @@ class TestServer:
         # asyncua blanks the value of a Bad write (as OPC UA Part 4 asks of servers); many
         # PLC servers send the last value with the Bad status instead. This puts such a
         # value on the wire through the same data-change callbacks a write uses.
-        node = self.server.iserver.aspace._nodes[self.nodes[name]]  # noqa: SLF001
+        node = self.server.iserver.aspace._nodes[self.nodes[name]]
         attribute = node.attributes[AttributeIds.Value]
         attribute.value = dv
         for handle, callback in list(attribute.datachange_callbacks.items()):

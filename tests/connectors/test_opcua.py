@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import pytest
 from asyncua.crypto.permission_rules import User, UserRole
-from asyncua.ua import UserNameIdentityToken
 from asyncua.server.internal_server import InternalServer
+from asyncua.ua import UserNameIdentityToken
 from asyncua.ua.status_codes import StatusCodes
 
 from plantwin.connectors.opcua import OpcUaConnector, parse_options
@@ -32,7 +32,10 @@ Row = tuple[str, int, float, int]
 
 
 def connector(
-    endpoint: str, *names: str, commands: tuple[str, ...] = (), **extra: object
+    endpoint: str,
+    *names: str,
+    commands: tuple[str, ...] = (),
+    extra: Mapping[str, object] | None = None,
 ) -> OpcUaConnector:
     options: dict[str, object] = {
         "endpoint": endpoint,
@@ -41,7 +44,7 @@ def connector(
         "reconnect_initial": "100 ms",
         "reconnect_max": "500 ms",
     }
-    options |= extra
+    options |= dict(extra or {})
     bindings = [binding(n, f"m/{n.replace('/', '_')}") for n in names]
     bindings += [binding(c, f"m#{c.replace('/', '_')}") for c in commands]
     return OpcUaConnector(
@@ -49,8 +52,8 @@ def connector(
     )
 
 
-async def until(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
+async def until(predicate: Callable[[], bool], what: str, limit_s: float = 20.0) -> None:
+    deadline = time.monotonic() + limit_s
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -93,18 +96,18 @@ async def connected(conn: OpcUaConnector, connects: int = 1) -> None:
 
 
 async def test_values_source_timestamps_and_status_codes_arrive_as_samples() -> None:
-    async with TestServer(free_port(), ["m/a", "m/b"]) as srv:
-        async with connector(srv.endpoint, "m/a", "m/b") as conn:
-            got = Collector(conn)
-            await connected(conn)
-            await srv.write("m/a", 1.5, T)
-            await srv.write("m/b", 7.0, T + 1 * NS_PER_S)
-            uncertain = StatusCodes.UncertainLastUsableValue
-            await srv.write("m/a", 2.5, T + 2 * NS_PER_S, status=uncertain)
-            await srv.write("m/b", 8.0, T + 3 * NS_PER_S, status=StatusCodes.BadSensorFailure)
-            await srv.write("m/a", 3.5, T + 4 * NS_PER_S)
-            await until(lambda: len(got.rows()) >= 5, "five samples")
-            await got.close()
+    server = TestServer(free_port(), ["m/a", "m/b"])
+    async with server as srv, connector(srv.endpoint, "m/a", "m/b") as conn:
+        got = Collector(conn)
+        await connected(conn)
+        await srv.write("m/a", 1.5, T)
+        await srv.write("m/b", 7.0, T + 1 * NS_PER_S)
+        uncertain = StatusCodes.UncertainLastUsableValue
+        await srv.write("m/a", 2.5, T + 2 * NS_PER_S, status=uncertain)
+        await srv.write("m/b", 8.0, T + 3 * NS_PER_S, status=StatusCodes.BadSensorFailure)
+        await srv.write("m/a", 3.5, T + 4 * NS_PER_S)
+        await until(lambda: len(got.rows()) >= 5, "five samples")
+        await got.close()
     assert sorted(got.rows(), key=lambda r: r[1]) == [
         ("m/a", T, 1.5, 0),
         ("m/b", T + 1 * NS_PER_S, 7.0, 0),
@@ -118,20 +121,19 @@ async def test_values_source_timestamps_and_status_codes_arrive_as_samples() -> 
 
 
 async def test_a_bad_status_without_a_value_is_a_dead_letter() -> None:
-    async with TestServer(free_port(), ["m/a"]) as srv:
-        async with connector(srv.endpoint, "m/a") as conn:
-            got = Collector(conn)
-            await connected(conn)
-            await srv.write("m/a", 1.0, T)
-            # asyncua sends a Bad write without its value, as OPC UA Part 4 asks
-            await srv.server.write_attribute_value(
-                srv.nodes["m/a"],
-                __import__("asyncua").ua.DataValue(
-                    StatusCode=__import__("asyncua").ua.StatusCode(StatusCodes.BadDeviceFailure)
-                ),
-            )
-            await until(lambda: len(got.dead) == 1, "a dead letter")
-            await got.close()
+    async with TestServer(free_port(), ["m/a"]) as srv, connector(srv.endpoint, "m/a") as conn:
+        got = Collector(conn)
+        await connected(conn)
+        await srv.write("m/a", 1.0, T)
+        # asyncua sends a Bad write without its value, as OPC UA Part 4 asks
+        await srv.server.write_attribute_value(
+            srv.nodes["m/a"],
+            __import__("asyncua").ua.DataValue(
+                StatusCode=__import__("asyncua").ua.StatusCode(StatusCodes.BadDeviceFailure)
+            ),
+        )
+        await until(lambda: len(got.dead) == 1, "a dead letter")
+        await got.close()
     assert "BadDeviceFailure" in got.dead[0].reason
     assert got.dead[0].location.startswith("m/a @ ")
     assert [r[2] for r in got.rows()] == [1.0]
@@ -140,8 +142,11 @@ async def test_a_bad_status_without_a_value_is_a_dead_letter() -> None:
 async def test_an_absolute_deadband_drops_small_changes_at_the_server() -> None:
     # asyncua's deadband check fails on a node without a value yet: start with one
     async with TestServer(free_port(), ["m/a"], initial=(0.0, T - NS_PER_S)) as srv:
-        options = {"deadband": {"type": "absolute", "value": 1.0}, "trigger": "status_value"}
-        async with connector(srv.endpoint, "m/a", **options) as conn:
+        options: dict[str, object] = {
+            "deadband": {"type": "absolute", "value": 1.0},
+            "trigger": "status_value",
+        }
+        async with connector(srv.endpoint, "m/a", extra=options) as conn:
             got = Collector(conn)
             await connected(conn)
             for i, value in enumerate([10.0, 10.5, 11.6, 11.9, 13.0, 13.0]):
@@ -154,14 +159,13 @@ async def test_an_absolute_deadband_drops_small_changes_at_the_server() -> None:
 
 
 async def test_every_new_timestamp_is_a_sample_by_default() -> None:
-    async with TestServer(free_port(), ["m/a"]) as srv:
-        async with connector(srv.endpoint, "m/a") as conn:
-            got = Collector(conn)
-            await connected(conn)
-            for i in range(4):
-                await srv.write("m/a", 100.0, T + i * NS_PER_S)  # a steady value, heartbeats
-            await until(lambda: len(got.rows()) >= 4, "four samples")
-            await got.close()
+    async with TestServer(free_port(), ["m/a"]) as srv, connector(srv.endpoint, "m/a") as conn:
+        got = Collector(conn)
+        await connected(conn)
+        for i in range(4):
+            await srv.write("m/a", 100.0, T + i * NS_PER_S)  # a steady value, heartbeats
+        await until(lambda: len(got.rows()) >= 4, "four samples")
+        await got.close()
     assert [r[1] for r in got.rows()] == [T + i * NS_PER_S for i in range(4)]
 
 
@@ -177,7 +181,7 @@ async def test_a_command_writes_the_node_and_refusals_are_clear() -> None:
                 raise UaStatusCodeError(StatusCodes.BadOutOfRange)  # type: ignore[no-untyped-call]
             node.attributes[attr].value = dv  # type: ignore[attr-defined]
 
-        srv.server.set_attribute_value_setter(srv.nodes["m/sp"], refuse_above_100)  # type: ignore[arg-type]
+        srv.server.set_attribute_value_setter(srv.nodes["m/sp"], refuse_above_100)
         async with connector(srv.endpoint, "m/a", commands=("m/sp",)) as conn:
             await connected(conn)
             await conn.write("m/sp", 42.0)
@@ -211,13 +215,15 @@ async def test_user_and_password_log_in_and_a_wrong_password_is_reported() -> No
     srv = TestServer(free_port(), ["m/a"], user_manager=Operators())  # type: ignore[arg-type]
     srv.server.set_identity_tokens([UserNameIdentityToken])
     async with srv:
-        async with connector(srv.endpoint, "m/a", username="operator", password="secret") as ok:
+        login = {"username": "operator", "password": "secret"}
+        async with connector(srv.endpoint, "m/a", extra=login) as ok:
             got = Collector(ok)
             await connected(ok)
             await srv.write("m/a", 5.0, T)
             await until(lambda: len(got.rows()) == 1, "a sample")
             await got.close()
-        async with connector(srv.endpoint, "m/a", username="operator", password="wrong") as bad:
+        login["password"] = "wrong"  # noqa: S105
+        async with connector(srv.endpoint, "m/a", extra=login) as bad:
             await until(lambda: bad.health().last_error is not None, "an error")
             await asyncio.sleep(0.3)
             health = bad.health()
