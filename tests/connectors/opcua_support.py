@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -53,6 +54,7 @@ class TestServer:
         writable: Sequence[str] = (),
         user_manager: UserManager | None = None,
         initial: tuple[float, int] | None = None,
+        certificate: tuple[Path, Path] | None = None,
     ) -> None:
         self.endpoint = f"opc.tcp://127.0.0.1:{port}"
         self.server = Server(user_manager=user_manager)
@@ -61,12 +63,18 @@ class TestServer:
         self.nodes: dict[str, ua.NodeId] = {}
         self.ns = 0
         self.initial = initial  # (value, ts) of every read variable instead of "waiting"
+        self.certificate = certificate  # (cert, key): only Basic256Sha256 SignAndEncrypt
 
     async def __aenter__(self) -> Self:
         server = self.server
         await server.init()
         server.set_endpoint(self.endpoint)
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self.certificate is None:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        else:
+            await server.load_certificate(self.certificate[0])
+            await server.load_private_key(self.certificate[1])
+            server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
         self.ns = await server.register_namespace(NAMESPACE)
         folder = await server.nodes.objects.add_folder(
             ua.NodeId(ua.String("m"), ua.Int16(self.ns)), ua.QualifiedName("m", self.ns)

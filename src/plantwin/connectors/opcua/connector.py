@@ -27,9 +27,10 @@ from typing import Self
 
 from asyncua import ua
 from asyncua.client.client import Client
-from asyncua.crypto import security_policies
+from asyncua.crypto import security_policies, uacrypto
 from asyncua.ua.attribute_ids import AttributeIds
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
+from cryptography import x509
 
 from plantwin.connectors.opcua.addresses import Address, classify, resolve
 from plantwin.connectors.opcua.notifications import BatchingSubscription, Counters
@@ -211,6 +212,10 @@ class OpcUaConnector:
         if opt.security_policy != "None":
             assert opt.certificate is not None
             assert opt.private_key is not None
+            # Servers check that the client's application URI is the one in its certificate.
+            client.application_uri = (
+                await _certificate_uri(opt.certificate) or client.application_uri
+            )
             policy = getattr(security_policies, f"SecurityPolicy{opt.security_policy}")
             await client.set_security(
                 policy,
@@ -318,6 +323,19 @@ class OpcUaConnector:
             msg = f"{where}: writing {value!r} to {address!r} failed: {type(err).__name__}: {err}"
             self._last_error = msg
             raise ConnectorError(msg) from err
+
+
+async def _certificate_uri(path: str) -> str | None:
+    try:
+        cert = await uacrypto.load_certificate(path)
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except (OSError, ValueError, x509.ExtensionNotFound) as err:
+        if isinstance(err, OSError):
+            msg = f"cannot read the client certificate {path!r}: {err.strerror}"
+            raise ConnectorError(msg) from err
+        return None
+    uris = names.value.get_values_for_type(x509.UniformResourceIdentifier)
+    return uris[0] if uris else None
 
 
 def _convert(value: float, vtype: ua.VariantType) -> float | int | bool:
