@@ -182,8 +182,8 @@ class OpcUaConnector:
             lost.set()
 
         client.connection_lost_callback = on_lost
-        await client.connect()
         try:
+            await client.connect()
             await self._subscribe(client)
             self._client = client
             self.connects += 1
