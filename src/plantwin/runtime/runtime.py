@@ -36,7 +36,12 @@ from plantwin.runtime import connectors as connector_factories
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.runtime.settings import Settings
 from plantwin.simulation.demo_plant.connector import DemoPlant
-from plantwin.simulation.demo_plant.opcua_server import DEMO_NAMESPACE, DemoOpcUaServer
+from plantwin.simulation.demo_plant.opcua_server import (
+    CARRIED_VALUES_PER_S,
+    DEMO_NAMESPACE,
+    READINGS_PER_PLANT_S,
+    DemoOpcUaServer,
+)
 from plantwin.store.duckdb_store import DuckDBStore
 from plantwin.twin import TwinState
 
@@ -108,6 +113,13 @@ class Runtime:
             if settings.in_process:
                 self.connectors.append(self.demo)
             else:
+                needed = settings.speed * READINGS_PER_PLANT_S
+                if needed > CARRIED_VALUES_PER_S:
+                    self.notices.append(
+                        f"--speed {settings.speed:g} needs about {needed:,.0f} OPC UA values/s; "
+                        f"one process carries about {CARRIED_VALUES_PER_S:,}/s, so the data will "
+                        "lag the plant clock (nothing is lost); --in-process keeps up"
+                    )
                 self.demo_server = await self._stack.enter_async_context(
                     DemoOpcUaServer(demo=self.demo, plant=self.plant, port=settings.opcua_port)
                 )
