@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -106,6 +107,7 @@ class DemoOpcUaServer:
         ns = await server.register_namespace(DEMO_NAMESPACE)
         await self._address_space(ns)
         try:
+            _check_free(self._host, self._port)  # asyncua logs a traceback for a taken port
             await server.start()
         except OSError as err:
             msg = (
@@ -295,6 +297,12 @@ def _datetime(ns: int) -> ua.DateTime:
     """OPC UA timestamp of plant time ``ns`` (asyncua carries microseconds)."""
     # asyncua annotates timestamps with its datetime subclass but encodes any aware datetime
     return _EPOCH + timedelta(microseconds=ns // 1000)  # type: ignore[return-value]
+
+
+def _check_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
 
 
 def _node_id(identifier: str, ns: int) -> ua.NodeId:
