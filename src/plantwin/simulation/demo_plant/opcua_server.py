@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 DEMO_NAMESPACE = "urn:plantwin:demo-plant"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _YIELD_EVERY = 2000  # values written between two chances for the event loop to publish
-# What one process carries: `python -m bench opcua` measured 9,000-16,000 values/s server ->
+# What one process carries: `python -m bench opcua` measured 9,000-20,000 values/s server ->
 # client on one core (2026-11-27), and the demo line makes ~29 readings per simulated second.
 CARRIED_VALUES_PER_S = 10_000
 READINGS_PER_PLANT_S = 29
