@@ -1,4 +1,4 @@
-"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store] [rules] [aas]`.
+"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store] [rules] [aas] [opcua]`.
 
 Each benchmark runs in its own process (they pin themselves to one core), prints a readable
 table, and ends with one JSON line of its figures.
@@ -14,6 +14,7 @@ BENCHES = {
     "store": "bench.store_duckdb",
     "rules": "bench.rules_overhead",
     "aas": "bench.aas_export",
+    "opcua": "bench.opcua_demo",
 }
 
 

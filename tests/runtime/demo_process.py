@@ -34,6 +34,8 @@ class DemoProcess:
                 str(self.port),
                 "--store",
                 str(store),
+                "--opcua-port",
+                str(free_port()),
                 *args,
             ],
             stdout=self._out,

@@ -99,7 +99,12 @@ async def test_alarms_reach_webhooks_survive_restarts_and_failures_are_dead_lett
     good, broken = receivers
     plant = _plant(tmp_path, good.url, broken.url)
     settings = Settings(
-        plant=plant, store=str(tmp_path / "a.duckdb"), port=free_port(), demo=True, speed=60.0
+        plant=plant,
+        store=str(tmp_path / "a.duckdb"),
+        port=free_port(),
+        opcua_port=free_port(),
+        demo=True,
+        speed=60.0,
     )
     async with Runtime(settings) as runtime:
         await runtime.serve(duration=3.0)
@@ -133,7 +138,12 @@ async def test_alarms_reach_webhooks_survive_restarts_and_failures_are_dead_lett
     # A restart resumes the alarm as it was: still active and unacknowledged, not raised again.
     good.bodies.clear()
     settings = Settings(
-        plant=plant, store=str(tmp_path / "a.duckdb"), port=free_port(), demo=True, speed=60.0
+        plant=plant,
+        store=str(tmp_path / "a.duckdb"),
+        port=free_port(),
+        opcua_port=free_port(),
+        demo=True,
+        speed=60.0,
     )
     async with Runtime(settings) as runtime:
         point = runtime.rules.board.points[ALWAYS]

@@ -157,6 +157,8 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
                 str(port),
                 "--store",
                 str(tmp_path / "p.duckdb"),
+                "--opcua-port",
+                str(free_port()),
                 "--duration",
                 "5",
             ],
@@ -182,3 +184,35 @@ def test_an_unusable_snapshot_starts_the_line_afresh(tmp_path: Path) -> None:
     assert again.finish(timeout=60) == 0, again.output()
     assert "demo snapshot not resumed" in again.output()
     assert "the line starts afresh" in again.output()
+
+
+def test_a_taken_opcua_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "plantwin",
+                "demo",
+                "--port",
+                str(free_port()),
+                "--opcua-port",
+                str(port),
+                "--store",
+                str(tmp_path / "o.duckdb"),
+                "--duration",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f"error: cannot listen on 127.0.0.1:{port} for the demo OPC UA server: "
+        "Address already in use; choose another with --opcua-port"
+    )

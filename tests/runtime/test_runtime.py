@@ -22,6 +22,7 @@ async def test_retention_prunes_history_older_than_the_window(tmp_path: Path) ->
         speed=120.0,
         retention_days=DAYS,
         retention_every=0.5,
+        in_process=True,  # retention by plant time, not the OPC UA transport, is tested here
     )
     async with Runtime(settings) as runtime:
         start = runtime.clock.now_ns()

@@ -67,8 +67,22 @@ def demo(
     store: StorePath = None,
     host: Host = "127.0.0.1",
     retention_days: Retention = None,
+    opcua_port: Annotated[
+        int, typer.Option("--opcua-port", help="port of the demo's OPC UA server (127.0.0.1)")
+    ] = 4840,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="read the simulator directly instead of over OPC UA (for speeds above ~600)",
+        ),
+    ] = False,
 ) -> None:
-    """Run the demo machining line, its live twin and the API, with a status table."""
+    """Run the demo machining line, its live twin and the API, with a status table.
+
+    The simulated line is served by a real OPC UA server and the twin reads it through the
+    OPC UA connector, unless --in-process is given.
+    """
     _serve(
         plant=demo_plant_file(),
         store=store or "plantwin-demo.duckdb",
@@ -79,6 +93,8 @@ def demo(
         speed=speed,
         seed=seed,
         retention_days=retention_days,
+        opcua_port=opcua_port,
+        in_process=in_process,
     )
 
 
@@ -116,6 +132,8 @@ def _serve(
     speed: float,
     seed: int,
     retention_days: float | None,
+    opcua_port: int = 4840,
+    in_process: bool = False,
 ) -> None:
     from plantwin.runtime import Runtime, Settings  # noqa: PLC0415 - keeps 'validate' light
 
@@ -130,6 +148,8 @@ def _serve(
             speed=speed,
             seed=seed,
             retention_days=retention_days,
+            opcua_port=opcua_port,
+            in_process=in_process,
         )
     except ValueError as error:
         err.print(f"error: {error}", style="bold red")

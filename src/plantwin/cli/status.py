@@ -63,9 +63,11 @@ class StatusView:
     async def run(self, work: Coroutine[Any, Any, None]) -> None:
         settings = self.runtime.settings
         url = f"http://{settings.host}:{settings.port}"
+        server = self.runtime.demo_server
+        opcua = "" if server is None else f", machines on OPC UA {server.endpoint}"
         self.console.print(
             f"plantwin: [bold]{self.runtime.plant.name}[/] - API {url}/api/v1/twins, "
-            f"docs {url}/docs, store {settings.store}. Ctrl-C stops.",
+            f"docs {url}/docs, store {settings.store}{opcua}. Ctrl-C stops.",
             highlight=False,
         )
         for name, why in self.runtime.skipped.items():

@@ -9,14 +9,46 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from plantwin.connectors.opcua import OpcUaConnector, OpcUaOptions, parse_options
+from plantwin.connectors.opcua.options import Trigger
 from plantwin.core.clock import Clock
 from plantwin.core.connector import Connector
 from plantwin.model.plant import BindingDef, ConnectorDef, Plant
 
 ConnectorFactory = Callable[[ConnectorDef, Sequence[BindingDef], Clock], Connector]
 
+
+def opcua(declared: ConnectorDef, bindings: Sequence[BindingDef], clock: Clock) -> Connector:
+    options = parse_options(declared.name, declared.options)
+    return OpcUaConnector(name=declared.name, options=options, bindings=bindings, clock=clock)
+
+
 # kind -> factory; "demo" is built by the runtime itself (it needs the simulator settings).
-FACTORIES: Mapping[str, ConnectorFactory] = {}
+FACTORIES: Mapping[str, ConnectorFactory] = {"opcua": opcua}
+
+
+def demo_over_opcua(
+    plant: Plant, name: str, endpoint: str, namespace: str, clock: Clock
+) -> Connector:
+    """The client side of ``plantwin demo``: the ``demo`` connector's bindings, read over OPC UA.
+
+    The demo server names each node after its binding address in ``namespace``, so the plant
+    file stays as it is. Every simulated value is a sample (trigger on new timestamps, no
+    deadband); the publishing interval batches about 5 notification messages a second, and
+    the queue holds what the server may write between two of them at high speed.
+    """
+    options = OpcUaOptions(
+        endpoint=endpoint,
+        namespace=namespace,
+        publishing_interval_ms=200.0,
+        queue_size=10_000,
+        trigger=Trigger.STATUS_VALUE_TIMESTAMP,
+        reconnect_initial_s=0.2,
+        reconnect_max_s=5.0,
+    )
+    return OpcUaConnector(
+        name=name, options=options, bindings=bindings_of(plant, name), clock=clock
+    )
 
 
 def bindings_of(plant: Plant, connector: str) -> list[BindingDef]:

@@ -25,7 +25,7 @@ from plantwin.api.context import ApiContext
 from plantwin.bus.memory import MemoryBus
 from plantwin.core.bus import Topic
 from plantwin.core.clock import NS_PER_S, Clock, ScaledClock, WallClock, iso
-from plantwin.core.connector import Connector, ConnectorHealth
+from plantwin.core.connector import Connector, ConnectorHealth, ConnectorStatus
 from plantwin.core.errors import ConnectorError, PlantwinError
 from plantwin.core.records import AlarmEvent, DeadLetter, Event, EventKind, StateChange
 from plantwin.core.store import RecordQuery, Store
@@ -39,12 +39,19 @@ from plantwin.runtime.notifications import Notifier
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.runtime.settings import Settings
 from plantwin.simulation.demo_plant.connector import DemoPlant
+from plantwin.simulation.demo_plant.opcua_server import (
+    CARRIED_VALUES_PER_S,
+    DEMO_NAMESPACE,
+    READINGS_PER_PLANT_S,
+    DemoOpcUaServer,
+)
 from plantwin.store.duckdb_store import DuckDBStore
 from plantwin.twin import TwinState
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_KEY = "demo.snapshot"
+DRAIN_TIMEOUT_S = 15.0  # at stop, how long the OPC UA demo may take to deliver what it wrote
 
 
 class StartupError(PlantwinError):
@@ -70,6 +77,8 @@ class Runtime:
         self.skipped: dict[str, str] = {}  # connector -> why it is not running
         self.notices: list[str] = []  # things the operator should know at start
         self.stop = asyncio.Event()
+        self._drained = asyncio.Event()  # the pipeline stops when this is set
+        self._final_snapshot = True
 
     async def __aenter__(self) -> Self:
         try:
@@ -101,9 +110,31 @@ class Runtime:
         self.clock: Clock = WallClock()
         self.connectors: list[Connector] = []
         self.demo: DemoPlant | None = None
+        self.demo_server: DemoOpcUaServer | None = None
         if settings.demo:
             self.demo, self.clock = await self._demo(newest)
-            self.connectors.append(self.demo)
+            if settings.in_process:
+                self.connectors.append(self.demo)
+            else:
+                needed = settings.speed * READINGS_PER_PLANT_S
+                if needed > CARRIED_VALUES_PER_S:
+                    self.notices.append(
+                        f"--speed {settings.speed:g} needs about {needed:,.0f} OPC UA values/s; "
+                        f"one process carries about {CARRIED_VALUES_PER_S:,}/s, so the data will "
+                        "lag the plant clock (nothing is lost); --in-process keeps up"
+                    )
+                self.demo_server = await self._stack.enter_async_context(
+                    DemoOpcUaServer(demo=self.demo, plant=self.plant, port=settings.opcua_port)
+                )
+                self.connectors.append(
+                    connector_factories.demo_over_opcua(
+                        self.plant,
+                        self.demo.name,
+                        self.demo_server.endpoint,
+                        DEMO_NAMESPACE,
+                        self.clock,
+                    )
+                )
         for name, declared in self.plant.connectors.items():
             if declared.kind == "demo":
                 if not settings.demo:
@@ -215,6 +246,7 @@ class Runtime:
                 for c in connectors
             ],
             "not_running": self.skipped,
+            "demo_server": None if self.demo_server is None else asdict(self.demo_server.stats()),
         }
 
     async def serve(self, duration: float | None = None) -> None:
@@ -231,17 +263,21 @@ class Runtime:
         alarms_sub = self.bus.subscribe(Topic.RECORDS, maxsize=4096) if self.notifier else None
         try:
             async with asyncio.TaskGroup() as group:
-                pipeline = group.create_task(self.pipeline.run(self.stop))
+                pipeline = group.create_task(self.pipeline.run(self._drained))
                 if self.notifier is not None and alarms_sub is not None:
                     group.create_task(self.notifier.run(alarms_sub))
                 web = group.create_task(server.serve(sockets=[sock]))
                 if self.demo is not None:
                     group.create_task(self._snapshots())
+                if self.demo_server is not None:
+                    group.create_task(self._publish_when_subscribed(self.demo_server))
                 if self.settings.retention_days is not None:
                     group.create_task(self._retention(self.settings.retention_days))
                 if duration is not None:
                     group.create_task(self._stop_after(duration))
                 await self.stop.wait()
+                await self._quiesce_demo_server()
+                self._drained.set()
                 server.should_exit = True
                 await web
                 await pipeline
@@ -252,7 +288,9 @@ class Runtime:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
             sock.close()
-        if self.demo is not None:  # the pipeline has drained: everything produced is stored
+        if self.demo is not None and self._final_snapshot:
+            # The pipeline has drained and the simulator is stopped: everything it produced
+            # is stored, so the line's state now is a safe place to resume from.
             await self.store.put_meta(SNAPSHOT_KEY, self.demo.snapshot(include_truth=False))
         await self._lifecycle("stopped")
         await self.store.flush()
@@ -275,6 +313,34 @@ class Runtime:
         sock.listen(128)
         sock.setblocking(False)
         return sock
+
+    async def _publish_when_subscribed(self, server: DemoOpcUaServer) -> None:
+        """Start the simulator once the demo connector has subscribed to its nodes.
+
+        Values a server writes while no subscription watches a node are not queued for anyone
+        (a later subscription gets only the newest), so starting earlier would leave gaps.
+        """
+        client = next(c for c in self.connectors if c.name == server.demo.name)
+        while client.health().status is not ConnectorStatus.CONNECTED:  # noqa: ASYNC110 - health is polled
+            await asyncio.sleep(0.05)
+        server.start_publishing()
+
+    async def _quiesce_demo_server(self) -> None:
+        """Stop the OPC UA demo's simulator and wait until what it wrote is stored.
+
+        Then the final snapshot is safe; if delivery takes too long, no final snapshot is
+        saved and a restart resumes from the last periodic one (replays are duplicates).
+        """
+        if self.demo_server is None:
+            return
+        through = await self.demo_server.quiesce()
+        if self.demo_server.stats().published == 0:
+            return  # the simulator never ran: its state is the one it started from
+        try:
+            await asyncio.wait_for(self.pipeline.settle(through), DRAIN_TIMEOUT_S)
+        except TimeoutError:
+            self._final_snapshot = False
+            log.warning("OPC UA demo did not deliver its last readings; no final snapshot")
 
     async def _stop_after(self, duration: float) -> None:
         await asyncio.sleep(duration)

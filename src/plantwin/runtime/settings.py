@@ -16,6 +16,8 @@ class Settings:
     demo: bool = False  # run the demo plant simulator as the plant's 'demo' connector
     speed: float = 60.0  # demo: simulated seconds per wall second
     seed: int = 7  # demo: random seed of the simulator
+    opcua_port: int = 4840  # demo: port of the demo plant's OPC UA server (127.0.0.1)
+    in_process: bool = False  # demo: read the simulator directly instead of over OPC UA
     retention_days: float | None = None  # delete history older than this (plant time)
     retention_every: float = 60.0  # wall seconds between retention runs
     snapshot_every: float = 5.0  # demo: wall seconds between simulator snapshots
@@ -27,6 +29,9 @@ class Settings:
             raise ValueError(msg)
         if not 0 < self.port < 65536:
             msg = f"port must be 1-65535, got {self.port}"
+            raise ValueError(msg)
+        if not 0 < self.opcua_port < 65536:
+            msg = f"OPC UA port must be 1-65535, got {self.opcua_port}"
             raise ValueError(msg)
         if self.retention_days is not None and self.retention_days <= 0:
             msg = f"retention must be positive days, got {self.retention_days}"
