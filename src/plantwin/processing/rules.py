@@ -149,40 +149,50 @@ class RuleEngine:
         and expressions combine their inputs as they were at each moment.
         """
         del latest  # values come from the batch and what this engine held before it
-        events: list[_Event] = []
-        refresh: list[tuple[_AnalogTable, NDArray[np.int64]]] = []
-        now = int(batch.ts.max()) if len(batch) else None
+        out: list[ConditionChange] = []
+        if not len(batch):
+            if changes:
+                events: list[_Event] = []
+                self._states(changes, events)
+                out = self._apply(events, None)
+            return out
+        now = int(batch.ts.max())
         first_seen = False
-        if len(batch) and not self._all_seen:
+        if not self._all_seen:
             first_seen = not self._signal_seen[batch.signal].all()
             self._signal_seen[batch.signal] = True
             self._all_seen = bool(self._signal_seen.all())
-        if len(batch) and not changes and not first_seen and not self._watched[batch.signal].any():
-            out: list[ConditionChange] = []
-            if now is not None:
-                self.advance(now, out)
+        if not changes and not first_seen and not self._watched[batch.signal].any():
+            self.advance(now, out)
             return out  # no rule reads these signals (e.g. most derived batches)
-        if len(batch):
-            for table in self._analog:
-                if table.size and table.has[batch.signal].any():
-                    sigs = self._walk_analog(table, batch, events)
-                    if sigs is not None:
-                        refresh.append((table, sigs))
-            if self._rates.size:
-                self._walk_rates(batch, events)
-            if self._stale:
-                self._fresh(batch, events)
-        if changes:
-            self._states(changes, events)
+        events = []
+        refresh = self._walk(batch, events)
+        self._states(changes, events)
         out = self._apply(events, now)
-        if first_seen and self._expressions and now is not None:
+        if first_seen:
             for j in self._expressions:  # inputs just became known: decide what we can
                 self._combine(j, now, out)
         for table, sigs in refresh:
             table.refresh(self.raw, set(sigs.tolist()))
-        if len(batch) and self._any_reference:
+        if self._any_reference:
             self._hold(batch)
         return out
+
+    def _walk(
+        self, batch: SampleBatch, events: list[_Event]
+    ) -> list[tuple[_AnalogTable, NDArray[np.int64]]]:
+        """Raw changes from the samples; the analog tables' signals whose bounds to refresh."""
+        refresh: list[tuple[_AnalogTable, NDArray[np.int64]]] = []
+        for table in self._analog:
+            if table.size and table.has[batch.signal].any():
+                sigs = self._walk_analog(table, batch, events)
+                if sigs is not None:
+                    refresh.append((table, sigs))
+        if self._rates.size:
+            self._walk_rates(batch, events)
+        if self._stale:
+            self._fresh(batch, events)
+        return refresh
 
     def tick(self, now: int, latest: LatestValues) -> list[ConditionChange]:
         """Time-driven conditions: signals gone stale, delays that have run out."""
