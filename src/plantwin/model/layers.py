@@ -15,6 +15,7 @@ from plantwin.model.schema import (
     BindingSpec,
     CommandSpec,
     ComponentSpec,
+    KpiSpec,
     Scalar,
     SignalSpec,
     StatesSpec,
@@ -42,6 +43,7 @@ class Layer:
     components: dict[str, ComponentSpec] = field(default_factory=dict)
     states: StatesSpec | None = None
     commands: dict[str, CommandSpec] = field(default_factory=dict)
+    kpi: KpiSpec | None = None
 
 
 @dataclass(slots=True)
@@ -57,6 +59,9 @@ class Effective:
     components: dict[str, list[Layer]] = field(default_factory=dict)
     states: Located[StatesSpec] | None = None
     commands: dict[str, Located[CommandSpec]] = field(default_factory=dict)
+    # KPI settings key by key: a twin's entry refines its type's (e.g. only ideal_cycle_time)
+    kpi: dict[str, Located[object]] = field(default_factory=dict)
+    kpi_at: Path | None = None  # the most specific `kpi:` entry; None: no KPIs for this twin
 
 
 def type_layer(name: str, spec: TypeSpec) -> Layer:
@@ -70,6 +75,7 @@ def type_layer(name: str, spec: TypeSpec) -> Layer:
         components=dict(spec.components),
         states=spec.states,
         commands=dict(spec.commands),
+        kpi=spec.kpi,
     )
 
 
@@ -83,6 +89,7 @@ def component_layer(path: Path, spec: ComponentSpec) -> Layer:
         signals=dict(spec.signals),
         bindings=dict(spec.bindings),
         components=dict(spec.components),
+        kpi=getattr(spec, "kpi", None),  # assets only
     )
 
 
@@ -126,4 +133,9 @@ def merge(layers: list[Layer]) -> Effective:
             eff.states = Located(layer.states, (*layer.path, "states"))
         for key, command in layer.commands.items():
             eff.commands[key] = Located(command, (*layer.path, "commands", key))
+        if layer.kpi is not None:
+            for key in layer.kpi.model_fields_set:
+                value = getattr(layer.kpi, key)
+                eff.kpi[key] = Located(value, (*layer.path, "kpi", key))
+            eff.kpi_at = (*layer.path, "kpi")
     return eff

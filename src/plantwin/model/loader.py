@@ -8,6 +8,7 @@ from typing import Any
 
 from plantwin.model.bindings import resolve_bindings, resolve_command_binding
 from plantwin.model.derived import resolve_derived
+from plantwin.model.kpi_settings import resolve_kpis
 from plantwin.model.layers import Located
 from plantwin.model.plant import ConnectorDef, Plant, Twin
 from plantwin.model.problems import PlantFileError, ProblemLog
@@ -54,6 +55,7 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
     resolve_derived(tree.derived, tree.twins, tree.signals, tree.broken, log)
     derived = {key for key, sig in tree.signals.items() if sig.derived is not None}
     derived |= {p.key for p in tree.derived}
+    kpis = resolve_kpis(tree.twins, tree.signals, tree.broken, tree.line_kpis, log)
     bindings = list(resolve_bindings(tree.twins, tree.signals, derived, connectors, log))
     twins: dict[str, Twin] = {}
     for draft in tree.twins.values():
@@ -81,6 +83,7 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
             states=draft.states,
             commands=tuple(commands),
             position=draft.position,
+            kpi=kpis.get(draft.id),
         )
     if log:
         raise PlantFileError(filename, log.sorted())
@@ -96,4 +99,5 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
         bindings=tuple(bindings),
         connectors=connectors,
         timezones=dict(tree.timezones),
+        calendars=dict(tree.calendars),
     )
