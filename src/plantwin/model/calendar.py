@@ -91,7 +91,9 @@ def _days(days: list[str] | None, path: Path, log: ProblemLog) -> frozenset[int]
         if day.strip().lower() in (*WEEKDAYS, *_LONG) and key in WEEKDAYS:
             found.add(WEEKDAYS.index(key))
             continue
-        hint = difflib.get_close_matches(day.lower(), [*WEEKDAYS, *_LONG], n=1)
+        hint = difflib.get_close_matches(day.lower(), WEEKDAYS, n=1) or difflib.get_close_matches(
+            day.lower(), _LONG, n=1
+        )
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         log.add((*path, i), f"unknown weekday '{day}' (mon, tue, ... sun){suggestion}")
         ok = False

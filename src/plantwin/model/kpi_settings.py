@@ -130,7 +130,8 @@ def _duration(
         return None
     text = located.value
     if not isinstance(text, str):
-        log.add(located.path, f"{text!r} has no unit; write a time such as '52 s' or '5 min'")
+        shown = f"{text:g}" if isinstance(text, int | float) else repr(text)
+        log.add(located.path, f"{shown} has no unit; write a time such as '52 s' or '5 min'")
         return False
     try:
         quantity = parse_quantity(text)

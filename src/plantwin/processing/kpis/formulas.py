@@ -75,7 +75,9 @@ EFFECTIVENESS_ABOVE_1 = (
 STATE_UNKNOWN = "state unknown for part of the period (not counted in PBT)"
 GOOD_ASSUMED = "no good, scrap or rework counter: every produced part counts as good (GQ = PQ)"
 COUNTER_RESET = "a counter was reset during the period (counted from zero after it)"
-NO_BASELINE = "a counter has no sample before the period: parts before its first sample are missing"
+NO_BASELINE = (
+    "a counter has no sample before the period: what it counted before its first sample is missing"
+)
 
 
 def asset_inputs(
