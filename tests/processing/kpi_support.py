@@ -57,6 +57,7 @@ sites:
           nakajima: {type: machine, kpi: {minor_stop: 300 s}}
           plus_one: {type: machine, kpi: {mtbf_divisor: failures_plus_one}}
           counts_only: {type: machine, kpi: {good: null, scrap: null, rework: null}}
+          belt: {description: a conveyor without KPIs}
   plain:
     timezone: Asia/Seoul
     assets:
