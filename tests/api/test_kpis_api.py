@@ -75,7 +75,7 @@ async def test_buckets_rolling_window_and_lines(client: httpx.AsyncClient) -> No
                 "end": "2027-01-18T08:00:00Z",
                 "every": "PT1H",
             },
-        )  # fmt: skip
+        )
     ).json()
     assert hourly["every"] == "PT1H"
     assert [p["inputs"]["adet_s"] for p in hourly["periods"]] == [0, 1200, 600]  # down 06:40-07:10Z

@@ -524,9 +524,7 @@ async def test_kpis_survive_reopen_and_are_not_pruned(persistent: Backend) -> No
         await store.put_kpis([kpi("m", 0)])
     async with backend.make() as store:
         await store.prune(older_than=1000)
-        assert await store.kpis(KpiQuery(twin="m", period="shift", start=0, end=1)) == [
-            kpi("m", 0)
-        ]
+        assert await store.kpis(KpiQuery(twin="m", period="shift", start=0, end=1)) == [kpi("m", 0)]
 
 
 # -- retention, meta, stats --------------------------------------------------------------------

@@ -95,7 +95,7 @@ class KpiService:
             stored = {r.start: r for r in found if r.end == _end(storable, r.start)}
         missing = [p for p in periods if p.start not in stored or p not in storable]
         computed = await self.engine.compute(twin_id, missing, now) if missing else []
-        fresh = [r for r, p in zip(computed, missing, strict=True) if p in storable]
+        fresh = [r for r, p in zip(computed, missing, strict=True) if p in storable and _known(r)]
         if fresh:
             await self.engine.store.put_kpis(fresh)
         by_start = {**stored, **{r.start: r for r in computed}}
@@ -123,7 +123,9 @@ class KpiService:
                 have = {r.start for r in await self.engine.store.kpis(query)}
                 missing = [p for p in periods if p.start not in have]
                 if missing:
-                    records = await self.engine.compute(twin_id, missing, now)
+                    records = [
+                        r for r in await self.engine.compute(twin_id, missing, now) if _known(r)
+                    ]
                     await self.engine.store.put_kpis(records)
                     written += len(records)
         return written
@@ -131,3 +133,9 @@ class KpiService:
 
 def _end(periods: list[Period], start: int) -> int | None:
     return next((p.end for p in periods if p.start == start), None)
+
+
+def _known(record: KpiRecord) -> bool:
+    """Whether anything was known in the period; a period before the history began is not
+    stored (it would be all 'unknown'), so data arriving for it later still counts."""
+    return record.inputs.get("pbt_s", 0.0) > 0.0 or record.inputs.get("pq", 0.0) > 0.0
