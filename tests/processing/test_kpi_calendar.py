@@ -64,7 +64,17 @@ async def test_kpis_of_a_shift_across_midnight_and_a_dst_change() -> None:
             base = local(f"{night} 22:00")
             steps = [(0, "running"), (180, "down"), (210, "running")]
             await states(store, twin, base, steps)
-            parts = [(-1, 0), (120, 100), (179, 240), (300, 360), (419, 550)]
+            # 70 parts at 15:20, between the shifts: outside planned time, never counted;
+            # the counter reports at least hourly (a heartbeat at 21:59)
+            parts = [
+                (-420, 0),
+                (-400, 70),
+                (-1, 70),
+                (120, 170),
+                (179, 310),
+                (300, 430),
+                (419, 620),
+            ]
             await counter(store, cat, f"{twin}/part_count", base, parts)
         service = KpiService(KpiEngine(p, cat, store))
         ordinary = local("2027-01-18 22:00")
@@ -94,4 +104,4 @@ async def test_kpis_of_a_shift_across_midnight_and_a_dst_change() -> None:
         ]
         assert day.inputs["pot_s"] == 16 * 3600, day
         assert day.inputs["pbt_s"] == 8 * 3600
-        assert day.inputs["pq"] == 550
+        assert day.inputs["pq"] == 550  # not the 70 made between the shifts

@@ -141,22 +141,28 @@ class KpiEngine:
         timeline = await self._timeline(twin, lo, hi, kpi.minor_stop_s, now)
         timeline, minor = timeline.with_minor_stops(kpi.minor_stop_s)
         windows: list[Span] = [(p.start, min(p.end, now)) for p in periods]
-        counts = {
-            role: await self._increases(key, lo, hi, windows)
-            for role, key in (
-                ("produced", kpi.produced),
-                ("good", kpi.good),
-                ("scrap", kpi.scrap),
-                ("rework", kpi.rework),
-                ("energy", kpi.energy),
-            )
-            if key is not None
-        }
+        plans = [planned(calendar, start, end) for start, end in windows]
+        # quantities count inside shifts (breaks included: a part made just before a break
+        # may be reported in it); time outside every shift counts for nothing
+        spans = [span for scheduled, _ in plans for span in scheduled]
+        owner = [i for i, (scheduled, _) in enumerate(plans) for _ in scheduled]
+        counts: dict[str, list[list[Increase]]] = {}
+        for role, key in (
+            ("produced", kpi.produced),
+            ("good", kpi.good),
+            ("scrap", kpi.scrap),
+            ("rework", kpi.rework),
+            ("energy", kpi.energy),
+        ):
+            if key is not None:
+                per_window: list[list[Increase]] = [[] for _ in windows]
+                for i, inc in zip(owner, await self._increases(key, lo, hi, spans), strict=True):
+                    per_window[i].append(inc)
+                counts[role] = per_window
         out: list[Computed] = []
-        for i, (start, end) in enumerate(windows):
-            scheduled, breaks = planned(calendar, start, end)
+        for i, (scheduled, breaks) in enumerate(plans):
             te = time_elements(timeline, minor, scheduled, breaks)
-            found = {role: inc[i] for role, inc in counts.items()}
+            found = {role: _sum(inc[i]) for role, inc in counts.items()}
             quantities, flags = _quantities(kpi, found)
             energy = found.get("energy")
             inputs = formulas.asset_inputs(
@@ -247,6 +253,14 @@ def _quantities(kpi: KpiDef, found: Mapping[str, Increase]) -> tuple[dict[str, f
     if not {"good", "scrap", "rework"} & set(found):
         flags.append(formulas.GOOD_ASSUMED)
     return {"pq": pq, "gq": gq, "sq": sq, "rq": rq}, flags
+
+
+def _sum(parts: list[Increase]) -> Increase:
+    return Increase(
+        value=sum(p.value for p in parts),
+        resets=sum(p.resets for p in parts),
+        no_baseline=any(p.no_baseline for p in parts),
+    )
 
 
 def _seconds(spans: list[Span]) -> float:

@@ -67,6 +67,13 @@ class Timeline:
         ends = np.append(starts[1:], self.code.shape[0]) - 1
         return Timeline(self.start[starts], self.end[ends], self.code[starts])
 
+    def between(self, lo: int, hi: int) -> Timeline:
+        """The intervals that overlap [lo, hi) (both arrays are sorted: intervals follow
+        each other), so a short window does not scan a long history."""
+        first = int(np.searchsorted(self.end, lo, side="right"))
+        last = int(np.searchsorted(self.start, hi, side="left"))
+        return Timeline(self.start[first:last], self.end[first:last], self.code[first:last])
+
     def with_minor_stops(self, threshold_s: float) -> tuple[Timeline, Timeline]:
         """Stops (fault, idle) shorter than the threshold turned into production time.
 
@@ -134,6 +141,8 @@ def time_elements(
 ) -> TimeElements:
     """Time elements of a window whose scheduled time and breaks are given (clipped to it)."""
     open_time = subtract(scheduled, breaks)
+    timeline = timeline.between(scheduled[0][0], scheduled[-1][1]) if scheduled else timeline
+    minor = minor.between(scheduled[0][0], scheduled[-1][1]) if scheduled else minor
     inside = overlap(timeline.start, timeline.end, open_time)
     weights = inside.astype(np.float64) / NS_PER_S
     sums = np.bincount(timeline.code, weights=weights, minlength=UNKNOWN + 1).astype(np.float64)
