@@ -12,6 +12,7 @@ import sys
 BENCHES = {
     "ingest": "bench.ingest_pipeline",
     "store": "bench.store_duckdb",
+    "kpis": "bench.kpis",
 }
 
 
