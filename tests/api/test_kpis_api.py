@@ -111,6 +111,11 @@ async def test_kpi_errors_say_what_is_wrong(client: httpx.AsyncClient) -> None:
     )
     assert too_many.status_code == 422
     assert "wider 'every'" in too_many.json()["error"]["message"]
+    ages = await client.get(
+        "/api/v1/kpis", params={"scope": M1, "start": "1700-01-01T00:00:00Z", "every": "day"}
+    )
+    assert ages.status_code == 422
+    assert "too long for day periods" in ages.json()["error"]["message"]
     missing = await client.get("/api/v1/kpis")
     assert missing.status_code == 422
 

@@ -287,9 +287,16 @@ class Runtime:
                 await asyncio.wait_for(self.stop.wait(), self.settings.retention_every)
 
     async def _kpi_job(self) -> None:
-        """Compute the KPIs of closed shifts and production days once and store them."""
+        """Compute the KPIs of closed shifts and production days once and store them.
+
+        It first waits one round, so that starting the twin is not slowed by it.
+        """
         lookback = self.settings.kpi_lookback_days * 86_400
         while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.settings.kpi_every)
+            if self.stop.is_set():
+                return
             try:
                 written = await self.kpis.close_periods(self.clock.now_ns(), lookback)
             except StoreError as err:  # the store is unwell: try again next round
@@ -297,5 +304,3 @@ class Runtime:
             else:
                 if written:
                     log.info("stored KPIs of %d closed periods", written)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), self.settings.kpi_every)

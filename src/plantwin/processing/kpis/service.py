@@ -46,12 +46,13 @@ class KpiService:
         self.engine = engine
         self.settle = round(settle_s * NS_PER_S)
         self.max_periods = max_periods
+        # closed periods the job found without any data (before the history began): not
+        # looked at again by this process (a query still computes them when asked)
+        self._empty: set[tuple[str, str, int]] = set()
 
     def periods(self, twin_id: str, spec: PeriodSpec, start: int, end: int) -> list[Period]:
         """The periods of a query overlapping [start, end) (``None``: exactly that window)."""
         calendar = self.engine.plant.calendar(twin_id)
-        if spec is None or spec is PeriodKind.RANGE:
-            return [range_period(start, end)]
         if isinstance(spec, Every):
             if (end - start) // spec.width + 1 > self.max_periods:
                 msg = (
@@ -60,6 +61,12 @@ class KpiService:
                 )
                 raise QueryError(msg)
             return bucket_periods(spec.width, spec.name, start, end)
+        if end - start > self.max_periods * 86_400 * NS_PER_S:  # before walking the calendar
+            what = "one window" if spec in (None, PeriodKind.RANGE) else f"{spec} periods"
+            msg = f"a range over {self.max_periods} days is too long for {what}"
+            raise QueryError(msg)
+        if spec is None or spec is PeriodKind.RANGE:
+            return [range_period(start, end)]
         if spec is PeriodKind.SHIFT:
             found = shift_periods(calendar, start, end)
         else:
@@ -121,11 +128,17 @@ class KpiService:
                     limit=len(periods) + 1,
                 )
                 have = {r.start for r in await self.engine.store.kpis(query)}
-                missing = [p for p in periods if p.start not in have]
+                missing = [
+                    p
+                    for p in periods
+                    if p.start not in have and (twin_id, p.name, p.start) not in self._empty
+                ]
                 if missing:
-                    records = [
-                        r for r in await self.engine.compute(twin_id, missing, now) if _known(r)
-                    ]
+                    computed = await self.engine.compute(twin_id, missing, now)
+                    records = [r for r in computed if _known(r)]
+                    self._empty.update(
+                        (r.twin, r.period, r.start) for r in computed if not _known(r)
+                    )
                     await self.engine.store.put_kpis(records)
                     written += len(records)
         return written
