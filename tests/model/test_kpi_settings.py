@@ -128,21 +128,28 @@ def test_energy_counter_in_wh_is_converted_and_no_calendar_means_24_7() -> None:
 plantwin: 1
 name: ok
 types:
+  tool:
+    kind: component
+    signals:
+      parts: {unit: piece, counter: true}
   t:
     states: {values: {idle: 0, running: 1}}
     signals:
       e: {unit: Wh, counter: true}
+    components:
+      tool: {type: tool}
 sites:
   s:
     assets:
       m:
         type: t
-        kpi: {energy: e, minor_stop: 5 min, mtbf_divisor: failures_plus_one}
+        kpi: {produced: tool.parts, energy: e, minor_stop: 5 min, mtbf_divisor: failures_plus_one}
 """
     )
     kpi = plant.twins["s.m"].kpi
     assert kpi is not None
     assert kpi.energy_to_kwh == pytest.approx(0.001)
+    assert kpi.produced == "s.m.tool/parts"  # a component's counter, by dotted path
     assert kpi.minor_stop_s == 300.0
     assert kpi.mtbf_divisor is MtbfDivisor.FAILURES_PLUS_ONE
     assert plant.calendar("s.m").shifts == ()
