@@ -15,6 +15,7 @@ BENCHES = {
     "rules": "bench.rules_overhead",
     "aas": "bench.aas_export",
     "opcua": "bench.opcua_demo",
+    "kpis": "bench.kpis",
 }
 
 

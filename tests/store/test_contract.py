@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plantwin.core.errors import QueryError, StoreError
+from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.records import AlarmEvent, AlarmState, DeadLetter, Event, EventKind, StateChange
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import History, HistoryQuery, RecordQuery, Store
@@ -501,6 +502,68 @@ async def test_records_survive_reopen(persistent: Backend) -> None:
     async with backend.make() as store:
         await store.append_records([new])
         assert await store.records(RecordQuery(kind=StateChange)) == [new, old]
+
+
+# -- KPIs --------------------------------------------------------------------------------------
+
+
+def kpi(twin: str, start: int, **kw: object) -> KpiRecord:
+    fields: dict[str, object] = {
+        "twin": twin,
+        "period": "shift",
+        "start": start,
+        "end": start + 10,
+        "label": f"shift at {start}",
+        "computed": start + 20,
+        "values": {"oee": 0.5, "mtbf_h": None},
+        "inputs": {"pbt_s": 450.0, "pq": 700.0},
+        "flags": ("state unknown",),
+    }
+    fields.update(kw)
+    return KpiRecord(**fields)  # type: ignore[arg-type]
+
+
+async def test_kpis_round_trip_oldest_first_and_half_open(store: Store) -> None:
+    records = [kpi("L.m1", 20), kpi("L.m1", 0), kpi("L.m1", 10), kpi("L.m2", 10)]
+    await store.put_kpis(records)
+    await store.put_kpis([kpi("L.m1", 10, period="day"), kpi("L.m1", 30, flags=())])
+    got = await store.kpis(KpiQuery(twin="L.m1", period="shift", start=0, end=30))
+    assert got == [records[1], records[2], records[0]]  # start in [0, 30): not the one at 30
+    assert got[0].values["mtbf_h"] is None
+    assert got[0].flags == ("state unknown",)
+    assert await store.kpis(KpiQuery(twin="L.m1", period="shift", start=5, end=100, limit=2)) == [
+        records[2],
+        records[0],
+    ]
+    assert await store.kpis(KpiQuery(twin="L", period="shift", start=0, end=100)) == []  # exact
+    day = await store.kpis(KpiQuery(twin="L.m1", period="day", start=0, end=100))
+    assert [r.start for r in day] == [10]
+
+
+async def test_kpi_record_is_replaced_by_twin_period_and_start(store: Store) -> None:
+    await store.put_kpis([kpi("m", 0)])
+    newer = kpi("m", 0, computed=99, values={"oee": 0.6}, inputs={}, flags=())
+    await store.put_kpis([newer])
+    assert await store.kpis(KpiQuery(twin="m", period="shift", start=0, end=1)) == [newer]
+
+
+async def test_bad_kpi_records_are_refused_whole(store: Store) -> None:
+    with pytest.raises(StoreError, match=r"'m'.*end 0 is not after start 0"):
+        await store.put_kpis([kpi("m", 5), kpi("m", 0, end=0)])
+    with pytest.raises(StoreError, match="oee is nan"):
+        await store.put_kpis([kpi("m", 0, values={"oee": NAN})])
+    assert await store.kpis(KpiQuery(twin="m", period="shift", start=0, end=100)) == []
+    with pytest.raises(QueryError, match="limit"):
+        await store.kpis(KpiQuery(twin="m", period="shift", start=0, end=1, limit=-1))
+
+
+async def test_kpis_survive_reopen_and_are_not_pruned(persistent: Backend) -> None:
+    backend = persistent
+    async with backend.make() as store:
+        await store.put_kpis([kpi("m", 0)])
+    async with backend.make() as store:
+        await store.prune(older_than=1000)
+        assert await store.kpis(KpiQuery(twin="m", period="shift", start=0, end=1)) == [kpi("m", 0)]
 
 
 # -- retention, meta, stats --------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import plantwin
-from plantwin.api import alarms, errors, twins
+from plantwin.api import alarms, errors, kpis, twins
 from plantwin.api.context import ApiContext
 from plantwin.api.schemas import ErrorResponse, HealthOut
 from plantwin.api.twins import Context
@@ -26,6 +26,7 @@ def create_app(context: ApiContext) -> FastAPI:
     errors.install(app)
     app.include_router(twins.router)
     app.include_router(alarms.router)
+    app.include_router(kpis.router)
 
     @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
     async def health(ctx: Context) -> HealthOut:

@@ -14,9 +14,12 @@ from rich.table import Table
 from rich.text import Text
 
 from plantwin.core.clock import iso
+from plantwin.core.errors import PlantwinError
+from plantwin.core.kpis import KpiRecord
 from plantwin.model.plant import TwinKind
 from plantwin.model.schema import Priority, StateCategory
 from plantwin.processing.alarms import PRIORITY_RANK
+from plantwin.processing.kpis import PeriodKind
 from plantwin.store.rules import in_twin
 
 if TYPE_CHECKING:
@@ -59,6 +62,8 @@ class StatusView:
         self.refresh_s = refresh_s
         self._last = (time.monotonic(), 0)
         self.rate = 0.0
+        self.kpis: dict[str, KpiRecord] = {}  # twin id -> KPIs of the current production day
+        self.kpi_every_s = 5.0
 
     async def run(self, work: Coroutine[Any, Any, None]) -> None:
         settings = self.runtime.settings
@@ -75,6 +80,7 @@ class StatusView:
         for notice in self.runtime.notices:
             self.console.print(notice, style="yellow", markup=False)
         task = asyncio.create_task(work)
+        kpis = asyncio.create_task(self._refresh_kpis(task))
         if self.console.is_terminal:
             with Live(self.render(), console=self.console, refresh_per_second=2) as live:
                 while not task.done():
@@ -87,7 +93,39 @@ class StatusView:
                 ticks += 1
                 if ticks % 10 == 0 or task.done():
                     self.console.print(self.line(), highlight=False)
+        await kpis
         await task
+
+    async def _refresh_kpis(self, work: asyncio.Task[None]) -> None:
+        """OEE of today (the open production day, computed to now) every few seconds."""
+        service = self.runtime.kpis
+        while not work.done():
+            now = self.runtime.clock.now_ns()
+            for twin_id in service.engine.scopes():
+                try:
+                    found = await service.query(twin_id, PeriodKind.DAY, now, now + 1, now)
+                except PlantwinError:  # the store is closing or unwell: keep the last figures
+                    return
+                if found:
+                    self.kpis[twin_id] = found[-1]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(work), self.kpi_every_s)
+
+    def oee(self, twin_id: str) -> str:
+        """'OEE 66% (A 80/P 99/Q 100)' of today, or '' before anything is known."""
+        record = self.kpis.get(twin_id)
+        if record is None or record.values.get("oee") is None:
+            return ""
+        v = record.values
+        parts = "/".join(
+            f"{label} {100 * x:.0f}" if x is not None else f"{label} -"
+            for label, x in (
+                ("A", v.get("availability")),
+                ("P", v.get("effectiveness")),
+                ("Q", v.get("quality")),
+            )
+        )
+        return f"OEE {100 * (v['oee'] or 0.0):.0f}% ({parts})"
 
     async def _wait(self, task: asyncio.Task[None]) -> None:
         with contextlib.suppress(TimeoutError):
@@ -108,6 +146,11 @@ class StatusView:
             f" dead letters {self.runtime.pipeline.stats.dead_letters}"
             f" down: {', '.join(d.rsplit('.', 1)[-1] for d in down) or 'none'}"
             f" alarms: {self._alarm_counts()}"
+            + "".join(
+                f" {t.rsplit('.', 1)[-1]} {self.oee(t)}"
+                for t in self.kpis
+                if self.runtime.plant.twins[t].kind is TwinKind.LINE and self.oee(t)
+            )
         )
 
     def _alarm_counts(self) -> str:
@@ -133,7 +176,7 @@ class StatusView:
     def render(self) -> Group:
         runtime = self.runtime
         table = Table(expand=False, header_style="bold")
-        for column in ("asset", "state", "since", "alarms", "key values"):
+        for column in ("asset", "state", "since", "alarms", "key values", "today (ISO 22400)"):
             table.add_column(column)
         now = runtime.clock.now_ns()
         for twin in runtime.plant.twins.values():
@@ -147,7 +190,7 @@ class StatusView:
             state = Text(label, style=COLOURS.get(category, "") if category else "dim")
             ago = f"{(now - since) / 60e9:.0f} min" if since else ""
             alarms = self._alarms(twin.id) if twin.kind is TwinKind.ASSET else Text("")
-            table.add_row(twin.name, state, ago, alarms, self._values(twin.id))
+            table.add_row(twin.name, state, ago, alarms, self._values(twin.id), self.oee(twin.id))
         return Group(Text(self.line(), style="dim"), table)
 
     def _values(self, twin_id: str) -> str:

@@ -1,4 +1,4 @@
-"""The store seam: history of samples, state changes, events and dead letters.
+"""The store seam: history of samples, state changes, events, dead letters and KPIs.
 
 Implementations: DuckDB (embedded default) and, later, PostgreSQL. All pass the contract
 suite in tests/store/test_contract.py unchanged.
@@ -13,6 +13,7 @@ from typing import Protocol, Self
 
 import numpy as np
 
+from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.records import AlarmEvent, DeadLetter, Event, StateChange
 from plantwin.core.samples import F64, I32, I64, U8, SampleBatch
 
@@ -153,7 +154,19 @@ class MetaStore(Protocol):
     async def get_meta(self, key: str) -> bytes | None: ...
 
 
-class Store(SampleStore, RecordStore, MetaStore, Protocol):
+class KpiStore(Protocol):
+    """KPI results per twin and period, so that history is cheap (never pruned: they are small)."""
+
+    async def put_kpis(self, records: Sequence[KpiRecord]) -> None:
+        """Store records; one replaces a stored record of the same (twin, period, start)."""
+        ...
+
+    async def kpis(self, query: KpiQuery) -> list[KpiRecord]:
+        """Records of the query's twin and period kind, oldest first."""
+        ...
+
+
+class Store(SampleStore, RecordStore, MetaStore, KpiStore, Protocol):
     """Everything the runtime needs from a store, opened with ``async with``."""
 
     def stats(self) -> StoreStats: ...

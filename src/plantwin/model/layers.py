@@ -15,6 +15,7 @@ from plantwin.model.schema import (
     BindingSpec,
     CommandSpec,
     ComponentSpec,
+    KpiSpec,
     RuleSpec,
     Scalar,
     SignalSpec,
@@ -44,6 +45,7 @@ class Layer:
     states: StatesSpec | None = None
     commands: dict[str, CommandSpec] = field(default_factory=dict)
     rules: dict[str, RuleSpec] = field(default_factory=dict)
+    kpi: KpiSpec | None = None
 
 
 @dataclass(slots=True)
@@ -60,6 +62,9 @@ class Effective:
     states: Located[StatesSpec] | None = None
     commands: dict[str, Located[CommandSpec]] = field(default_factory=dict)
     rules: dict[str, Located[RuleSpec]] = field(default_factory=dict)
+    # KPI settings key by key: a twin's entry refines its type's (e.g. only ideal_cycle_time)
+    kpi: dict[str, Located[object]] = field(default_factory=dict)
+    kpi_at: Path | None = None  # the most specific `kpi:` entry; None: no KPIs for this twin
 
 
 def type_layer(name: str, spec: TypeSpec) -> Layer:
@@ -74,6 +79,7 @@ def type_layer(name: str, spec: TypeSpec) -> Layer:
         states=spec.states,
         commands=dict(spec.commands),
         rules=dict(spec.rules),
+        kpi=spec.kpi,
     )
 
 
@@ -88,6 +94,7 @@ def component_layer(path: Path, spec: ComponentSpec) -> Layer:
         bindings=dict(spec.bindings),
         components=dict(spec.components),
         rules=dict(spec.rules),
+        kpi=getattr(spec, "kpi", None),  # assets only
     )
 
 
@@ -133,4 +140,9 @@ def merge(layers: list[Layer]) -> Effective:
             eff.commands[key] = Located(command, (*layer.path, "commands", key))
         for key, rule in layer.rules.items():  # a later layer replaces a rule wholesale
             eff.rules[key] = Located(rule, (*layer.path, "rules", key))
+        if layer.kpi is not None:
+            for key in layer.kpi.model_fields_set:
+                value = getattr(layer.kpi, key)
+                eff.kpi[key] = Located(value, (*layer.path, "kpi", key))
+            eff.kpi_at = (*layer.path, "kpi")
     return eff

@@ -8,6 +8,7 @@ from typing import Any
 
 from plantwin.model.bindings import resolve_bindings, resolve_command_binding
 from plantwin.model.derived import resolve_derived
+from plantwin.model.kpi_settings import resolve_kpis
 from plantwin.model.layers import Located
 from plantwin.model.plant import ConnectorDef, NotificationDef, Plant, Twin
 from plantwin.model.problems import PlantFileError, ProblemLog
@@ -58,6 +59,7 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
     derived = {key for key, sig in tree.signals.items() if sig.derived is not None}
     derived |= {p.key for p in tree.derived} | {key for key, _, _ in tree.windows}
     rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)
+    kpis = resolve_kpis(tree.twins, tree.signals, tree.broken, tree.line_kpis, log)
     bindings = list(resolve_bindings(tree.twins, tree.signals, derived, connectors, log))
     twins: dict[str, Twin] = {}
     for draft in tree.twins.values():
@@ -86,6 +88,7 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
             commands=tuple(commands),
             position=draft.position,
             rules=rules.get(draft.id, ()),
+            kpi=kpis.get(draft.id),
         )
     if log:
         raise PlantFileError(filename, log.sorted())
@@ -111,4 +114,5 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
             )
             for name, spec in header.notifications.items()
         },
+        calendars=dict(tree.calendars),
     )

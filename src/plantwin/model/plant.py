@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from enum import StrEnum
 
 from plantwin.model.expressions import Evaluator, Expression
@@ -176,6 +176,53 @@ class CommandDef:
     binding: BindingDef | None
 
 
+class MtbfDivisor(StrEnum):
+    """Divisor of MTBF: ISO 22400-2 divides by the failure events; some renderings by FE + 1."""
+
+    FAILURES = "failures"
+    FAILURES_PLUS_ONE = "failures_plus_one"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KpiDef:
+    """ISO 22400 KPI settings of one twin: counter signal keys and the planned cycle (PRU).
+
+    Assets give their own counters; a line may name an ``output`` asset whose quantities are
+    the line's. Without ``good``/``scrap`` counters every produced part counts as good
+    (GQ = PQ); without a ``produced`` counter PQ = GQ + SQ + RQ.
+    """
+
+    produced: str | None = None  # signal keys of counters
+    good: str | None = None
+    scrap: str | None = None
+    rework: str | None = None
+    energy: str | None = None
+    energy_to_kwh: float = 1.0  # the energy counter's unit -> kWh
+    ideal_cycle_s: float | None = None  # PRU
+    minor_stop_s: float = 0.0  # 0: strict ISO (every stop is a loss of availability)
+    mtbf_divisor: MtbfDivisor = MtbfDivisor.FAILURES
+    output: str | None = None  # lines: twin id of the asset giving the line's quantities
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShiftDef:
+    """A shift in local time; ``end`` at or before ``start`` means it ends the next day."""
+
+    name: str
+    start: time
+    end: time
+    days: frozenset[int]  # weekdays it starts on, Monday = 0
+    breaks: tuple[tuple[time, time], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calendar:
+    """A site's shift calendar; no shifts means planned around the clock."""
+
+    zone: str  # IANA time zone
+    shifts: tuple[ShiftDef, ...] = ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Twin:
     id: str
@@ -191,6 +238,7 @@ class Twin:
     commands: tuple[CommandDef, ...]
     position: tuple[float, ...] | None
     rules: tuple[RuleDef, ...] = ()
+    kpi: KpiDef | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,6 +264,14 @@ class Plant:
     def rules(self) -> Iterator[RuleDef]:
         for twin in self.twins.values():
             yield from twin.rules
+
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)  # site id -> shifts
+
+    def calendar(self, twin_id: str) -> Calendar:
+        """The shift calendar of the site a twin belongs to (24/7 in UTC if unknown)."""
+        site = twin_id.split(".", 1)[0]
+        found = self.calendars.get(site)
+        return found if found is not None else Calendar(zone=self.timezones.get(site, "UTC"))
 
     def roots(self) -> list[Twin]:
         return [t for t in self.twins.values() if t.parent is None]

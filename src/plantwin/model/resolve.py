@@ -6,6 +6,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass, field
 
+from plantwin.model.calendar import check_calendar
 from plantwin.model.expressions import Expression
 from plantwin.model.layers import (
     Effective,
@@ -16,6 +17,7 @@ from plantwin.model.layers import (
     merge,
 )
 from plantwin.model.plant import (
+    Calendar,
     CommandDef,
     ParamDef,
     PropertyValue,
@@ -29,6 +31,7 @@ from plantwin.model.schema import (
     AssetSpec,
     CommandSpec,
     DataType,
+    LineKpiSpec,
     SignalSpec,
     StateCategory,
     StatesSpec,
@@ -107,6 +110,8 @@ class TreeBuilder:
         self.derived: list[PendingDerived] = []
         self.windows: list[tuple[str, str, Located[SignalSpec]]] = []  # key, twin, declaration
         self.timezones: dict[str, str] = {}
+        self.calendars: dict[str, Calendar] = {}
+        self.line_kpis: dict[str, Located[LineKpiSpec]] = {}
 
     def build(self) -> None:
         for name in self.parts.connectors:
@@ -118,6 +123,8 @@ class TreeBuilder:
             if not self._check_id(site_id, site_path, "site"):
                 continue
             self._timezone(site_id, site.spec.timezone, site_path)
+            zone = self.timezones.get(site_id, "UTC")
+            self.calendars[site_id] = check_calendar(zone, site.spec.shifts, site_path, self.log)
             layer = Layer(
                 path=site_path,
                 description=site.spec.description,
@@ -146,6 +153,8 @@ class TreeBuilder:
                 twin_id = f"{site_id}.{line_id}"
                 draft = self._add(twin_id, TwinKind.LINE, site_id, line_path, [line_layer], context)
                 draft.position = line.spec.position
+                if line.spec.kpi is not None:
+                    self.line_kpis[twin_id] = Located(line.spec.kpi, (*line_path, "kpi"))
                 self._assets(twin_id, line.assets, line_path, context)
 
     def _assets(

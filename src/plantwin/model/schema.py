@@ -150,6 +150,37 @@ class CommandSpec(Spec):
     binding: BindingSpec | None = None
 
 
+class BreakSpec(Spec):
+    start: str = Field(description="local time 'HH:MM'")
+    end: str
+
+
+class ShiftSpec(Spec):
+    """A shift of the site's calendar, in the site's local time; it may cross midnight."""
+
+    start: str = Field(description="local time 'HH:MM'")
+    end: str = Field(description="local time 'HH:MM'; at or before start: the next day")
+    days: list[str] | None = Field(default=None, description="mon..sun it starts on; all if absent")
+    breaks: list[BreakSpec] = Field(default_factory=list)
+
+
+class KpiSpec(Spec):
+    """ISO 22400 KPI settings of an asset (or its type); see docs/plant-file.md."""
+
+    produced: str | None = None  # counter signals: PQ, GQ, SQ, RQ, energy
+    good: str | None = None
+    scrap: str | None = None
+    rework: str | None = None
+    energy: str | None = None
+    ideal_cycle_time: str | float | None = Field(default=None, description="PRU, e.g. '52 s'")
+    minor_stop: str | float | None = Field(default=None, description="0 s: strict ISO 22400")
+    mtbf_divisor: Literal["failures", "failures_plus_one"] | None = None
+
+
+class LineKpiSpec(Spec):
+    output: str = Field(description="asset whose produced, good, scrap and rework are the line's")
+
+
 class ComponentSpec(Spec):
     """A component placed in a type or a twin: its type, and what differs for this one."""
 
@@ -173,10 +204,12 @@ class TypeSpec(Spec):
     components: dict[str, ComponentSpec] = Field(default_factory=dict)
     rules: dict[str, RuleSpec] = Field(default_factory=dict)
     bindings: dict[str, BindingSpec] = Field(default_factory=dict)
+    kpi: KpiSpec | None = None
 
 
 class AssetSpec(ComponentSpec):
     position: tuple[float, float] | tuple[float, float, float] | None = None
+    kpi: KpiSpec | None = None
 
 
 class LineSpec(Spec):
@@ -188,12 +221,14 @@ class LineSpec(Spec):
     bindings: dict[str, BindingSpec] = Field(default_factory=dict)
     assets: dict[str, AssetSpec] = Field(default_factory=dict)
     position: tuple[float, float] | tuple[float, float, float] | None = None
+    kpi: LineKpiSpec | None = None
 
 
 class SiteSpec(Spec):
     name: str | None = None
     description: str = ""
     timezone: str = "UTC"
+    shifts: dict[str, ShiftSpec] | None = None  # shift calendar; none: planned 24/7
     properties: dict[str, Scalar] = Field(default_factory=dict)
     signals: dict[str, SignalSpec] = Field(default_factory=dict)
     rules: dict[str, RuleSpec] = Field(default_factory=dict)

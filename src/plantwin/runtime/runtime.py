@@ -26,13 +26,14 @@ from plantwin.bus.memory import MemoryBus
 from plantwin.core.bus import Topic
 from plantwin.core.clock import NS_PER_S, Clock, ScaledClock, WallClock, iso
 from plantwin.core.connector import Connector, ConnectorHealth, ConnectorStatus
-from plantwin.core.errors import ConnectorError, PlantwinError
+from plantwin.core.errors import ConnectorError, PlantwinError, StoreError
 from plantwin.core.records import AlarmEvent, DeadLetter, Event, EventKind, StateChange
 from plantwin.core.store import RecordQuery, Store
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import load_plant
 from plantwin.model.plant import Plant
+from plantwin.processing.kpis import KpiEngine, KpiService
 from plantwin.processing.processor import RuleProcessor
 from plantwin.runtime import connectors as connector_factories
 from plantwin.runtime.notifications import Notifier
@@ -158,6 +159,7 @@ class Runtime:
             if self.plant.notifications
             else None
         )
+        self.kpis = KpiService(KpiEngine(self.plant, self.catalog, self.store))
         self.pipeline = Pipeline(
             ingestor=self.ingestor,
             twin=self.twin,
@@ -273,6 +275,8 @@ class Runtime:
                     group.create_task(self._publish_when_subscribed(self.demo_server))
                 if self.settings.retention_days is not None:
                     group.create_task(self._retention(self.settings.retention_days))
+                if self.kpis.engine.scopes():
+                    group.create_task(self._kpi_job())
                 if duration is not None:
                     group.create_task(self._stop_after(duration))
                 await self.stop.wait()
@@ -380,3 +384,22 @@ class Runtime:
                 log.info("retention removed %s", counts)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), self.settings.retention_every)
+
+    async def _kpi_job(self) -> None:
+        """Compute the KPIs of closed shifts and production days once and store them.
+
+        It first waits one round, so that starting the twin is not slowed by it.
+        """
+        lookback = self.settings.kpi_lookback_days * 86_400
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.settings.kpi_every)
+            if self.stop.is_set():
+                return
+            try:
+                written = await self.kpis.close_periods(self.clock.now_ns(), lookback)
+            except StoreError as err:  # the store is unwell: try again next round
+                log.warning("storing KPIs of closed periods failed: %s", err)
+            else:
+                if written:
+                    log.info("stored KPIs of %d closed periods", written)

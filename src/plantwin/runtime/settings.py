@@ -22,6 +22,8 @@ class Settings:
     retention_every: float = 60.0  # wall seconds between retention runs
     snapshot_every: float = 5.0  # demo: wall seconds between simulator snapshots
     flush_interval: float = 1.0  # store: longest a sample waits in memory before commit
+    kpi_every: float = 30.0  # wall seconds between runs of the job storing closed KPI periods
+    kpi_lookback_days: float = 2.0  # how far back that job looks for closed shifts and days
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.speed) or self.speed <= 0:
@@ -32,6 +34,8 @@ class Settings:
             raise ValueError(msg)
         if not 0 < self.opcua_port < 65536:
             msg = f"OPC UA port must be 1-65535, got {self.opcua_port}"
+        if not (self.kpi_every > 0 and self.kpi_lookback_days > 0):
+            msg = f"KPI job needs positive kpi_every and kpi_lookback_days, got {self.kpi_every}"
             raise ValueError(msg)
         if self.retention_days is not None and self.retention_days <= 0:
             msg = f"retention must be positive days, got {self.retention_days}"

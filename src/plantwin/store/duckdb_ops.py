@@ -6,6 +6,7 @@ Samples travel as Arrow tables built zero-copy from the numpy arrays of a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -15,10 +16,11 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.records import AlarmEvent, AlarmState, DeadLetter, Event, EventKind, StateChange
 from plantwin.core.samples import I32, I64, SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordKind, RecordQuery
-from plantwin.store.rules import RECORD_TABLES, event_data, event_data_json
+from plantwin.store.rules import RECORD_TABLES, event_data, event_data_json, kpi_json
 
 Con = duckdb.DuckDBPyConnection
 T = TypeVar("T")
@@ -301,3 +303,48 @@ def put_meta(con: Con, key: str, value: bytes) -> None:
 def get_meta(con: Con, key: str) -> bytes | None:
     row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return None if row is None else bytes(row[0])
+
+
+def put_kpis(con: Con, records: Sequence[KpiRecord]) -> None:
+    rows = [
+        (
+            r.twin,
+            r.period,
+            r.start,
+            r.end,
+            r.label,
+            r.computed,
+            kpi_json(dict(r.values)),
+            kpi_json(dict(r.inputs)),
+            kpi_json(list(r.flags)),
+        )
+        for r in records
+    ]
+    transaction(
+        con,
+        lambda c: c.executemany(
+            "INSERT OR REPLACE INTO kpis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        ),
+    )
+
+
+def kpis(con: Con, q: KpiQuery) -> list[KpiRecord]:
+    rows = con.execute(
+        'SELECT twin, period, start, "end", label, computed, "values", inputs, flags FROM kpis'
+        " WHERE twin = ? AND period = ? AND start >= ? AND start < ? ORDER BY start LIMIT ?",
+        [q.twin, q.period, q.start, q.end, q.limit],
+    ).fetchall()
+    return [
+        KpiRecord(
+            twin=row[0],
+            period=row[1],
+            start=row[2],
+            end=row[3],
+            label=row[4],
+            computed=row[5],
+            values=json.loads(row[6]),
+            inputs=json.loads(row[7]),
+            flags=tuple(json.loads(row[8])),
+        )
+        for row in rows
+    ]

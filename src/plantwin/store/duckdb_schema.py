@@ -80,6 +80,18 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     location VARCHAR NOT NULL,
     raw BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS kpis (
+    twin VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,
+    start BIGINT NOT NULL,
+    "end" BIGINT NOT NULL,
+    label VARCHAR NOT NULL,
+    computed BIGINT NOT NULL,
+    "values" VARCHAR NOT NULL,  -- JSON: KPI name -> number or null
+    inputs VARCHAR NOT NULL,  -- JSON: time elements, quantities
+    flags VARCHAR NOT NULL,  -- JSON list of data-quality flags
+    PRIMARY KEY (twin, period, start)
+);
 """
 
 # Replaced on every open, so a newer plantwin can improve them without a migration.
@@ -103,6 +115,10 @@ CREATE OR REPLACE VIEW alarm_events_view AS
     SELECT make_timestamptz(ts // 1000) AS time, alarm, twin, action, state, previous, priority,
            active, acked, first_out, annunciated, value, message, "user", reason
     FROM alarm_events;
+CREATE OR REPLACE VIEW kpis_view AS
+    SELECT twin, period, label, make_timestamptz(start // 1000) AS start,
+           make_timestamptz("end" // 1000) AS "end", "values", inputs, flags
+    FROM kpis;
 CREATE OR REPLACE VIEW dead_letters_view AS
     SELECT make_timestamptz(received // 1000) AS received, source, reason, location,
            octet_length(raw) AS raw_bytes, raw

@@ -34,6 +34,7 @@ import duckdb
 import numpy as np
 
 from plantwin.core.errors import StoreError
+from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery, StoreStats
 from plantwin.store import duckdb_ops as ops
@@ -42,6 +43,8 @@ from plantwin.store.duckdb_schema import prepare
 from plantwin.store.rules import (
     RECORD_TABLES,
     check_history_query,
+    check_kpi_query,
+    check_kpi_record,
     check_meta_key,
     check_record_query,
 )
@@ -368,6 +371,18 @@ class DuckDBStore:
     async def get_meta(self, key: str) -> bytes | None:
         self._check_open()
         return await self._db(f"reading meta {key!r}", ops.get_meta, key)
+
+    async def put_kpis(self, records: Sequence[KpiRecord]) -> None:
+        self._check_open()
+        for record in records:
+            check_kpi_record(record)
+        if records:
+            await self._db(f"writing {len(records)} KPI records", ops.put_kpis, records)
+
+    async def kpis(self, query: KpiQuery) -> list[KpiRecord]:
+        self._check_open()
+        check_kpi_query(query)
+        return await self._db(f"reading KPIs of {query.twin}", ops.kpis, query)
 
     def stats(self) -> StoreStats:
         return StoreStats(

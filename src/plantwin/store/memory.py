@@ -22,6 +22,7 @@ from typing import Self
 import numpy as np
 
 from plantwin.core.errors import StoreError
+from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.records import DeadLetter, Event
 from plantwin.core.samples import F64, I64, U8, SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery, StoreStats
@@ -30,6 +31,8 @@ from plantwin.store.rules import (
     PRUNE_KEYS,
     RECORD_TABLES,
     check_history_query,
+    check_kpi_query,
+    check_kpi_record,
     check_meta_key,
     check_record_query,
     event_data,
@@ -91,6 +94,7 @@ class MemoryStore:
         self._seq = 0
         self._meta: dict[str, bytes] = {}
         self._dropped = 0
+        self._kpis: dict[tuple[str, str, int], KpiRecord] = {}
 
     async def __aenter__(self) -> Self:
         self._open = True
@@ -212,6 +216,30 @@ class MemoryStore:
     async def get_meta(self, key: str) -> bytes | None:
         self._check_open()
         return self._meta.get(key)
+
+    async def put_kpis(self, records: Sequence[KpiRecord]) -> None:
+        self._check_open()
+        for record in records:
+            check_kpi_record(record)
+        for record in records:
+            # the same copy a JSON round trip makes: plain dicts, floats
+            self._kpis[(record.twin, record.period, record.start)] = replace(
+                record,
+                values={k: None if v is None else float(v) for k, v in record.values.items()},
+                inputs={k: float(v) for k, v in record.inputs.items()},
+                flags=tuple(record.flags),
+            )
+
+    async def kpis(self, query: KpiQuery) -> list[KpiRecord]:
+        self._check_open()
+        check_kpi_query(query)
+        found = [
+            r
+            for (twin, period, start), r in self._kpis.items()
+            if twin == query.twin and period == query.period and query.start <= start < query.end
+        ]
+        found.sort(key=lambda r: r.start)
+        return found[: query.limit]
 
     def stats(self) -> StoreStats:
         return StoreStats(

@@ -6,6 +6,7 @@ import json
 import math
 
 from plantwin.core.errors import QueryError, StoreError
+from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.records import AlarmEvent, DeadLetter, Event, StateChange
 from plantwin.core.store import HistoryQuery, Record, RecordKind, RecordQuery
 
@@ -85,3 +86,26 @@ def check_meta_key(key: str) -> None:
             "belong to the store itself"
         )
         raise StoreError(msg)
+
+
+def check_kpi_record(record: KpiRecord) -> None:
+    """A KPI record must have a range and finite numbers (JSON has no NaN)."""
+    where = f"KPI record of twin {record.twin!r}, period {record.period!r} at {record.start}"
+    if record.end <= record.start:
+        msg = f"{where}: end {record.end} is not after start {record.start}"
+        raise StoreError(msg)
+    for group in (record.values, record.inputs):
+        for name, value in group.items():
+            if value is not None and not math.isfinite(value):
+                msg = f"{where}: {name} is {value}; store None for an undefined value"
+                raise StoreError(msg)
+
+
+def kpi_json(values: object) -> str:
+    return json.dumps(values, sort_keys=True, allow_nan=False)
+
+
+def check_kpi_query(query: KpiQuery) -> None:
+    if query.limit < 0:
+        msg = f"KPI query limit must not be negative, got {query.limit}"
+        raise QueryError(msg)
