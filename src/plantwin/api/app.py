@@ -5,17 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import plantwin
-from plantwin.api import errors, twins
+from plantwin.api import connectors, errors, ingest, twins
 from plantwin.api.context import ApiContext
+from plantwin.api.deps import Context
 from plantwin.api.schemas import ErrorResponse, HealthOut
-from plantwin.api.twins import Context
 
 
 def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(
         title="plantwin",
         version=plantwin.__version__,
-        summary="Live digital twin of a plant: twin tree, live state and history.",
+        summary="Live digital twin of a plant: twin tree, live state, history, connectors, ingest.",
         responses={
             400: {"model": ErrorResponse, "description": "malformed parameter"},
             404: {"model": ErrorResponse, "description": "unknown twin or signal"},
@@ -25,6 +25,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     errors.install(app)
     app.include_router(twins.router)
+    app.include_router(connectors.router)
+    app.include_router(ingest.router)
 
     @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
     async def health(ctx: Context) -> HealthOut:

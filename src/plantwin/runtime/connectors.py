@@ -9,14 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from plantwin.connectors.http import HttpConnector, parse_http_options
+from plantwin.connectors.replay import ReplayConnector, parse_options
 from plantwin.core.clock import Clock
 from plantwin.core.connector import Connector
 from plantwin.model.plant import BindingDef, ConnectorDef, Plant
 
 ConnectorFactory = Callable[[ConnectorDef, Sequence[BindingDef], Clock], Connector]
 
+
+def _replay(declared: ConnectorDef, bindings: Sequence[BindingDef], clock: Clock) -> Connector:
+    return ReplayConnector(
+        name=declared.name,
+        options=parse_options(declared),
+        clock=clock,
+        addresses={b.address for b in bindings},
+    )
+
+
+def _http(declared: ConnectorDef, bindings: Sequence[BindingDef], clock: Clock) -> Connector:
+    return HttpConnector(name=declared.name, options=parse_http_options(declared))
+
+
 # kind -> factory; "demo" is built by the runtime itself (it needs the simulator settings).
-FACTORIES: Mapping[str, ConnectorFactory] = {}
+FACTORIES: Mapping[str, ConnectorFactory] = {"replay": _replay, "http": _http}
 
 
 def bindings_of(plant: Plant, connector: str) -> list[BindingDef]:

@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from types import TracebackType
 from typing import Any, Self
 
@@ -23,8 +23,9 @@ import uvicorn
 from plantwin.api.app import create_app
 from plantwin.api.context import ApiContext
 from plantwin.bus.memory import MemoryBus
+from plantwin.connectors.http import HttpConnector
 from plantwin.core.clock import NS_PER_S, Clock, ScaledClock, WallClock, iso
-from plantwin.core.connector import Connector, ConnectorHealth
+from plantwin.core.connector import Connector, ConnectorHealth, ConnectorStatus, Inlet
 from plantwin.core.errors import ConnectorError, PlantwinError
 from plantwin.core.records import Event, EventKind, StateChange
 from plantwin.core.store import RecordQuery, Store
@@ -66,6 +67,7 @@ class Runtime:
         self.started_wall = time.time()
         self.skipped: dict[str, str] = {}  # connector -> why it is not running
         self.notices: list[str] = []  # things the operator should know at start
+        self.inlets: dict[str, Inlet] = {}  # http connectors, fed by POST /api/v1/ingest
         self.stop = asyncio.Event()
 
     async def __aenter__(self) -> Self:
@@ -101,19 +103,10 @@ class Runtime:
         if settings.demo:
             self.demo, self.clock = await self._demo(newest)
             self.connectors.append(self.demo)
-        for name, declared in self.plant.connectors.items():
-            if declared.kind == "demo":
-                if not settings.demo:
-                    self.skipped[name] = "demo connectors run only under 'plantwin demo'"
-            else:
-                connector = connector_factories.build(self.plant, declared, self.clock)
-                if connector is None:
-                    why = f"connector kind '{declared.kind}' is not available yet"
-                    self.skipped[name] = why
-                else:
-                    self.connectors.append(connector)
+        self._build_connectors()
         for connector in self.connectors:
             await self._stack.enter_async_context(connector)
+        self.inlets = {c.name: c for c in self.connectors if isinstance(c, HttpConnector)}
         self.bus = await self._stack.enter_async_context(MemoryBus())
         self.ingestor = Ingestor(self.catalog, self.clock)
         self.pipeline = Pipeline(
@@ -131,8 +124,37 @@ class Runtime:
                 store=self.store,
                 clock=self.clock,
                 health=self.health,
+                connectors=self.connector_health,
+                not_running=self.skipped,
+                inlets=self.inlets,
+                screen=self.ingestor.screen,
             )
         )
+
+    def _build_connectors(self) -> None:
+        """The declared connectors this run starts; the others go to ``skipped`` with why."""
+        settings = self.settings
+        only = settings.only_connectors
+        unknown = sorted((only or set()) - set(self.plant.connectors))
+        if unknown:
+            msg = f"the plant file declares no connector {', '.join(unknown)}"
+            raise StartupError(msg)
+        for name, declared in self.plant.connectors.items():
+            if only is not None and name not in only:
+                self.skipped[name] = "not selected for this run"
+                continue
+            overrides = settings.connector_options.get(name)
+            if overrides:
+                declared = replace(declared, options={**declared.options, **overrides})  # noqa: PLW2901
+            if declared.kind == "demo":
+                if not settings.demo:
+                    self.skipped[name] = "demo connectors run only under 'plantwin demo'"
+                continue
+            connector = connector_factories.build(self.plant, declared, self.clock)
+            if connector is None:
+                self.skipped[name] = f"connector kind '{declared.kind}' is not available yet"
+            else:
+                self.connectors.append(connector)
 
     async def _demo(self, newest: int) -> tuple[DemoPlant, ScaledClock]:
         """The simulator and its plant clock, resumed from the stored snapshot if usable."""
@@ -163,11 +185,24 @@ class Runtime:
             out.extend(r for r in await self.store.records(query) if isinstance(r, StateChange))
         return out
 
+    def connector_health(self) -> list[ConnectorHealth]:
+        """Each running connector's own report; a connector whose readings raised is failed."""
+        out: list[ConnectorHealth] = []
+        for connector in self.connectors:
+            health = connector.health()
+            error = self.pipeline.connector_errors.get(connector.name)
+            if error is not None:
+                health = replace(health, status=ConnectorStatus.FAILED, last_error=error)
+            out.append(health)
+        return out
+
     def health(self) -> Mapping[str, Any]:
-        connectors: list[ConnectorHealth] = [c.health() for c in self.connectors]
+        connectors = self.connector_health()
         errors = dict(self.pipeline.connector_errors)
         status = (
-            "degraded" if errors or any(c.status.value == "failed" for c in connectors) else "ok"
+            "degraded"
+            if errors or any(c.status is ConnectorStatus.FAILED for c in connectors)
+            else "ok"
         )
         return {
             "status": status,
@@ -184,7 +219,12 @@ class Runtime:
                 "recent_unknown_state_codes": [asdict(u) for u in self.twin.states.unknown],
             },
             "connectors": [
-                {**asdict(c), "status": c.status.value, "error": errors.get(c.name)}
+                {
+                    **asdict(c),
+                    "status": c.status.value,
+                    "detail": dict(c.detail),
+                    "error": errors.get(c.name),
+                }
                 for c in connectors
             ],
             "not_running": self.skipped,
@@ -196,33 +236,68 @@ class Runtime:
         server = _Server(
             uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
         )
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, self.stop.set)
+        pipeline_stop = asyncio.Event()
         await self._lifecycle("started")
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self.pipeline.run(self.stop))
-                web = group.create_task(server.serve(sockets=[sock]))
-                if self.demo is not None:
-                    group.create_task(self._snapshots())
-                if self.settings.retention_days is not None:
-                    group.create_task(self._retention(self.settings.retention_days))
-                if duration is not None:
-                    group.create_task(self._stop_after(duration))
-                await self.stop.wait()
-                server.should_exit = True
-                await web
+            with self._signals():
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(self.pipeline.run(pipeline_stop))
+                    web = group.create_task(server.serve(sockets=[sock]))
+                    if self.demo is not None:
+                        group.create_task(self._snapshots())
+                    if self.settings.retention_days is not None:
+                        group.create_task(self._retention(self.settings.retention_days))
+                    if duration is not None:
+                        group.create_task(self._stop_after(duration))
+                    await self.stop.wait()
+                    server.should_exit = True
+                    await web
+                    await self._close_inlets()  # what the API accepted reaches the pipeline
+                    pipeline_stop.set()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(sig)
             sock.close()
         if self.demo is not None:  # the pipeline has drained: everything produced is stored
             await self.store.put_meta(SNAPSHOT_KEY, self.demo.snapshot(include_truth=False))
         await self._lifecycle("stopped")
         await self.store.flush()
+
+    async def run_to_end(self) -> None:
+        """Run the pipeline without the API until every connector's readings end (a replayed
+        file is done), or SIGINT/SIGTERM or ``stop``; then drain and flush."""
+        pipeline_stop = asyncio.Event()
+        await self._lifecycle("started")
+        with self._signals():
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.pipeline.run(pipeline_stop))
+                ended = group.create_task(self.pipeline.sources_ended.wait())
+                stopped = group.create_task(self.stop.wait())
+                await asyncio.wait({ended, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                ended.cancel()
+                stopped.cancel()
+                pipeline_stop.set()
+        await self._lifecycle("stopped")
+        await self.store.flush()
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        """SIGINT and SIGTERM set ``stop`` (a clean stop) while inside."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop.set)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+
+    async def _close_inlets(self, timeout_s: float = 30.0) -> None:
+        for name, inlet in self.inlets.items():
+            try:
+                await asyncio.wait_for(inlet.close_intake(), timeout_s)
+            except TimeoutError:
+                log.error("connector %s: queued readings not taken within %s s", name, timeout_s)
 
     async def _lifecycle(self, what: str) -> None:
         root = self.plant.roots()[0].id
