@@ -38,7 +38,8 @@ _BODY = {
     "required": True,
     "content": {
         NDJSON[0]: {
-            "schema": {"type": "string"},
+            # Any text is accepted: lines that are not records are answered one by one.
+            "schema": {"description": "one JSON object per line"},
             "example": '{"address": "L1/mill1/power", "ts": "2026-11-27T01:00:00Z", '
             '"value": 12.5, "quality": "good"}\n',
         },

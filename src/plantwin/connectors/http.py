@@ -66,13 +66,14 @@ class HttpConnector:
         self._ready = asyncio.Event()  # the queue is not empty, or the intake closed
         self._empty = asyncio.Event()
         self._empty.set()
-        self._open = False
+        self._open = False  # taking offers
+        self._entered = False  # inside ``async with``
         self._meter = ConnectorMeter()
         self.refused = 0  # offers refused because the queue was full
         self.accepted = 0  # samples accepted by offers
 
     async def __aenter__(self) -> Self:
-        self._open = True
+        self._open = self._entered = True
         self._meter.set_status(ConnectorStatus.CONNECTED)
         return self
 
@@ -82,7 +83,7 @@ class HttpConnector:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._open = False
+        self._open = self._entered = False
         self._ready.set()
         if self._queue:  # only when the pipeline never ran to take them
             self._meter.drop(self._queued)
@@ -123,7 +124,7 @@ class HttpConnector:
         await self._empty.wait()
 
     def readings(self) -> AsyncIterator[Item]:
-        if not self._open:
+        if not self._entered:
             msg = f"connector {self.name!r} is not open; use 'async with' first"
             raise ConnectorError(msg)
         return self._readings()

@@ -126,7 +126,8 @@ def _times(
         raw = np.asarray(ints, np.float64)
     elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
         scale = EPOCH_SCALE[precision]
-        raw = np.asarray(column.cast(pa.float64()).fill_null(0).to_numpy(), np.float64)
+        as_float = column.cast(pa.float64(), safe=False)  # big int64 epochs lose only ulps
+        raw = np.asarray(as_float.fill_null(0).to_numpy(), np.float64)
         ints = None
         if pa.types.is_integer(kind):
             filled = column.fill_null(0)

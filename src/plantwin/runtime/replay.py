@@ -116,4 +116,4 @@ async def replay_file(settings: Settings, name: str) -> ReplaySummary:
 def _order(letter: DeadLetter) -> tuple[int, str]:
     """File order for 'f.csv:12' locations; others after them."""
     tail = letter.location.rsplit(":", 1)[-1].split()[-1] if ":" in letter.location else ""
-    return (int(tail), letter.location) if tail.isdigit() else (1 << 62, letter.location)
+    return (int(tail), letter.location) if tail.isdecimal() else (1 << 62, letter.location)

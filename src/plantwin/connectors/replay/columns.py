@@ -58,6 +58,8 @@ def _short(raw: object) -> str:
 def times(column: pa.ChunkedArray, options: ReplayOptions) -> tuple[I64, Problems]:
     """UTC nanoseconds per row; empty or unreadable times are problems."""
     name = options.time_column
+    if pa.types.is_null(column.type):  # a column with no value at all
+        column = column.cast(pa.string())
     kind = column.type
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         ts, problems = _typed_times(column, options)
@@ -95,7 +97,7 @@ def _typed_times(column: pa.ChunkedArray, options: ReplayOptions) -> tuple[I64, 
             column, options.timezone, ambiguous="earliest", nonexistent="earliest"
         )
     try:
-        ns = column.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+        ns = column.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).fill_null(0)
         return np.asarray(ns.to_numpy(zero_copy_only=False), np.int64), {}
     except pa.ArrowInvalid:  # out of the ns range somewhere: find the rows
         return _per_row(column, _datetime_ns, np.int64)
@@ -157,7 +159,7 @@ def _text_times(column: pa.ChunkedArray, options: ReplayOptions) -> tuple[I64, P
         return _per_row(column, _epoch_parser(unit), np.int64)
     if options.time_format == "iso":
         try:
-            ns = column.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+            ns = column.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).fill_null(0)
             return np.asarray(ns.to_numpy(zero_copy_only=False), np.int64), {}
         except pa.ArrowInvalid:
             return _per_row(column, _iso_parser(options), np.int64)
@@ -214,6 +216,8 @@ def numbers(
     column: pa.ChunkedArray, name: str
 ) -> tuple[F64, Problems, np.ndarray[Any, np.dtype[np.bool_]]]:
     """Values as float64, problems for text and non-finite numbers, and the empty cells."""
+    if pa.types.is_null(column.type):
+        column = column.cast(pa.float64())
     kind = column.type
     empty = _nulls(column)
     problems: Problems = {}
@@ -256,7 +260,7 @@ def _number(name: str) -> Callable[[Any], float]:
 def qualities(column: pa.ChunkedArray, name: str) -> tuple[U8, Problems]:
     """Quality bits per row: good, uncertain or bad (or 0, 1, 2); empty means good."""
     kind = column.type
-    if pa.types.is_integer(kind):
+    if pa.types.is_integer(kind) or pa.types.is_null(kind):
         column = column.cast(pa.string())
     elif not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         msg = f"column '{name}' has type {kind}; quality is good, uncertain or bad"
@@ -267,7 +271,7 @@ def qualities(column: pa.ChunkedArray, name: str) -> tuple[U8, Problems]:
         word = str(text).strip().lower()
         if word in _QUALITY:
             codes[code] = _QUALITY[word]
-        elif word.isdigit() and int(word) in _QUALITY_CODES:
+        elif word.isdecimal() and int(word) in _QUALITY_CODES:
             codes[code] = _QUALITY_CODES[int(word)]
         elif not word:
             codes[code] = int(Quality.GOOD)

@@ -128,7 +128,7 @@ def _wide(
     rows = table.num_rows
     bad_time = np.zeros(rows, np.bool_)
     bad_time[list(problems)] = True
-    dead = [where.dead(row, problems[row]) for row in sorted(problems)]
+    found = [(row, -1, where.dead(row, reason)) for row, reason in problems.items()]
     keep = np.empty((rows, len(columns)), np.bool_)
     values = np.empty((rows, len(columns)), np.float64)
     for j, column in enumerate(columns):
@@ -137,11 +137,12 @@ def _wide(
         bad[list(value_problems)] = True
         keep[:, j] = ~(empty | bad | bad_time)  # an empty cell is no sample, not an error
         values[:, j] = value
-        dead.extend(
-            where.dead(row, reason, column)
-            for row, reason in sorted(value_problems.items())
+        found.extend(
+            (row, j, where.dead(row, reason, column))
+            for row, reason in value_problems.items()
             if not bad_time[row]
         )
+    dead = [letter for _, _, letter in sorted(found, key=lambda f: (f[0], f[1]))]
     flat = keep.ravel()  # row-major: each row's columns in order, rows in file order
     return _ordered(
         np.repeat(ts, len(columns))[flat],

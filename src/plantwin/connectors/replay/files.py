@@ -52,15 +52,11 @@ def _csv_header(options: ReplayOptions) -> list[str]:
 
 
 def _read_csv(options: ReplayOptions, wanted: tuple[str, ...]) -> pa.Table:
-    # Times are read as text and converted as time_format says, never by CSV type inference.
-    text_columns = [options.time_column]
-    if options.layout is Layout.LONG:
-        text_columns.append(options.address_column)
-        if options.quality_column is not None:
-            text_columns.append(options.quality_column)
+    # Every used column is read as text and converted as the options say: CSV type inference
+    # would turn a value column into timestamps or booleans on a few odd cells.
     convert = pa_csv.ConvertOptions(
         include_columns=list(wanted),
-        column_types=dict.fromkeys(text_columns, pa.string()),
+        column_types=dict.fromkeys(wanted, pa.string()),
         null_values=[""],  # only empty cells are missing; 'nan' stays a (rejected) value
         strings_can_be_null=True,
     )

@@ -186,7 +186,7 @@ def _delimiter(where: str, raw: object) -> str:
 
 
 def _batch_rows(where: str, raw: object) -> int:
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isdecimal():
         raw = int(raw)
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 1_000_000:
         _fail(where, "batch_rows", f"expected a whole number from 1 to 1000000, got {raw!r}")
