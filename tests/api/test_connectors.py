@@ -9,10 +9,13 @@ from tests.helpers import T0
 
 
 async def test_running_and_not_running_connectors(ingest_app: IngestApp) -> None:
-    body = b"".join(
-        json.dumps({"address": "meter1/power", "ts": T0, "value": v}).encode() + b"\n"
-        for v in (1, 2)
-    ) + b"{broken\n"
+    body = (
+        b"".join(
+            json.dumps({"address": "meter1/power", "ts": T0, "value": v}).encode() + b"\n"
+            for v in (1, 2)
+        )
+        + b"{broken\n"
+    )
     posted = await ingest_app.http.post(
         "/api/v1/ingest", content=body, headers={"content-type": "application/x-ndjson"}
     )

@@ -143,13 +143,16 @@ async def test_a_wrong_content_type_gets_415(ingest_app: IngestApp, content_type
     )
     assert response.status_code == 415
     message = response.json()["error"]["message"]
-    assert "application/x-ndjson" in message and "application/vnd.apache.arrow.stream" in message
+    assert "application/x-ndjson" in message
+    assert "application/vnd.apache.arrow.stream" in message
 
 
 async def test_a_full_queue_answers_503_with_retry_after(ingest_app: IngestApp) -> None:
     ten = lines(*({"address": "meter1/power", "ts": T0 + i * S, "value": i} for i in range(10)))
     for _ in range(2):  # the queue takes 20 samples
-        assert (await ingest_app.http.post("/api/v1/ingest", content=ten, headers=NDJSON)).is_success
+        assert (
+            await ingest_app.http.post("/api/v1/ingest", content=ten, headers=NDJSON)
+        ).is_success
     response = await ingest_app.http.post("/api/v1/ingest", content=ten, headers=NDJSON)
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"

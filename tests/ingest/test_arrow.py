@@ -67,7 +67,9 @@ def test_epoch_integers_in_the_given_precision_and_numeric_quality() -> None:
             "the Arrow stream has no column ts (columns: address, value)",
         ),
         (
-            stream(pa.table({"address": ["a"], "ts": pa.array([T0], pa.timestamp("ns")), "value": [1]})),
+            stream(
+                pa.table({"address": ["a"], "ts": pa.array([T0], pa.timestamp("ns")), "value": [1]})
+            ),
             "without a time zone",
         ),
         (
