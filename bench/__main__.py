@@ -1,4 +1,4 @@
-"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store]`.
+"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store] [replay] [http]`.
 
 Each benchmark runs in its own process (they pin themselves to one core), prints a readable
 table, and ends with one JSON line of its figures.
@@ -12,6 +12,8 @@ import sys
 BENCHES = {
     "ingest": "bench.ingest_pipeline",
     "store": "bench.store_duckdb",
+    "replay": "bench.replay_file",
+    "http": "bench.http_ingest",
 }
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -34,11 +34,16 @@ def declared(folder: Path, **options: object) -> ConnectorDef:
 
 
 def connector(
-    folder: Path, clock: ManualClock | None = None, addresses: set[str] | None = None, **opts: Any
+    folder: Path,
+    given: Mapping[str, object] | None = None,
+    *,
+    clock: ManualClock | None = None,
+    addresses: set[str] | None = None,
+    **opts: object,
 ) -> ReplayConnector:
     return ReplayConnector(
         name="rec",
-        options=parse_options(declared(folder, **opts)),
+        options=parse_options(declared(folder, **{**(given or {}), **opts})),
         clock=clock or ManualClock(T0),
         addresses=addresses,
     )
@@ -84,7 +89,7 @@ async def test_long_csv_replays_in_time_order_and_bad_rows_become_dead_letters(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "long.csv").write_text(LONG)
-    replay = connector(tmp_path, addresses={"m1.power", "m1.temp"}, **LONG_OPTIONS)
+    replay = connector(tmp_path, LONG_OPTIONS, addresses={"m1.power", "m1.temp"})
     items = await collect(replay)
     dead = letters(items)
     assert items[: len(dead)] == dead  # dead letters come first, then the samples
@@ -188,8 +193,8 @@ async def test_a_strptime_pattern_needs_a_zone(tmp_path: Path) -> None:
     )
     options = {"file": "local.csv", "time_format": "%d.%m.%Y %H:%M:%S", "speed": "max"}
     with pytest.raises(ConnectorError, match="has no zone"):
-        await collect(connector(tmp_path, **options))
-    items = await collect(connector(tmp_path, timezone="Asia/Seoul", **options))
+        await collect(connector(tmp_path, options))
+    items = await collect(connector(tmp_path, options, timezone="Asia/Seoul"))
     assert batches(items)[0].ts.tolist() == [T0]
     assert letters(items)[0].reason == (
         "time '15.01.2027 25:00:00' does not match time_format '%d.%m.%Y %H:%M:%S'"
@@ -202,7 +207,7 @@ async def test_original_timing_scaled_by_speed(tmp_path: Path) -> None:
     (tmp_path / "paced.csv").write_text("ts,address,value\n" + rows)
     clock = ManualClock(T0 + 3600 * S)
     start = clock.now_ns()
-    replay = connector(tmp_path, clock, file="paced.csv", time_format="s", speed=10)
+    replay = connector(tmp_path, clock=clock, file="paced.csv", time_format="s", speed=10)
     async with replay:
         async for item in replay.readings():
             assert isinstance(item, RawBatch)
@@ -212,7 +217,7 @@ async def test_original_timing_scaled_by_speed(tmp_path: Path) -> None:
     assert 10.0 <= elapsed <= 10.1
     assert replay.health().samples == 101
 
-    fast = connector(tmp_path, clock, file="paced.csv", time_format="s", speed="max")
+    fast = connector(tmp_path, clock=clock, file="paced.csv", time_format="s", speed="max")
     before = clock.now_ns()
     assert sum(len(b) for b in batches(await collect(fast))) == 101
     assert clock.now_ns() == before  # as fast as possible: no waiting at all

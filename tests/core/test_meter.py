@@ -42,6 +42,7 @@ def test_since_moves_only_when_the_status_changes() -> None:
     meter = ConnectorMeter(monotonic=ticks.monotonic, wall_ns=ticks.wall_ns)
     meter.set_status(ConnectorStatus.CONNECTED)
     connected_at = meter.since
+    assert connected_at is not None
     ticks.now += 5
     meter.set_status(ConnectorStatus.CONNECTED)
     assert meter.since == connected_at

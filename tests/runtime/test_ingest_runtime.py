@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from pathlib import Path
 
 import httpx
@@ -101,3 +102,23 @@ async def test_replay_and_http_ingest_land_in_the_store_with_a_count_check(
     assert len(power) == 100
     assert power.last.tolist() == [100.0 + i for i in range(100)]
     assert sorted(d.location for d in dead if isinstance(d, DeadLetter)) == ["line 11", "line 21"]
+
+
+async def test_api_connections_send_without_nagle_delay(tmp_path: Path) -> None:
+    """asyncio disables Nagle only on sockets made with proto=IPPROTO_TCP; without it every
+    answer on a kept-alive connection waited for the client's delayed ACK (~40 ms)."""
+    runtime = Runtime(Settings(plant=REPLAY_PLANT, store=":memory:", port=free_port()))
+    sock = runtime._bind()
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            peer = transport.get_extra_info("socket")
+            accepted.set_result(peer.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+    async with server:
+        _, writer = await asyncio.open_connection("127.0.0.1", runtime.settings.port)
+        assert await asyncio.wait_for(accepted, 10) == 1
+        writer.close()

@@ -33,6 +33,7 @@ NDJSON = ("application/x-ndjson", "application/jsonl")
 ARROW = "application/vnd.apache.arrow.stream"
 MAX_ERRORS = 1000  # errors listed in one answer; the count covers all
 RETRY_AFTER_S = 1
+THREAD_BYTES = 1 << 20  # bodies larger than this are decoded in a worker thread
 
 _BODY = {
     "required": True,
@@ -94,9 +95,12 @@ async def ingest(
     body = await _read_body(request, inlet.max_body_bytes)
     received = ctx.clock.now_ns()
     try:
-        decoded = await asyncio.to_thread(
-            decoder, name, body, received=received, precision=precision
-        )
+        if len(body) > THREAD_BYTES:  # keep the loop (API, pipeline) turning meanwhile
+            decoded = await asyncio.to_thread(
+                decoder, name, body, received=received, precision=precision
+            )
+        else:
+            decoded = decoder(name, body, received=received, precision=precision)
     except PayloadError as err:
         raise ParamError(str(err)) from err
     batch, dead = _screen(ctx, decoded, body, unit, received)
