@@ -1,4 +1,4 @@
-"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store] [rules] [aas] [opcua]`.
+"""Run the benchmarks: `make bench`, or `python -m bench NAME...` with names from BENCHES below.
 
 Each benchmark runs in its own process (they pin themselves to one core), prints a readable
 table, and ends with one JSON line of its figures.
@@ -16,6 +16,8 @@ BENCHES = {
     "aas": "bench.aas_export",
     "opcua": "bench.opcua_demo",
     "kpis": "bench.kpis",
+    "replay": "bench.replay_file",
+    "http": "bench.http_ingest",
 }
 
 

@@ -1,10 +1,11 @@
-"""Helpers shared by the benchmarks: one-core pinning and the closing JSON line."""
+"""Helpers shared by the benchmarks: one-core pinning, a free port, the closing JSON line."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import socket
 
 
 def pin_to_one_core() -> str:
@@ -19,3 +20,10 @@ def pin_to_one_core() -> str:
 def emit(figures: dict[str, object]) -> None:
     """The benchmark's last line: one JSON object with its figures."""
     print(json.dumps(figures, sort_keys=False))
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -18,14 +18,14 @@ import argparse
 import asyncio
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.common import emit, pin_to_one_core
-from bench.ingest_pipeline import MACHINES, NS, PLANT, T0, Replay, raw_batches
+from bench.ingest_pipeline import BATCH, MACHINES, NS, PLANT, T0, raw_batches, write_parquet
 from plantwin.bus.memory import MemoryBus
+from plantwin.connectors.replay import ReplayConnector, parse_options
 from plantwin.core.clock import ManualClock
-from plantwin.core.samples import RawBatch
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import parse_plant
@@ -86,14 +86,17 @@ def plant_with_rules(rules: bool) -> Plant:
     return parse_plant(text + assets, "bench.yaml")
 
 
-async def run(plant: Plant, batches: list[RawBatch], path: Path, rules: bool) -> Rates:
-    async with DuckDBStore(path=path) as store, MemoryBus() as bus:
+async def run(plant: Plant, recording: Path, path: Path, rules: bool) -> Rates:
+    """The pipeline fed by the replay connector at full speed (file decoded before timing)."""
+    clock = ManualClock(T0 + 86_400 * NS)
+    options = {"file": str(recording), "time_format": "ns", "speed": "max", "batch_rows": BATCH}
+    declared = replace(plant.connectors["plc"], options=options)
+    replay = ReplayConnector(name="plc", options=parse_options(declared), clock=clock)
+    async with DuckDBStore(path=path) as store, MemoryBus() as bus, replay:
         ids = await store.register_signals(list(plant.signals))
         catalog = SignalCatalog(plant, ids)
-        clock = ManualClock(T0 + 86_400 * NS)
         twin = TwinState(plant, catalog)
         processor = RuleProcessor(twin, catalog, start_ns=T0) if rules else None
-        replay = Replay(batches)
         pipeline = Pipeline(
             ingestor=Ingestor(catalog, clock),
             twin=twin,
@@ -109,12 +112,12 @@ async def run(plant: Plant, batches: list[RawBatch], path: Path, rules: bool) ->
         # machine changes the first, hardly the second.
         start, cpu = time.perf_counter(), time.thread_time()
         runner = asyncio.create_task(pipeline.run(stop))
-        await replay.done.wait()
+        await replay.finished.wait()
         stop.set()
         await runner
         elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
         events = pipeline.stats.alarm_events
-    samples = sum(len(b) for b in batches)
+        samples = replay.health().samples
     return Rates(samples / elapsed, samples / cpu, events)
 
 
@@ -137,9 +140,10 @@ def main() -> None:
     plain: list[Rates] = []
     ruled: list[Rates] = []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        recording = write_parquet(batches, Path(tmp) / "recording.parquet")
         for round_ in range(3):
-            plain.append(asyncio.run(run(plain_plant, batches, Path(tmp) / f"p{round_}", False)))
-            ruled.append(asyncio.run(run(rules_plant, batches, Path(tmp) / f"r{round_}", True)))
+            plain.append(asyncio.run(run(plain_plant, recording, Path(tmp) / f"p{round_}", False)))
+            ruled.append(asyncio.run(run(rules_plant, recording, Path(tmp) / f"r{round_}", True)))
     wall = max(r.wall for r in plain) / max(r.wall for r in ruled)
     cpu = max(r.cpu for r in plain) / max(r.cpu for r in ruled)
     print(

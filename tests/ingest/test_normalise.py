@@ -104,3 +104,24 @@ def test_unknown_connector_dead_letters_everything(ingestor: Ingestor) -> None:
     assert [d.reason for d in result.dead] == [
         "connector 'plc9' has no bindings in the plant file"
     ] * 2
+
+
+def test_screen_names_the_rows_process_rejects_and_counts_nothing(ingestor: Ingestor) -> None:
+    raw = RawBatch.of(
+        "demo",
+        ["L1/mill1/power", "L1/mill9/power", "L1/mill1/power", "L1/mill1/power"],
+        [T0, T0, T0 - 40 * 365 * 86_400 * S, T0 + 3 * 86_400 * S],
+        [1.0, 2.0, 3.0, 4.0],
+    )
+    screened = ingestor.screen(raw)
+    assert ingestor.stats.received == 0  # a dry run
+    assert screened == [
+        (1, "address 'L1/mill9/power' is not bound to a signal of 'demo'"),
+        (2, f"timestamp {T0 - 40 * 365 * 86_400 * S} ns at 'L1/mill1/power' is before 2000-01-01"),
+        (3, "timestamp at 'L1/mill1/power' is 259200 s in the future"),
+    ]
+    result = ingestor.process(raw)
+    assert [d.reason for d in result.dead] == [reason for _, reason in screened]
+    assert len(result.batch) == 1
+    unknown = RawBatch.of("nobody", ["x"], [T0], [1.0])
+    assert ingestor.screen(unknown) == [(0, "connector 'nobody' has no bindings in the plant file")]

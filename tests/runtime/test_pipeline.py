@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Self
 
 import numpy as np
 
 from plantwin.bus.memory import MemoryBus
+from plantwin.connectors.http import HttpConnector
 from plantwin.core import DeadLetter, ManualClock, RawBatch, StateChange
-from plantwin.core.connector import ConnectorHealth, ConnectorStatus
 from plantwin.core.store import HistoryQuery, RecordQuery
 from plantwin.ingest import Ingestor, decode_json_lines
 from plantwin.model.catalog import SignalCatalog
@@ -77,34 +75,6 @@ async def test_demo_plant_through_the_pipeline_into_the_store(
         assert np.all((hist.mean > 0.1) & (hist.mean < 7.1))
 
 
-class ListConnector:
-    """Hands over a fixed list of readings, then waits like a live connector."""
-
-    name = "demo"
-
-    def __init__(self, items: list[RawBatch | DeadLetter]) -> None:
-        self.items = items
-        self.done = asyncio.Event()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    async def readings(self) -> AsyncIterator[RawBatch | DeadLetter]:
-        for item in self.items:
-            yield item
-        self.done.set()
-        await asyncio.Event().wait()
-
-    def health(self) -> ConnectorHealth:
-        return ConnectorHealth(name=self.name, kind="test", status=ConnectorStatus.CONNECTED)
-
-    async def write(self, address: str, value: float) -> None:
-        raise NotImplementedError
-
-
 async def test_bad_readings_become_dead_letters_and_the_rest_lands(
     example_plant: Plant, tmp_path: Path
 ) -> None:
@@ -120,7 +90,10 @@ async def test_bad_readings_become_dead_letters_and_the_rest_lands(
         [T0, T0, T0 + S],
         [1, 2, 3],
     )
-    connector = ListConnector([decoded, *malformed, raw])
+    # The http connector hands over exactly what is offered to it, in order: a real connector
+    # with an in-memory source, which is what this test needs (the replay connector would
+    # screen the unbound address itself, before ingest sees it).
+    connector = HttpConnector(name="demo")
     async with DuckDBStore(path=tmp_path / "d.duckdb") as store, MemoryBus() as bus:
         catalog = SignalCatalog(
             example_plant, await store.register_signals(list(example_plant.signals))
@@ -133,10 +106,12 @@ async def test_bad_readings_become_dead_letters_and_the_rest_lands(
             connectors=[connector],
         )
         stop = asyncio.Event()
-        runner = asyncio.create_task(pipeline.run(stop))
-        await connector.done.wait()
-        stop.set()
-        await runner
+        async with connector:
+            assert connector.offer([decoded, *malformed, raw])
+            runner = asyncio.create_task(pipeline.run(stop))
+            await connector.close_intake()  # returns once the pipeline took everything
+            stop.set()
+            await runner
         dead = await store.records(RecordQuery(kind=DeadLetter))
         energy = await store.history(
             HistoryQuery(signal=catalog.id("changwon.L1.mill1/energy"), start=T0, end=T0 + 2 * S)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from plantwin.api.deps import Context
 from plantwin.api.errors import ConflictError, NotFoundError
 from plantwin.api.params import ParamError, parse_duration, parse_time
 from plantwin.api.schemas import (
@@ -20,7 +21,7 @@ from plantwin.api.schemas import (
     RuleOut,
     ShelveAction,
 )
-from plantwin.api.twins import Context, _twin
+from plantwin.api.twins import _twin
 from plantwin.core.clock import NS_PER_S, iso
 from plantwin.core.records import AlarmEvent, AlarmState
 from plantwin.core.store import RecordQuery

@@ -5,17 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import plantwin
-from plantwin.api import alarms, errors, kpis, twins
+from plantwin.api import alarms, connectors, errors, ingest, kpis, twins
 from plantwin.api.context import ApiContext
+from plantwin.api.deps import Context
 from plantwin.api.schemas import ErrorResponse, HealthOut
-from plantwin.api.twins import Context
 
 
 def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(
         title="plantwin",
         version=plantwin.__version__,
-        summary="Live digital twin of a plant: twin tree, live state and history.",
+        summary="Live digital twin of a plant: twin tree, live state, history, connectors, ingest.",
         responses={
             400: {"model": ErrorResponse, "description": "malformed parameter"},
             404: {"model": ErrorResponse, "description": "unknown twin, signal or alarm"},
@@ -27,6 +27,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(twins.router)
     app.include_router(alarms.router)
     app.include_router(kpis.router)
+    app.include_router(connectors.router)
+    app.include_router(ingest.router)
 
     @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
     async def health(ctx: Context) -> HealthOut:

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
+from plantwin.api.deps import Context
 from plantwin.api.errors import NotFoundError
 from plantwin.api.kpi_schemas import KpiInputsOut, KpiPeriodOut, KpisOut, KpiValuesOut
 from plantwin.api.params import ParamError, iso_duration, parse_duration, parse_time
-from plantwin.api.twins import Context
 from plantwin.core.clock import NS_PER_S, iso
 from plantwin.core.errors import QueryError
 from plantwin.core.kpis import KpiRecord

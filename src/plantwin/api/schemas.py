@@ -211,3 +211,60 @@ class RuleOut(BaseModel):
 
 class RuleListOut(BaseModel):
     rules: list[RuleOut]
+
+
+CONNECTOR_STATES = (
+    "starting",
+    "connected",
+    "reconnecting",
+    "stopped",
+    "failed",
+    "finished",
+    "not_running",
+)
+
+
+class ConnectorOut(BaseModel):
+    name: str
+    kind: str
+    description: str
+    status: str = Field(
+        description="starting, connected, reconnecting, stopped, failed, finished (a replayed "
+        "file is done) or not_running (declared but not started; see reason)",
+        json_schema_extra={"enum": list(CONNECTOR_STATES)},
+    )
+    since: str | None = Field(description="when the current status began (wall clock, UTC)")
+    reason: str | None = Field(description="why the connector is not running")
+    signals: int = Field(description="signals bound to this connector in the plant file")
+    samples: int = Field(description="readings handed to the pipeline")
+    samples_per_s: float = Field(description="readings per second over the last 10 s")
+    dropped: int = Field(description="readings lost at the connector")
+    dead_letters: int = Field(description="malformed input the connector turned into dead letters")
+    last_error: str | None
+    last_error_at: str | None
+    detail: dict[str, int | float | str] = Field(description="figures of this connector kind")
+
+
+class ConnectorList(BaseModel):
+    connectors: list[ConnectorOut]
+
+
+class IngestErrorOut(BaseModel):
+    line: int | None = Field(default=None, description="line of a JSON-lines body (from 1)")
+    row: int | None = Field(default=None, description="row of an Arrow stream (from 1)")
+    reason: str
+
+
+class IngestOut(BaseModel):
+    connector: str
+    format: str = Field(
+        description="ndjson or arrow", json_schema_extra={"enum": ["ndjson", "arrow"]}
+    )
+    records: int = Field(description="records in the body")
+    accepted: int = Field(
+        description="records handed to the pipeline; they are stored within the store's flush "
+        "interval (about a second)"
+    )
+    rejected: int = Field(description="records that became dead letters (stored with reason)")
+    errors: list[IngestErrorOut] = Field(description="the first 1000 rejected records and why")
+    errors_truncated: bool

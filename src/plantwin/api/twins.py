@@ -6,10 +6,11 @@ import difflib
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
 from plantwin.api import views
 from plantwin.api.context import ApiContext
+from plantwin.api.deps import Context
 from plantwin.api.errors import NotFoundError
 from plantwin.api.params import ParamError, iso_duration, parse_duration, parse_time
 from plantwin.api.schemas import (
@@ -23,14 +24,6 @@ from plantwin.core.store import HistoryQuery
 from plantwin.model.plant import Twin
 
 router = APIRouter(prefix="/api/v1", tags=["twins"])
-
-
-def get_context(request: Request) -> ApiContext:
-    context: ApiContext = request.app.state.context
-    return context
-
-
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
 def _twin(ctx: ApiContext, twin_id: str) -> Twin:

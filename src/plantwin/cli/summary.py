@@ -1,10 +1,16 @@
-"""A rich tree summarising a valid plant file."""
+"""Summaries for the terminal: a valid plant file as a tree, a finished replay as lines."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.tree import Tree
 
+from plantwin.core.clock import iso
 from plantwin.model.plant import Plant, Twin
+
+if TYPE_CHECKING:
+    from plantwin.runtime.replay import ReplaySummary
 
 
 def plant_tree(plant: Plant) -> Tree:
@@ -37,3 +43,26 @@ def plant_tree(plant: Plant) -> Tree:
     for twin in plant.roots():
         add(root, twin)
     return root
+
+
+def replay_lines(summary: ReplaySummary, store: str) -> list[str]:
+    rate = summary.rows / summary.seconds if summary.seconds > 0 else 0.0
+    span = (
+        f"{iso(summary.first)} .. {iso(summary.last)}"
+        if summary.first is not None and summary.last is not None
+        else "no samples"
+    )
+    lines = [
+        f"replayed {summary.file} through connector '{summary.connector}' into {store}",
+        f"  rows          {summary.rows:,}" + (" (sorted by time)" if summary.reordered else ""),
+        f"  samples       {summary.samples:,} read, {summary.stored:,} stored "
+        f"({summary.derived:,} derived, {summary.duplicates:,} already stored)",
+        f"  dead letters  {summary.dead_letters:,}",
+        f"  time range    {span}",
+        f"  seconds       {summary.seconds:.2f} ({rate:,.0f} rows/s)",
+    ]
+    for letter in summary.first_dead:
+        lines.append(f"  dead letter   {letter.location}: {letter.reason}")
+    if summary.dead_letters > len(summary.first_dead):
+        lines.append("  (all dead letters are in the store's dead_letters table)")
+    return lines

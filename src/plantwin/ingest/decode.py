@@ -9,27 +9,52 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from plantwin.core.clock import checked_ns, parse_iso
 from plantwin.core.records import DeadLetter
 from plantwin.core.samples import Quality, RawBatch
 
 Precision = Literal["s", "ms", "us", "ns"]
-_SCALE: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
-_QUALITY = {"good": int(Quality.GOOD), "uncertain": int(Quality.UNCERTAIN), "bad": int(Quality.BAD)}
+EPOCH_SCALE: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+QUALITY_WORDS = {
+    "good": int(Quality.GOOD),
+    "uncertain": int(Quality.UNCERTAIN),
+    "bad": int(Quality.BAD),
+}
 
 
 class RecordError(ValueError):
     """One record is malformed; the message names the field."""
 
 
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """Readings decoded from one payload, with where each came from (for error reports)."""
+
+    batch: RawBatch
+    dead: list[DeadLetter]
+    numbers: NDArray[np.int64]  # line (JSON lines) or row (Arrow) number of each batch row
+    records: int  # records in the payload, good and bad
+
+
 def decode_json_lines(
     source: str, data: bytes, *, received: int, precision: Precision = "ns"
 ) -> tuple[RawBatch, list[DeadLetter]]:
+    decoded = decode_json_records(source, data, received=received, precision=precision)
+    return decoded.batch, decoded.dead
+
+
+def decode_json_records(
+    source: str, data: bytes, *, received: int, precision: Precision = "ns"
+) -> Decoded:
+    """Like :func:`decode_json_lines`, and says which line each good reading came from."""
     addresses: list[str] = []
+    numbers: list[int] = []
     stamps: list[int] = []
     values: list[float] = []
     status: list[int] = []
@@ -51,6 +76,7 @@ def decode_json_lines(
             )
             continue
         addresses.append(address)
+        numbers.append(number)
         stamps.append(ts)
         values.append(value)
         status.append(quality)
@@ -61,7 +87,7 @@ def decode_json_lines(
         value=np.array(values, np.float64),
         status=np.array(status, np.uint8),
     )
-    return batch, dead
+    return Decoded(batch, dead, np.array(numbers, np.int64), len(addresses) + len(dead))
 
 
 def _record(line: bytes, precision: Precision) -> tuple[str, int, float, int]:
@@ -81,14 +107,14 @@ def _record(line: bytes, precision: Precision) -> tuple[str, int, float, int]:
         msg = "field 'address' is missing or not a non-empty string"
         raise RecordError(msg)
     quality = obj.get("quality", "good")
-    if not isinstance(quality, str) or quality not in _QUALITY:
+    if not isinstance(quality, str) or quality not in QUALITY_WORDS:
         msg = f"field 'quality' must be good, uncertain or bad, got {_short(quality)}"
         raise RecordError(msg)
     return (
         address,
         _timestamp(obj.get("ts"), precision),
         _value(obj.get("value")),
-        _QUALITY[quality],
+        QUALITY_WORDS[quality],
     )
 
 
@@ -111,9 +137,9 @@ def _timestamp(raw: object, precision: Precision) -> int:
         if isinstance(raw, str):
             return parse_iso(raw)
         if isinstance(raw, int) and not isinstance(raw, bool):
-            return checked_ns(raw * _SCALE[precision], raw)
+            return checked_ns(raw * EPOCH_SCALE[precision], raw)
         if isinstance(raw, float) and math.isfinite(raw):
-            return checked_ns(round(raw * _SCALE[precision]), raw)
+            return checked_ns(round(raw * EPOCH_SCALE[precision]), raw)
     except ValueError as err:
         msg = f"field 'ts': {err}"
         raise RecordError(msg) from err

@@ -20,6 +20,7 @@ from plantwin.model.catalog import SignalCatalog
 
 EARLIEST_NS = 946_684_800 * 1_000_000_000  # 2000-01-01: older stamps are clock faults
 SOURCE_QUALITY = np.uint8(Quality.UNCERTAIN | Quality.BAD)
+Mask = NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +63,7 @@ class Ingestor:
                 f"connector '{raw.source}' has no bindings in the plant file",
             )
             return IngestResult(SampleBatch.empty(), self._reject(raw, np.arange(n), [reason] * n))
-        rows = table.lookup(raw.address)
-        unmapped = rows < 0
-        mapped = np.maximum(rows, 0)  # unmapped rows borrow binding 0 and are dropped below
-        with np.errstate(over="ignore", invalid="ignore"):
-            value = table.a[mapped] * raw.value + table.b[mapped]
-        bad_value = ~np.isfinite(value)  # NaN or inf from the source, or overflow in conversion
-        now = self.clock.now_ns()
-        bad_time = (raw.ts < EARLIEST_NS) | (raw.ts > now + self.max_future_ns)
-        rejected = unmapped | bad_value | bad_time
+        rows, value, rejected, unmapped, bad_value, now = self._check(raw, table)
         dead: list[DeadLetter] = []
         if rejected.any():
             where = np.flatnonzero(rejected)
@@ -92,6 +85,36 @@ class Ingestor:
         self.stats.duplicates_in_batch += len(signal) - len(batch)
         self.stats.accepted += len(batch)
         return IngestResult(batch, dead)
+
+    def screen(self, raw: RawBatch) -> list[tuple[int, str]]:
+        """(row, reason) for each row :meth:`process` would dead-letter; changes no figures.
+
+        Lets a synchronous caller (the HTTP ingest endpoint) tell its client which records
+        will not become samples before it hands the batch over.
+        """
+        table = self.bindings.get(raw.source)
+        if table is None:
+            reason = f"connector '{raw.source}' has no bindings in the plant file"
+            return [(i, reason) for i in range(len(raw))]
+        _, _, rejected, unmapped, bad_value, now = self._check(raw, table)
+        return [
+            (i, self._reason(raw, i, bool(unmapped[i]), bool(bad_value[i]), now)[1])
+            for i in np.flatnonzero(rejected).tolist()
+        ]
+
+    def _check(
+        self, raw: RawBatch, table: ConnectorBindings
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], Mask, Mask, Mask, int]:
+        """Binding rows, converted values, and the rejected / unmapped / non-finite masks."""
+        rows = table.lookup(raw.address)
+        unmapped = rows < 0
+        mapped = np.maximum(rows, 0)  # unmapped rows borrow binding 0 and are dropped later
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = table.a[mapped] * raw.value + table.b[mapped]
+        bad_value = ~np.isfinite(value)  # NaN or inf from the source, or overflow in conversion
+        now = self.clock.now_ns()
+        bad_time = (raw.ts < EARLIEST_NS) | (raw.ts > now + self.max_future_ns)
+        return rows, value, unmapped | bad_value | bad_time, unmapped, bad_value, now
 
     def _reason(
         self, raw: RawBatch, i: int, unmapped: bool, bad_value: bool, now: int

@@ -50,7 +50,11 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
             log.add(("connectors", name, "kind"), f"unknown connector kind '{spec.kind}' ({kinds})")
         options = dict(spec.model_extra or {})
         connectors[name] = ConnectorDef(
-            name=name, kind=spec.kind, description=spec.description, options=options
+            name=name,
+            kind=spec.kind,
+            description=spec.description,
+            options=options,
+            source=filename,
         )
     tree = TreeBuilder(parts, log)
     tree.build()

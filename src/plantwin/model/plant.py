@@ -247,6 +247,7 @@ class ConnectorDef:
     kind: str
     description: str
     options: Mapping[str, object]
+    source: str = ""  # plant file that declares it; relative paths in options start there
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

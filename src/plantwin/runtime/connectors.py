@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from plantwin.connectors.http import HttpConnector, parse_http_options
 from plantwin.connectors.opcua import OpcUaConnector, OpcUaOptions, parse_options
 from plantwin.connectors.opcua.options import Trigger
+from plantwin.connectors.replay import ReplayConnector
+from plantwin.connectors.replay import parse_options as parse_replay_options
 from plantwin.core.clock import Clock
 from plantwin.core.connector import Connector
 from plantwin.model.plant import BindingDef, ConnectorDef, Plant
@@ -23,8 +26,21 @@ def opcua(declared: ConnectorDef, bindings: Sequence[BindingDef], clock: Clock) 
     return OpcUaConnector(name=declared.name, options=options, bindings=bindings, clock=clock)
 
 
+def _replay(declared: ConnectorDef, bindings: Sequence[BindingDef], clock: Clock) -> Connector:
+    return ReplayConnector(
+        name=declared.name,
+        options=parse_replay_options(declared),
+        clock=clock,
+        addresses={b.address for b in bindings},
+    )
+
+
+def _http(declared: ConnectorDef, bindings: Sequence[BindingDef], clock: Clock) -> Connector:
+    return HttpConnector(name=declared.name, options=parse_http_options(declared))
+
+
 # kind -> factory; "demo" is built by the runtime itself (it needs the simulator settings).
-FACTORIES: Mapping[str, ConnectorFactory] = {"opcua": opcua}
+FACTORIES: Mapping[str, ConnectorFactory] = {"opcua": opcua, "replay": _replay, "http": _http}
 
 
 def demo_over_opcua(

@@ -79,6 +79,7 @@ class Pipeline:
         self.lag_ns = 0
         self.stats = PipelineStats()
         self.connector_errors: dict[str, str] = {}
+        self.sources_ended = asyncio.Event()  # every connector's readings ended by themselves
         self._stopping = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -88,6 +89,7 @@ class Pipeline:
         records_sub = self.bus.subscribe(Topic.RECORDS, maxsize=4096)
         async with asyncio.TaskGroup() as group:
             pumps = [group.create_task(self._pump(c)) for c in self.connectors]
+            watcher = group.create_task(self._watch_sources(pumps))
             ingest = group.create_task(self._ingest())
             twin = group.create_task(self._twin(twin_sub))
             stores = [group.create_task(self._store_samples(s)) for s in store_subs]
@@ -96,6 +98,7 @@ class Pipeline:
             await stop.wait()
             self._stopping.set()
             await asyncio.gather(*pumps)  # each hands over the reading it holds, then ends
+            watcher.cancel()
             await self.inbox.put(_END)
             await ingest
             await twin_sub.close()
@@ -106,6 +109,13 @@ class Pipeline:
                 await sub.close()
             await asyncio.gather(*stores, records)
         await self.store.flush()
+
+    async def _watch_sources(self, pumps: list[asyncio.Task[None]]) -> None:
+        """Set ``sources_ended`` once every pump ended without being stopped (finite sources)."""
+        if pumps:
+            await asyncio.wait(pumps)  # unlike gather, never cancels the pumps
+        if not self._stopping.is_set():
+            self.sources_ended.set()
 
     async def settle(self, through: int, *, poll_s: float = 0.05) -> None:
         """Wait until everything made from raw samples up to ``through`` is committed.

@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from types import TracebackType
 from typing import Any, Self
 
@@ -23,9 +23,10 @@ import uvicorn
 from plantwin.api.app import create_app
 from plantwin.api.context import ApiContext
 from plantwin.bus.memory import MemoryBus
+from plantwin.connectors.http import HttpConnector
 from plantwin.core.bus import Topic
 from plantwin.core.clock import NS_PER_S, Clock, ScaledClock, WallClock, iso
-from plantwin.core.connector import Connector, ConnectorHealth, ConnectorStatus
+from plantwin.core.connector import Connector, ConnectorHealth, ConnectorStatus, Inlet
 from plantwin.core.errors import ConnectorError, PlantwinError, StoreError
 from plantwin.core.records import AlarmEvent, DeadLetter, Event, EventKind, StateChange
 from plantwin.core.store import RecordQuery, Store
@@ -77,6 +78,7 @@ class Runtime:
         self.started_wall = time.time()
         self.skipped: dict[str, str] = {}  # connector -> why it is not running
         self.notices: list[str] = []  # things the operator should know at start
+        self.inlets: dict[str, Inlet] = {}  # http connectors, fed by POST /api/v1/ingest
         self.stop = asyncio.Event()
         self._drained = asyncio.Event()  # the pipeline stops when this is set
         self._final_snapshot = True
@@ -136,19 +138,10 @@ class Runtime:
                         self.clock,
                     )
                 )
-        for name, declared in self.plant.connectors.items():
-            if declared.kind == "demo":
-                if not settings.demo:
-                    self.skipped[name] = "demo connectors run only under 'plantwin demo'"
-            else:
-                connector = connector_factories.build(self.plant, declared, self.clock)
-                if connector is None:
-                    why = f"connector kind '{declared.kind}' is not available yet"
-                    self.skipped[name] = why
-                else:
-                    self.connectors.append(connector)
+        self._build_connectors()
         for connector in self.connectors:
             await self._stack.enter_async_context(connector)
+        self.inlets = {c.name: c for c in self.connectors if isinstance(c, HttpConnector)}
         self.bus = await self._stack.enter_async_context(MemoryBus())
         self.ingestor = Ingestor(self.catalog, self.clock)
         self.rules = RuleProcessor(self.twin, self.catalog, start_ns=self.clock.now_ns())
@@ -178,8 +171,37 @@ class Runtime:
                 clock=self.clock,
                 health=self.health,
                 rules=self.rules,
+                connectors=self.connector_health,
+                not_running=self.skipped,
+                inlets=self.inlets,
+                screen=self.ingestor.screen,
             )
         )
+
+    def _build_connectors(self) -> None:
+        """The declared connectors this run starts; the others go to ``skipped`` with why."""
+        settings = self.settings
+        only = settings.only_connectors
+        unknown = sorted((only or set()) - set(self.plant.connectors))
+        if unknown:
+            msg = f"the plant file declares no connector {', '.join(unknown)}"
+            raise StartupError(msg)
+        for name, declared in self.plant.connectors.items():
+            if only is not None and name not in only:
+                self.skipped[name] = "not selected for this run"
+                continue
+            overrides = settings.connector_options.get(name)
+            if overrides:
+                declared = replace(declared, options={**declared.options, **overrides})  # noqa: PLW2901
+            if declared.kind == "demo":
+                if not settings.demo:
+                    self.skipped[name] = "demo connectors run only under 'plantwin demo'"
+                continue
+            connector = connector_factories.build(self.plant, declared, self.clock)
+            if connector is None:
+                self.skipped[name] = f"connector kind '{declared.kind}' is not available yet"
+            else:
+                self.connectors.append(connector)
 
     async def _demo(self, newest: int) -> tuple[DemoPlant, ScaledClock]:
         """The simulator and its plant clock, resumed from the stored snapshot if usable."""
@@ -213,11 +235,24 @@ class Runtime:
     async def store_dead_letter(self, letter: DeadLetter) -> None:
         await self.store.append_records([letter])
 
+    def connector_health(self) -> list[ConnectorHealth]:
+        """Each running connector's own report; a connector whose readings raised is failed."""
+        out: list[ConnectorHealth] = []
+        for connector in self.connectors:
+            health = connector.health()
+            error = self.pipeline.connector_errors.get(connector.name)
+            if error is not None:
+                health = replace(health, status=ConnectorStatus.FAILED, last_error=error)
+            out.append(health)
+        return out
+
     def health(self) -> Mapping[str, Any]:
-        connectors: list[ConnectorHealth] = [c.health() for c in self.connectors]
+        connectors = self.connector_health()
         errors = dict(self.pipeline.connector_errors)
         status = (
-            "degraded" if errors or any(c.status.value == "failed" for c in connectors) else "ok"
+            "degraded"
+            if errors or any(c.status is ConnectorStatus.FAILED for c in connectors)
+            else "ok"
         )
         return {
             "status": status,
@@ -244,7 +279,12 @@ class Runtime:
                 {k: asdict(v) for k, v in self.notifier.stats().items()} if self.notifier else {}
             ),
             "connectors": [
-                {**asdict(c), "status": c.status.value, "error": errors.get(c.name)}
+                {
+                    **asdict(c),
+                    "status": c.status.value,
+                    "detail": dict(c.detail),
+                    "error": errors.get(c.name),
+                }
                 for c in connectors
             ],
             "not_running": self.skipped,
@@ -257,40 +297,35 @@ class Runtime:
         server = _Server(
             uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
         )
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, self.stop.set)
         await self._lifecycle("started")
         alarms_sub = self.bus.subscribe(Topic.RECORDS, maxsize=4096) if self.notifier else None
         try:
-            async with asyncio.TaskGroup() as group:
-                pipeline = group.create_task(self.pipeline.run(self._drained))
-                if self.notifier is not None and alarms_sub is not None:
-                    group.create_task(self.notifier.run(alarms_sub))
-                web = group.create_task(server.serve(sockets=[sock]))
-                if self.demo is not None:
-                    group.create_task(self._snapshots())
-                if self.demo_server is not None:
-                    group.create_task(self._publish_when_subscribed(self.demo_server))
-                if self.settings.retention_days is not None:
-                    group.create_task(self._retention(self.settings.retention_days))
-                if self.kpis.engine.scopes():
-                    group.create_task(self._kpi_job())
-                if duration is not None:
-                    group.create_task(self._stop_after(duration))
-                await self.stop.wait()
-                await self._quiesce_demo_server()
-                self._drained.set()
-                server.should_exit = True
-                await web
-                await pipeline
-                if alarms_sub is not None:
-                    await alarms_sub.close()  # the notifier delivers what it holds, then ends
+            with self._signals():
+                async with asyncio.TaskGroup() as group:
+                    pipeline = group.create_task(self.pipeline.run(self._drained))
+                    if self.notifier is not None and alarms_sub is not None:
+                        group.create_task(self.notifier.run(alarms_sub))
+                    web = group.create_task(server.serve(sockets=[sock]))
+                    if self.demo is not None:
+                        group.create_task(self._snapshots())
+                    if self.demo_server is not None:
+                        group.create_task(self._publish_when_subscribed(self.demo_server))
+                    if self.settings.retention_days is not None:
+                        group.create_task(self._retention(self.settings.retention_days))
+                    if self.kpis.engine.scopes():
+                        group.create_task(self._kpi_job())
+                    if duration is not None:
+                        group.create_task(self._stop_after(duration))
+                    await self.stop.wait()
+                    await self._quiesce_demo_server()
+                    server.should_exit = True
+                    await web
+                    await self._close_inlets()  # what the API accepted reaches the pipeline
+                    self._drained.set()
+                    await pipeline
+                    if alarms_sub is not None:
+                        await alarms_sub.close()  # the notifier delivers what it holds, then ends
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(sig)
             sock.close()
         if self.demo is not None and self._final_snapshot:
             # The pipeline has drained and the simulator is stopped: everything it produced
@@ -299,6 +334,44 @@ class Runtime:
         await self._lifecycle("stopped")
         await self.store.flush()
 
+    async def run_to_end(self) -> None:
+        """Run the pipeline without the API until every connector's readings end (a replayed
+        file is done), or SIGINT/SIGTERM or ``stop``; then drain and flush."""
+        pipeline_stop = asyncio.Event()
+        await self._lifecycle("started")
+        with self._signals():
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.pipeline.run(pipeline_stop))
+                ended = group.create_task(self.pipeline.sources_ended.wait())
+                stopped = group.create_task(self.stop.wait())
+                await asyncio.wait({ended, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                ended.cancel()
+                stopped.cancel()
+                pipeline_stop.set()
+        await self._lifecycle("stopped")
+        await self.store.flush()
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        """SIGINT and SIGTERM set ``stop`` (a clean stop) while inside."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop.set)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+
+    async def _close_inlets(self, timeout_s: float = 30.0) -> None:
+        for name, inlet in self.inlets.items():
+            try:
+                await asyncio.wait_for(inlet.close_intake(), timeout_s)
+            except TimeoutError:
+                log.error("connector %s: queued readings not taken within %s s", name, timeout_s)
+
     async def _lifecycle(self, what: str) -> None:
         root = self.plant.roots()[0].id
         event = Event(ts=self.clock.now_ns(), twin=root, kind=EventKind.LIFECYCLE, message=what)
@@ -306,7 +379,9 @@ class Runtime:
 
     def _bind(self) -> socket.socket:
         host, port = self.settings.host, self.settings.port
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets; without it each
+        # response on a kept-alive connection waited ~40 ms (Nagle meeting delayed ACKs).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -24,6 +25,9 @@ class Settings:
     flush_interval: float = 1.0  # store: longest a sample waits in memory before commit
     kpi_every: float = 30.0  # wall seconds between runs of the job storing closed KPI periods
     kpi_lookback_days: float = 2.0  # how far back that job looks for closed shifts and days
+    only_connectors: frozenset[str] | None = None  # run just these declared connectors
+    # Options laid over a connector's plant-file options (e.g. `plantwin replay FILE`).
+    connector_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.speed) or self.speed <= 0:

@@ -9,6 +9,7 @@ from typing import Self
 from plantwin.core.clock import NS_PER_S, Clock, ScaledClock
 from plantwin.core.connector import ConnectorHealth, ConnectorStatus
 from plantwin.core.errors import ConnectorError
+from plantwin.core.meter import ConnectorMeter
 from plantwin.core.records import DeadLetter
 from plantwin.core.samples import RawBatch
 from plantwin.model.plant import Plant
@@ -61,9 +62,7 @@ class DemoPlant:
             poll_s = max(1.0, WAKE_WALL_S * speed)
         self._poll_s = poll_s
         self._max_batch_ns = max_batch_s * NS_PER_S
-        self._status = ConnectorStatus.STOPPED
-        self._samples = 0
-        self._last_error: str | None = None
+        self._meter = ConnectorMeter()  # status, counts and rate for the health report
         self._last_reading_ns = self._line.now_ns
 
     @property
@@ -85,7 +84,7 @@ class DemoPlant:
         return self._last_reading_ns
 
     async def __aenter__(self) -> Self:
-        self._status = ConnectorStatus.CONNECTED
+        self._meter.set_status(ConnectorStatus.CONNECTED)
         return self
 
     async def __aexit__(
@@ -94,10 +93,10 @@ class DemoPlant:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._status = ConnectorStatus.STOPPED
+        self._meter.set_status(ConnectorStatus.STOPPED)
 
     def readings(self) -> AsyncIterator[RawBatch | DeadLetter]:
-        if self._status is not ConnectorStatus.CONNECTED:
+        if not self._is_open():
             msg = f"connector {self.name!r} is not open; use 'async with' first"
             raise ConnectorError(msg)
         return self._readings()
@@ -109,7 +108,7 @@ class DemoPlant:
             while line.now_ns + NS_PER_S <= target:
                 batch = line.advance_to(min(target, line.now_ns + self._max_batch_ns))
                 if len(batch):
-                    self._samples += len(batch)
+                    self._meter.count(len(batch))
                     self._last_reading_ns = int(batch.ts[-1])  # sorted by time
                     yield batch
                 if not self._is_open():
@@ -117,22 +116,16 @@ class DemoPlant:
             await self._clock.sleep(self._poll_s)
 
     def _is_open(self) -> bool:
-        return self._status is ConnectorStatus.CONNECTED
+        return self._meter.status is ConnectorStatus.CONNECTED
 
     def health(self) -> ConnectorHealth:
-        return ConnectorHealth(
-            name=self.name,
-            kind=self.kind,
-            status=self._status,
-            samples=self._samples,
-            last_error=self._last_error,
-        )
+        return self._meter.health(self.name, self.kind)
 
     async def write(self, address: str, value: float) -> None:
         try:
             self._line.write(address, value)
         except ConnectorError as err:
-            self._last_error = str(err)
+            self._meter.error(str(err))
             raise
 
     def snapshot(self, *, include_truth: bool = True) -> bytes:
