@@ -68,3 +68,17 @@ async def test_publishing_on_a_closed_bus_is_an_error() -> None:
     bus = MemoryBus()
     with pytest.raises(BusError, match="not open"):
         await bus.publish(Topic.RECORDS, _event(1))
+
+
+async def test_drain_nowait_takes_the_backlog_in_order_without_waiting(bus: Bus) -> None:
+    sub = bus.subscribe(Topic.RECORDS, maxsize=10)
+    assert sub.drain_nowait(5) == []  # nothing waiting: returns at once
+    for i in range(6):
+        await bus.publish(Topic.RECORDS, _event(i))
+    reader = aiter(sub)
+    first = await anext(reader)
+    backlog = sub.drain_nowait(3)
+    assert [m.ts for m in (first, *backlog) if isinstance(m, Event)] == [0, 1, 2, 3]
+    await sub.close()
+    rest = sub.drain_nowait(10) + [m async for m in reader]
+    assert [m.ts for m in rest if isinstance(m, Event)] == [4, 5]  # nothing lost or doubled

@@ -35,6 +35,18 @@ class MemorySubscription:
                 return
             yield item  # type: ignore[misc]  # only Messages and _CLOSE are queued
 
+    def drain_nowait(self, limit: int) -> list[Message]:
+        out: list[Message] = []
+        while len(out) < limit:
+            try:
+                item = self.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if item is _CLOSE:  # closed: the iterator ends once the queue is empty
+                break
+            out.append(item)  # type: ignore[arg-type]  # only Messages and _CLOSE are queued
+        return out
+
     async def close(self) -> None:
         """Stop after what was already published; never waits for the reader."""
         if self.closed:

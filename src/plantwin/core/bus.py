@@ -24,6 +24,14 @@ class Subscription(Protocol):
 
     def __aiter__(self) -> AsyncIterator[Message]: ...
 
+    def drain_nowait(self, limit: int) -> list[Message]:
+        """Up to ``limit`` messages already waiting, without waiting for more.
+
+        A reader that falls behind takes its backlog in one go (e.g. to process many small
+        batches as one); a reader that keeps up gets an empty list.
+        """
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -293,12 +293,17 @@ class RuleEngine:
         table = self._rates
         # Only the first sample of a later window matters: skip samples before the earliest
         # window edge any rule on their signal waits for.
-        usable = np.flatnonzero(
-            (batch.ts >= table.next_edge[batch.signal]) & ((batch.quality & _BAD) == 0)
-        )
+        usable = np.flatnonzero(batch.ts >= table.next_edge[batch.signal])
         if not usable.size:
             return
-        rows, entry = table.pairs(batch.signal, usable)
+        usable = usable[(batch.quality[usable] & _BAD) == 0]
+        # Of those, only the first of each period of the signal's rules' common divisor can
+        # open a window (the batch is sorted by signal, then time).
+        sig = batch.signal[usable]
+        period = batch.ts[usable] // table.divisor[sig]
+        first = np.ones(usable.size, np.bool_)
+        first[1:] = (sig[1:] != sig[:-1]) | (period[1:] != period[:-1])
+        rows, entry = table.pairs(batch.signal, usable[first])
         # Batches are canonical (by signal, then time), so each rule's pairs are in time
         # order already; a stable sort by rule gathers them.
         order = np.argsort(entry, kind="stable")
@@ -315,24 +320,28 @@ class RuleEngine:
         last[:-1] = entry[1:] != entry[:-1]
         table.last_bucket[entry[last]] = np.maximum(table.last_bucket[entry[last]], bucket[last])
         table.advance_edges(entry[last])
+        picked = np.flatnonzero(boundary)
+        if not picked.size:
+            return
+        entry, ts, value = entry[picked], ts[picked], value[picked]
+        slope = table.slopes(entry, ts, value)
+        violating = (slope > table.above[entry]) | (slope < table.below[entry])
+        band = table.deadband[entry]
+        inside = (slope > table.above[entry] - band) | (slope < table.below[entry] + band)
+        clear = ~inside & ~np.isnan(slope)
+        held = self.raw[table.rule[entry]]
+        disagree = (violating & ~held) | (clear & held)
+        if not disagree.any():
+            return
         state: dict[int, bool] = {}
-        for k in np.flatnonzero(boundary).tolist():
-            e = int(entry[k])
-            slope = table.slope(e, int(ts[k]), float(value[k]))
-            if slope is None:
-                continue
-            i = int(table.rule[e])
-            rule = self.rules[i]
-            held = state.get(i, bool(self.raw[i]))
-            violating = _above(slope, rule.above) or _below(slope, rule.below)
-            clear = not _above(slope, _minus(rule.above, rule.deadband)) and not _below(
-                slope, _plus(rule.below, rule.deadband)
-            )
-            if violating and not held:
-                events.append((int(ts[k]), i, True, slope))
+        for k in np.flatnonzero(np.isin(entry, entry[disagree])).tolist():
+            i = int(table.rule[entry[k]])
+            now = state.get(i, bool(self.raw[i]))
+            if violating[k] and not now:
+                events.append((int(ts[k]), i, True, float(slope[k])))
                 state[i] = True
-            elif clear and held:
-                events.append((int(ts[k]), i, False, slope))
+            elif clear[k] and now:
+                events.append((int(ts[k]), i, False, float(slope[k])))
                 state[i] = False
 
     def _fresh(self, batch: SampleBatch, events: list[_Event]) -> None:
@@ -593,6 +602,9 @@ class _RateTable(_Table):
     def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
         super().__init__(rules, defs, catalog)
         self.over = np.array([max(defs[i].over_ns, 1) for i in rules], np.int64)
+        self.above = np.array([_nan(defs[i].above) for i in rules], np.float64)
+        self.below = np.array([_nan(defs[i].below) for i in rules], np.float64)
+        self.deadband = np.array([defs[i].deadband for i in rules], np.float64)
         self.last_bucket = np.full(len(rules), np.iinfo(np.int64).min, np.int64)
         self.t0 = np.full(len(rules), NEVER, np.int64)
         self.v0 = np.zeros(len(rules), np.float64)
@@ -600,6 +612,11 @@ class _RateTable(_Table):
         # (signals without rate rules: never).
         self.next_edge = np.full(catalog.size, np.iinfo(np.int64).max, np.int64)
         self.next_edge[self.has] = np.iinfo(np.int64).min
+        # Per signal: the greatest common divisor of its rules' windows (1 where none).
+        self.divisor = np.ones(catalog.size, np.int64)
+        for sig, over in zip(self.signal.tolist(), self.over.tolist(), strict=True):
+            held = int(self.divisor[sig])
+            self.divisor[sig] = over if held == 1 else math.gcd(held, over)
 
     def advance_edges(self, entries: NDArray[np.int64]) -> None:
         """Recompute the next window edge of the signals of ``entries`` after a walk."""
@@ -612,29 +629,28 @@ class _RateTable(_Table):
         edge[never] = np.iinfo(np.int64).min
         np.minimum.at(self.next_edge, self.signal[mine], edge)
 
-    def slope(self, e: int, ts: int, value: float) -> float | None:
-        t0, v0 = int(self.t0[e]), float(self.v0[e])
-        self.t0[e], self.v0[e] = ts, value
-        if t0 == NEVER or ts <= t0:
-            return None
-        return (value - v0) / ((ts - t0) / 1e9)
+    def slopes(
+        self, entry: NDArray[np.int64], ts: NDArray[np.int64], value: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Change per second from each window's first sample to the next, per rule.
+
+        ``entry`` is grouped by rule and in time order within each; the first of a rule's
+        group compares with the anchor kept from earlier batches. NaN where there is none.
+        """
+        first = np.ones(entry.size, np.bool_)
+        first[1:] = entry[1:] != entry[:-1]
+        t0 = np.empty_like(ts)
+        v0 = np.empty_like(value)
+        t0[1:], v0[1:] = ts[:-1], value[:-1]
+        t0[first], v0[first] = self.t0[entry[first]], self.v0[entry[first]]
+        last = np.ones(entry.size, np.bool_)
+        last[:-1] = entry[1:] != entry[:-1]
+        self.t0[entry[last]], self.v0[entry[last]] = ts[last], value[last]
+        valid = (t0 != NEVER) & (ts > t0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = (value - v0) / ((ts - t0) / 1e9)
+        return np.where(valid, slope, np.nan)
 
 
 def _nan(value: float | None) -> float:
     return math.nan if value is None else value
-
-
-def _above(x: float, limit: float | None) -> bool:
-    return limit is not None and x > limit
-
-
-def _below(x: float, limit: float | None) -> bool:
-    return limit is not None and x < limit
-
-
-def _minus(limit: float | None, band: float) -> float | None:
-    return None if limit is None else limit - band
-
-
-def _plus(limit: float | None, band: float) -> float | None:
-    return None if limit is None else limit + band
