@@ -88,10 +88,10 @@ def plant_with_rules(rules: bool) -> Plant:
     return parse_plant(text + assets, "bench.yaml")
 
 
-async def run(plant: Plant, recording: Path, path: Path, rules: bool) -> Rates:
+async def run(plant: Plant, recording: Path, path: Path, rules: bool, batch: int = BATCH) -> Rates:
     """The pipeline fed by the replay connector at full speed (file decoded before timing)."""
     clock = ManualClock(T0 + 86_400 * NS)
-    options = {"file": str(recording), "time_format": "ns", "speed": "max", "batch_rows": BATCH}
+    options = {"file": str(recording), "time_format": "ns", "speed": "max", "batch_rows": batch}
     declared = replace(plant.connectors["plc"], options=options)
     replay = ReplayConnector(name="plc", options=parse_options(declared), clock=clock)
     async with DuckDBStore(path=path) as store, MemoryBus() as bus, replay:
@@ -134,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=2_000_000)
     parser.add_argument("--dir", default=None)
+    parser.add_argument("--batch", type=int, default=BATCH, help="readings per connector batch")
     args = parser.parse_args()
     core = pin_to_one_core()
     plain_plant, rules_plant = plant_with_rules(False), plant_with_rules(True)
@@ -144,8 +145,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         recording = write_parquet(batches, Path(tmp) / "recording.parquet")
         for round_ in range(3):
-            plain.append(asyncio.run(run(plain_plant, recording, Path(tmp) / f"p{round_}", False)))
-            ruled.append(asyncio.run(run(rules_plant, recording, Path(tmp) / f"r{round_}", True)))
+            plain.append(
+                asyncio.run(
+                    run(plain_plant, recording, Path(tmp) / f"p{round_}", False, args.batch)
+                )
+            )
+            ruled.append(
+                asyncio.run(run(rules_plant, recording, Path(tmp) / f"r{round_}", True, args.batch))
+            )
     wall = max(r.wall for r in plain) / max(r.wall for r in ruled)
     cpu = max(r.cpu for r in plain) / max(r.cpu for r in ruled)
     print(
@@ -169,6 +176,7 @@ def main() -> None:
         {
             "bench": "rules_overhead",
             "samples": len(batches) * 1000,
+            "batch": args.batch,
             "rules": rule_count,
             "plain_samples_per_s": round(max(r.wall for r in plain)),
             "rules_samples_per_s": round(max(r.wall for r in ruled)),
