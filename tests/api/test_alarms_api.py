@@ -13,6 +13,7 @@ from plantwin.api.app import create_app
 from plantwin.api.context import ApiContext
 from plantwin.core import ManualClock, RawBatch
 from plantwin.core.records import AlarmEvent
+from plantwin.core.samples import SampleBatch
 from plantwin.core.store import RecordQuery
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
@@ -47,8 +48,10 @@ async def setup(example_plant: Plant) -> AsyncIterator[Setup]:
         async def feed(addresses: list[str], ts: list[int], values: list[float]) -> None:
             batch = ingest.process(RawBatch.of("demo", addresses, ts, values)).batch.canonical()
             update = twin.apply(batch)
-            records = rules.process(batch, update.changes)
-            records += rules.process(update.derived, ())
+            seen = batch
+            if len(update.derived):
+                seen = SampleBatch.concat([batch, update.derived]).canonical()
+            records = rules.process(seen, update.changes)
             await store.append(batch)
             await store.append_records(records)
 

@@ -93,6 +93,24 @@ def test_type_rules_reach_every_instance_with_limits_in_signal_units() -> None:
     assert (down.states, down.on_delay_ns, down.state_twin) == (("down",), 600 * S, "s.p1")
 
 
+def test_differences_in_offset_units_are_changes_not_temperatures() -> None:
+    plant = _plant(
+        """\
+        rules:
+          hot: {kind: threshold, signal: temp, above: 80, deadband: 1 degC}
+          warm: {kind: threshold, signal: temp, above: 70, deadband: 1.8 delta_degF}
+          off: {kind: deviation, signal: temp, reference: temp_ref, above: 2 degC}
+          fast: {kind: rate, signal: temp, above: 1 K/min}
+        """,
+        signals="temp_ref: {unit: degF}\n",
+    )
+    rules = {r.name: r for r in plant.rules() if r.twin == "s.p1"}
+    assert rules["hot"].deadband == pytest.approx(1.0)
+    assert rules["warm"].deadband == pytest.approx(1.0)
+    assert rules["off"].above == pytest.approx(2.0)
+    assert rules["fast"].above == pytest.approx(1 / 60)
+
+
 def test_component_rules_suppress_by_the_machine_state() -> None:
     plant = _plant(
         motor_rules="""\
@@ -223,12 +241,14 @@ def test_window_signals_resolve_and_their_mistakes_are_reported() -> None:
             w1: {unit: degC, window: {signal: nope, fn: mean, width: 1 min}}
             w2: {unit: kW, window: {signal: temp, fn: mean, width: 1 min}}
             w3: {unit: degC, window: {signal: temp, fn: max, width: 10 min, every: 3 min}}
+            w5: {unit: degC, window: {signal: w3, fn: mean, width: 30 min}}
             """
         )
     )
     assert "w1.window.signal: unknown signal 'nope'" in problems
     assert "w2.unit: a window mean signal has the source's unit '°C'" in problems
     assert "w3.window.every: the period must divide the window width" in problems
+    assert "w5.window.signal: a window cannot aggregate another window signal" in problems
     bad_fn, *_ = _problems(
         signals="w4: {unit: degC, window: {signal: temp, fn: median, width: 60}}\n"
     )
@@ -244,3 +264,26 @@ def test_demo_plant_rules_load(example_plant: Plant) -> None:
         "loaded": "changwon.compressor1:loaded",
         "specific_power_high": "changwon.compressor1:specific_power_high",
     }
+
+
+def test_webhook_urls_are_checked() -> None:
+    text = (
+        HEAD.replace("{signals}", "")
+        + MOTOR
+        + """\
+notifications:
+  ok: {url: "https://hooks.example.com/plant", min_priority: high}
+  bad: {url: "http://[::1"}
+  ftp: {url: "ftp://example.com/x"}
+sites:
+  s:
+    assets:
+      p1: {type: pump}
+"""
+    )
+    with pytest.raises(PlantFileError) as info:
+        parse_plant(text, "rules.yaml")
+    shown = [p.render("rules.yaml") for p in info.value.problems]
+    assert len(shown) == 2
+    assert shown[0] == "rules.yaml:19 notifications.bad.url: not a URL: Invalid IPv6 URL"
+    assert "notifications.ftp.url: 'ftp://example.com/x' is not an http(s) URL" in shown[1]

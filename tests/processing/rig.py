@@ -124,10 +124,11 @@ class ProcessorRig:
     def feed(self, rows: Sequence[Row]) -> list[AlarmEvent | Event]:
         batch = self.batch(rows)
         update = self.twin.apply(batch)
-        out = self.processor.process(batch, update.changes)
+        # As the pipeline does: raw and derived samples in one pass.
+        seen = batch
         if len(update.derived):
-            out += self.processor.process(update.derived, ())
-        return out
+            seen = SampleBatch.concat([batch, update.derived]).canonical()
+        return self.processor.process(seen, update.changes)
 
     def tick(self, at: float) -> list[AlarmEvent | Event]:
         return self.processor.tick(ns(at))

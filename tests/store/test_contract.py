@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -421,7 +422,11 @@ async def test_alarm_events_round_trip(store: Store) -> None:
     mill = await store.records(RecordQuery(kind=AlarmEvent, twin="changwon.L1.mill1", exact=True))
     assert mill == [shelved]
     assert await store.records(RecordQuery(kind=AlarmEvent, start=11)) == [shelved]
-    assert (await store.prune(older_than=11))["alarm_events"] == 1
+    # Retention keeps each alarm's newest event: the alarm's state after a restart.
+    cleared = replace(active, ts=11, action="clear", state=AlarmState.RTN_UNACKNOWLEDGED)
+    await store.append_records([cleared])
+    assert (await store.prune(older_than=100))["alarm_events"] == 1  # only the oldest goes
+    assert await store.records(RecordQuery(kind=AlarmEvent)) == [shelved, cleared]
 
 
 async def test_records_of_a_twin_and_its_descendants_newest_first(store: Store) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path as FilePath
 from typing import Any
+from urllib.parse import urlsplit
 
 from plantwin.model.bindings import resolve_bindings, resolve_command_binding
 from plantwin.model.derived import resolve_derived
@@ -59,7 +60,8 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
     tree = TreeBuilder(parts, log)
     tree.build()
     resolve_derived(tree.derived, tree.twins, tree.signals, tree.broken, log)
-    resolve_windows(tree.windows, tree.signals, tree.broken, log)
+    state_signals = {d.states.signal for d in tree.twins.values() if d.states is not None}
+    resolve_windows(tree.windows, tree.signals, tree.broken, log, state_signals)
     derived = {key for key, sig in tree.signals.items() if sig.derived is not None}
     derived |= {p.key for p in tree.derived} | {key for key, _, _ in tree.windows}
     rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)
@@ -94,6 +96,11 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
             rules=rules.get(draft.id, ()),
             kpi=kpis.get(draft.id),
         )
+    if parts.header is not None:
+        for name, note in parts.header.notifications.items():
+            problem = _url_problem(note.url)
+            if problem:
+                log.add(("notifications", name, "url"), problem)
     if log:
         raise PlantFileError(filename, log.sorted())
     header = parts.header
@@ -120,3 +127,15 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
         },
         calendars=dict(tree.calendars),
     )
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot take webhook POSTs, or None when it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as err:
+        return f"not a URL: {err}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"'{url}' is not an http(s) URL with a host (e.g. https://hooks.example.com/x)"
+    return None

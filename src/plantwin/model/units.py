@@ -145,24 +145,17 @@ def amount(value: str | float, unit: str, *, difference: bool, per_second: bool 
             quantity = (quantity * ureg.Quantity(1.0, "s")).to_base_units()
         source = quantity.units
         if difference or per_second:
-            # Scale only: the offset of degC/degF has no meaning for a change.
-            one = ureg.Quantity(1.0, source).to_base_units()
-            unit_one = ureg.Quantity(1.0, target).to_base_units() if not _offset(target) else None
-            if unit_one is None:
-                a, _ = linear_conversion(str(one.units), target)
-                return float(a * one.magnitude * quantity.magnitude)
-            if one.units != unit_one.units:
+            # Scale only: a change of 1 degC is 1 K (the offset of degC/degF means nothing
+            # for a change), so compare the slopes of both units against their base unit.
+            if quantity.dimensionality != target.dimensionality:
                 raise pint.DimensionalityError(source, target)
-            return float(quantity.magnitude * one.magnitude / unit_one.magnitude)
+            base = str(ureg.Quantity(1.0, target).to_base_units().units)
+            slope_source, _ = linear_conversion(str(source), base)
+            slope_target, _ = linear_conversion(target, base)
+            return float(quantity.magnitude * slope_source / slope_target)
         a, b = linear_conversion(str(source), target)
     except (pint.DimensionalityError, pint.OffsetUnitCalculusError) as err:
         wanted = f"{symbol(target)} per second" if per_second else symbol(target)
         msg = f"{value!r} cannot be expressed in {wanted}"
         raise UnitError(msg) from err
     return float(a * quantity.magnitude + b)
-
-
-def _offset(unit: pint.Unit) -> bool:
-    """True for scales with an offset from their base unit (degC, degF)."""
-    base = registry().Quantity(1.0, unit).to_base_units().units
-    return linear_conversion(unit, str(base))[1] != 0.0

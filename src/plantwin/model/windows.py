@@ -19,11 +19,13 @@ def resolve_windows(
     signals: dict[str, SignalDef],
     broken: set[str],
     log: ProblemLog,
+    state_signals: set[str] | None = None,
 ) -> None:
     """Attach a :class:`WindowDef` to each window signal in ``signals`` (in place).
 
     ``pending`` holds (signal key, twin id, declaration) of every signal with ``window``.
     """
+    windowed = {key for key, _, _ in pending}
     for key, twin, loc in pending:
         spec = loc.value.window
         assert spec is not None
@@ -40,6 +42,14 @@ def resolve_windows(
             continue
         if source not in signals:
             log.add((*where, "signal"), f"unknown signal '{spec.signal}'")
+            continue
+        # Windows are computed once per batch, after derived signals: a window of a window,
+        # or a state taken from a window, would not be updated (not supported yet).
+        if source in windowed:
+            log.add((*where, "signal"), "a window cannot aggregate another window signal")
+            continue
+        if state_signals and key in state_signals:
+            log.add(where, "a state signal cannot be a window signal")
             continue
         width = _duration(spec.width, (*where, "width"), log)
         every = width if spec.every is None else _duration(spec.every, (*where, "every"), log)

@@ -124,11 +124,15 @@ class AlarmBoard:
         point.active = active
         point.value = value if value is not None else point.value
         if active:
-            out.extend(self._flood(point.site, ts))
+            # Only what the operator would see counts towards a flood or blocks first-out:
+            # a maintenance stop's suppressed alarms are neither.
+            out.extend(self._flood(point.site, ts, counting=not _hidden(point)))
             point.acked = False
             point.latched = False
             point.since = ts
-            group_busy = any(p.active and p is not point for p in self._groups[point.group])
+            group_busy = any(
+                p.active and p is not point and not _hidden(p) for p in self._groups[point.group]
+            )
             point.first_out = not group_busy
             flooding = point.site in self.flood_since
             point.annunciated = not (
@@ -317,6 +321,12 @@ class AlarmBoard:
                     data={"flood": False, "count": len(times), "since": since},
                 )
             )
+            # What the flood held back and still needs the operator is shown now.
+            for point in self.points.values():
+                if point.site == site and not point.annunciated and not point.acked:
+                    previous = point.state
+                    point.annunciated = True
+                    out.append(self._event(point, ts, "annunciate", previous))
         return out
 
     def _message(self, point: AlarmPoint, value: float | None) -> str:
@@ -377,6 +387,10 @@ class AlarmBoard:
             reason=reason,
             since=point.since,
         )
+
+
+def _hidden(point: AlarmPoint) -> bool:
+    return point.out_of_service or point.shelved_until is not None or point.suppressed
 
 
 def newest_per_alarm(events: Iterable[AlarmEvent]) -> list[AlarmEvent]:

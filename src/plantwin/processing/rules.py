@@ -35,6 +35,7 @@ from plantwin.twin.states import StateTracker
 _LIMITS = (RuleKind.THRESHOLD, RuleKind.RANGE)
 _BAD = np.uint8(Quality.BAD)  # as a numpy scalar: enum attribute lookups cost on the hot path
 MAX_UNKNOWN_INPUTS = 6  # an expression waits for its inputs beyond this many unknown ones
+_TINY = 1e-12  # a relative deviation's reference closer to 0 than this has no percentage
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,9 +351,9 @@ class RuleEngine:
         if not held.any():
             return
         for j in np.flatnonzero(held).tolist():
-            mine = batch.signal == self._stale_sig[j]
-            if mine.any():
-                events.append((int(batch.ts[mine].max()), self._stale[j], False, None))
+            mine = (batch.signal == self._stale_sig[j]) & ((batch.quality & _BAD) == 0)
+            if mine.any():  # fresh again from its first good sample
+                events.append((int(batch.ts[mine].min()), self._stale[j], False, None))
 
     def _states(self, changes: Sequence[StateChange], events: list[_Event]) -> None:
         state: dict[int, bool] = {}
@@ -572,12 +573,16 @@ class _AnalogTable(_Table):
             batch_key = batch.signal.astype(np.int64) * width + np.searchsorted(times, batch.ts)
             pair_key = ref[has] * width + np.searchsorted(times, pair_ts, side="right") - 1
         pos = np.searchsorted(batch_key, pair_key, side="right") - 1
-        found = (pos >= 0) & (batch.signal[np.maximum(pos, 0)] == ref[has])
+        at = np.maximum(pos, 0)
+        found = (pos >= 0) & (batch.signal[at] == ref[has]) & ((batch.quality[at] & _BAD) == 0)
         base = np.where(found, batch.value[np.maximum(pos, 0)], base)
         diff = x[has] - base
         relative = self.relative[entry[has]]
         with np.errstate(divide="ignore", invalid="ignore"):
-            diff = np.where(relative, diff / np.abs(base) * 100.0, diff)
+            # In percent of a reference at (or near) zero the deviation is undefined: NaN,
+            # neither violating nor clear, instead of an infinite value in the alarm.
+            scale = np.where(np.abs(base) > _TINY, np.abs(base), np.nan)
+            diff = np.where(relative, diff / scale * 100.0, diff)
         x[has] = diff  # NaN (no reference yet) compares False: neither violating nor clear
         return x
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
 import time
 from collections import deque
@@ -23,13 +24,14 @@ import httpx
 
 from plantwin.core.bus import Subscription
 from plantwin.core.clock import iso
-from plantwin.core.records import AlarmEvent, DeadLetter
+from plantwin.core.records import AlarmEvent, AlarmState, DeadLetter
 from plantwin.model.plant import NotificationDef
 from plantwin.processing.alarms import PRIORITY_RANK
 
 log = logging.getLogger(__name__)
 
 DeadSink = Callable[[DeadLetter], Awaitable[None]]
+_RANK_BY_NAME = {p.value: r for p, r in PRIORITY_RANK.items()}
 
 
 @dataclass(slots=True)
@@ -38,6 +40,21 @@ class WebhookStats:
     failed: int = 0  # dead-lettered after the last retry or a queue overflow
     retries: int = 0
     queued: int = 0
+
+
+_HIDDEN = (AlarmState.SHELVED, AlarmState.SUPPRESSED, AlarmState.OUT_OF_SERVICE)
+_OPERATOR = frozenset({"ack", "reset", "shelve", "unshelve", "out_of_service", "in_service"})
+
+
+def _pages(event: AlarmEvent) -> bool:
+    """Whether a webhook hears of it: what the operator would see, and operator actions.
+
+    Activations of shelved, suppressed or out-of-service alarms, and low-priority ones held
+    back in a flood, do not page anyone, as they do not sound in the control room.
+    """
+    if event.action in _OPERATOR:
+        return True
+    return event.annunciated and event.state not in _HIDDEN
 
 
 def payload(event: AlarmEvent) -> bytes:
@@ -53,7 +70,7 @@ def payload(event: AlarmEvent) -> bytes:
         "acknowledged": event.acked,
         "first_out": event.first_out,
         "annunciated": event.annunciated,
-        "value": event.value,
+        "value": event.value if event.value is not None and math.isfinite(event.value) else None,
         "message": event.message,
         "user": event.user or None,
         "reason": event.reason or None,
@@ -86,8 +103,7 @@ class Webhook:
         self.min_rank = PRIORITY_RANK[target.min_priority]
 
     def wants(self, event: AlarmEvent) -> bool:
-        rank = {p.value: r for p, r in PRIORITY_RANK.items()}.get(event.priority, 0)
-        return rank >= self.min_rank
+        return _RANK_BY_NAME.get(event.priority, 0) >= self.min_rank
 
     async def offer(self, body: bytes) -> None:
         if len(self.queue) >= self.capacity:
@@ -128,7 +144,7 @@ class Webhook:
                     headers={"content-type": "application/json"},
                     timeout=self.target.timeout,
                 )
-            except httpx.HTTPError as err:
+            except Exception as err:
                 error = f"{type(err).__name__}: {err}"
             else:
                 if response.is_success:
@@ -170,9 +186,13 @@ class Notifier:
         workers = [asyncio.create_task(h.run(closing)) for h in self.hooks]
         try:
             async for message in sub:
-                if not isinstance(message, AlarmEvent):
+                if not isinstance(message, AlarmEvent) or not _pages(message):
                     continue
-                body = payload(message)
+                try:
+                    body = payload(message)
+                except (TypeError, ValueError) as err:  # cannot be sent: keep it, go on
+                    log.error("alarm event of %s not serialisable: %s", message.alarm, err)
+                    continue
                 for hook in self.hooks:
                     if hook.wants(message):
                         await hook.offer(body)

@@ -213,9 +213,12 @@ class Pipeline:
             if self.processor is not None:
                 if self.clock is not None:
                     self.lag_ns = max(0, self.clock.now_ns() - int(message.ts.max()))
-                alarms = self.processor.process(message, update.changes)
+                # Raw and derived samples in one pass, so delays and references see them in
+                # time order together (a deviation from a derived model output, for one).
+                seen = message
                 if len(update.derived):
-                    alarms.extend(self.processor.process(update.derived, ()))
+                    seen = SampleBatch.concat([message, update.derived]).canonical()
+                alarms = self.processor.process(seen, update.changes)
                 for record in alarms:
                     await self._publish_record(record)
                 self.stats.alarm_events += len(alarms)

@@ -281,7 +281,10 @@ PRUNES = {
     "state_changes": "DELETE FROM state_changes WHERE ts < ?",
     "events": "DELETE FROM events WHERE ts < ?",
     "dead_letters": "DELETE FROM dead_letters WHERE received < ?",
-    "alarm_events": "DELETE FROM alarm_events WHERE ts < ?",
+    # Each alarm's newest event stays: it is the alarm's state after a restart.
+    "alarm_events": "DELETE FROM alarm_events WHERE ts < ? AND seq NOT IN ("
+    "SELECT seq FROM alarm_events QUALIFY row_number() OVER "
+    "(PARTITION BY alarm ORDER BY ts DESC, seq DESC) = 1)",
 }
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from plantwin.core.errors import StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
-from plantwin.core.records import DeadLetter, Event
+from plantwin.core.records import AlarmEvent, DeadLetter, Event
 from plantwin.core.samples import F64, I64, U8, SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery, StoreStats
 from plantwin.store.buffer import check_signal_ids
@@ -203,7 +203,12 @@ class MemoryStore:
         self._check_open()
         counts = {"samples": sum(s.prune(older_than) for s in self._series)}
         for table, rows in self._records.items():
-            keep = [(seq, r) for seq, r in rows if record_ts(r) >= older_than]
+            newest: dict[str, tuple[int, int]] = {}  # alarm -> (ts, seq) of its newest event
+            for seq, r in rows:
+                if isinstance(r, AlarmEvent) and (r.ts, seq) > newest.get(r.alarm, (-1, -1)):
+                    newest[r.alarm] = (r.ts, seq)
+            kept = {seq for _, seq in newest.values()}  # each alarm's state for a restart
+            keep = [(seq, r) for seq, r in rows if record_ts(r) >= older_than or seq in kept]
             counts[table] = len(rows) - len(keep)
             rows[:] = keep
         return counts
