@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from plantwin.connectors.mqtt import MqttConnector, SparkplugConnector
 from plantwin.core.clock import Clock
 from plantwin.core.connector import Connector
 from plantwin.model.plant import BindingDef, ConnectorDef, Plant
@@ -16,7 +17,10 @@ from plantwin.model.plant import BindingDef, ConnectorDef, Plant
 ConnectorFactory = Callable[[ConnectorDef, Sequence[BindingDef], Clock], Connector]
 
 # kind -> factory; "demo" is built by the runtime itself (it needs the simulator settings).
-FACTORIES: Mapping[str, ConnectorFactory] = {}
+FACTORIES: Mapping[str, ConnectorFactory] = {
+    "mqtt": MqttConnector.from_plant,
+    "sparkplug": SparkplugConnector.from_plant,
+}
 
 
 def bindings_of(plant: Plant, connector: str) -> list[BindingDef]:
