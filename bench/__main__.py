@@ -1,4 +1,4 @@
-"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store]`.
+"""Run the benchmarks: `make bench` or `python -m bench [ingest] [store] [mqtt]`.
 
 Each benchmark runs in its own process (they pin themselves to one core), prints a readable
 table, and ends with one JSON line of its figures.
@@ -12,6 +12,7 @@ import sys
 BENCHES = {
     "ingest": "bench.ingest_pipeline",
     "store": "bench.store_duckdb",
+    "mqtt": "bench.mqtt_ingest",
 }
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from plantwin.connectors.mqtt.options import TS_UNIT_NS, PayloadOptions
 from plantwin.connectors.mqtt.session import Message
 from plantwin.connectors.mqtt.topics import FieldPath, Route, TopicRouter, parse_path
-from plantwin.core.clock import checked_ns, parse_iso
+from plantwin.core.clock import NS_MAX, NS_MIN, checked_ns, parse_iso
 from plantwin.core.records import DeadLetter
 from plantwin.core.samples import Quality, RawBatch
 
@@ -53,6 +53,9 @@ class _Rows:
 
 
 def _get(obj: object, path: FieldPath) -> object:
+    if len(path) == 1 and type(obj) is dict:  # the common case, kept short
+        key = path[0]
+        return obj.get(key if type(key) is str else str(key), _MISSING)
     for key in path:
         if isinstance(obj, dict):
             obj = obj.get(key, _MISSING) if isinstance(key, str) else obj.get(str(key), _MISSING)
@@ -193,11 +196,14 @@ class JsonDecoder:
             if raw is _MISSING:
                 continue
             found += 1
-            try:
-                value = _number(raw, _text(path), f".{_text(path)}")
-            except _RecordError as err:
-                errors.append(err)
-                continue
+            if type(raw) is float and math.isfinite(raw):  # the common case, kept short
+                value = raw
+            else:
+                try:
+                    value = _number(raw, _text(path), f".{_text(path)}")
+                except _RecordError as err:
+                    errors.append(err)
+                    continue
             rows.address.append(route.address)
             rows.ts.append(ts)
             rows.value.append(value)
@@ -214,6 +220,10 @@ class JsonDecoder:
         if self.ts_path is None:
             return received
         raw = _get(record, self.ts_path)
+        if type(raw) is int:  # the common case, kept short
+            ns = raw * self.ts_scale
+            if NS_MIN <= ns <= NS_MAX:
+                return ns
         if raw is _MISSING or raw is None:
             return received
         name = self.options.ts

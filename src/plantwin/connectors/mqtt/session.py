@@ -79,6 +79,7 @@ class Session:
         self.status = ConnectorStatus.STOPPED
         self.last_error: str | None = None
         self.connects = 0
+        self.connected_at: int | None = None  # ns since the epoch of the last connection
         self.received = 0
         self._on_connected = on_connected
         self._queue: deque[Message] = deque()
@@ -261,6 +262,7 @@ class Session:
         if self.connects and self.status is ConnectorStatus.RECONNECTING:
             log.info("mqtt connector %s: connected again", self.options.name)
         self.connects += 1
+        self.connected_at = time.time_ns()
         self.status = ConnectorStatus.CONNECTED
         if self._on_connected is not None:
             self._on_connected(self)
