@@ -6,6 +6,9 @@ publishes QoS 1 JSON messages to ``PREFIX/m<i>/s<j>`` (1,000 topics), each a rec
 possible). With RATE > 0 ``ts`` is the publish time (for latency), else unique synthetic times.
 It prints one JSON line: published, start/end wall times.
 
+``python -m bench.mqtt_clients lines PORT PREFIX MESSAGES PER_MESSAGE RATE`` does the same at a
+steady RATE through mosquitto_pub processes (10 topics), with ``ts`` the time of publishing.
+
 ``python -m bench.mqtt_clients bare PORT FILTER EXPECTED_SAMPLES [CLIENT_ID]`` subscribes at QoS 1
 (with CLIENT_ID in a persistent session, to drain what was queued for it),
 prints ``ready``, then only parses and counts messages (and the publish -> parse latency from
@@ -15,6 +18,7 @@ prints ``ready``, then only parses and counts messages (and the publish -> parse
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -24,6 +28,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 TOPICS = 1000  # 100 machines x 10 signals
+LINE_TOPICS = 10  # topics (and mosquitto_pub processes) of the paced "lines" publisher
 BASE_NS = 1_700_000_000 * 1_000_000_000  # synthetic times start here (2023-11-14)
 
 
@@ -54,7 +59,8 @@ def publish(port: int, prefix: str, messages: int, per: int, rate: float, seed: 
             wait = t0 + (k - seed * messages) / rate - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
-            ts = [time.time_ns()] * per
+            now = time.time_ns()
+            ts = [now + r for r in range(per)]  # distinct: the store keeps (signal, ts) once
         else:
             # Unique (topic, ts) per sample, so the store keeps every one.
             first = BASE_NS + k // TOPICS * per * 1000
@@ -67,6 +73,47 @@ def publish(port: int, prefix: str, messages: int, per: int, rate: float, seed: 
     client.disconnect()
     client.loop_stop()
     print(json.dumps({"published": messages, "acked": acked, "start": start, "end": end}))
+
+
+def lines(port: int, prefix: str, messages: int, per: int, rate: float) -> None:
+    """Paced publishing through mosquitto_pub (C) processes, one per topic, fed line by line.
+
+    Python only writes lines here, so the publisher side stays cheap and a steady rate is
+    steady; ``ts`` is stamped when the line is written.
+    """
+    pubs = [
+        subprocess.Popen(
+            [
+                *("mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-M", "1000"),
+                *("-l", "-t", topic(prefix, j)),
+            ],
+            stdin=subprocess.PIPE,
+        )
+        for j in range(LINE_TOPICS)
+    ]
+    time.sleep(0.5)  # connected
+    start = time.time_ns()
+    t0 = time.perf_counter()
+    for k in range(messages):
+        wait = t0 + k / rate - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        now = time.time_ns()
+        records = [{"value": float(k % 997), "ts": now + r} for r in range(per)]
+        stdin = pubs[k % LINE_TOPICS].stdin
+        assert stdin is not None
+        stdin.write((json.dumps(records[0] if per == 1 else records) + "\n").encode())
+        stdin.flush()
+    for p in pubs:
+        assert p.stdin is not None
+        p.stdin.close()
+    ok = sum(p.wait(60) == 0 for p in pubs) == len(pubs)
+    end = time.time_ns()
+    print(
+        json.dumps(
+            {"published": messages, "acked": messages if ok else 0, "start": start, "end": end}
+        )
+    )
 
 
 def bare(port: int, filter_: str, expected: int, client_id: str) -> None:
@@ -133,6 +180,8 @@ def main() -> int:
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "publish":
         publish(int(args[0]), args[1], int(args[2]), int(args[3]), float(args[4]), int(args[5]))
+    elif mode == "lines":
+        lines(int(args[0]), args[1], int(args[2]), int(args[3]), float(args[4]))
     elif mode == "bare":
         bare(int(args[0]), args[1], int(args[2]), args[3] if len(args) > 3 else "")
     else:

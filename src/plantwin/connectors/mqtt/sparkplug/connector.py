@@ -80,9 +80,10 @@ class SparkplugConnector(MqttBase):
 
     def _decode(self, messages: list[Message]) -> list[Reading]:
         out = Outcome()
+        missing = self.host.stats.missing_messages
         for message in messages:
             self.host.process(message, out)
-        self.dropped = self.host.stats.missing_messages
+        self.dropped += self.host.stats.missing_messages - missing
         for group, node in out.rebirth:
             self._ask_rebirth(group, node)
         readings: list[Reading] = list(out.dead)
