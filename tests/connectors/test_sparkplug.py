@@ -222,7 +222,9 @@ async def test_primary_host_state_is_published_retained(group: str, publisher: P
     async with host(group, list(addresses(group).values()), host_id=host_id):
         publisher.subscribe(f"spBv1.0/STATE/{host_id}")
         await wait_for(lambda: len(publisher.received) == 1)
-    state = publisher.received[0]
-    assert state.retain
-    assert json.loads(state.payload)["online"] is True
+    await wait_for(lambda: len(publisher.received) == 2)
+    online, offline = publisher.received
+    assert online.retain
+    assert json.loads(online.payload)["online"] is True
+    assert json.loads(offline.payload)["online"] is False  # said on a clean stop
     publisher.client.publish(f"spBv1.0/STATE/{host_id}", b"", retain=True).wait_for_publish(5)

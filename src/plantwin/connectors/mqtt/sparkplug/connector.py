@@ -9,10 +9,12 @@ QoS, persistent sessions, TLS, user/password, reconnect with backoff and jitter.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Sequence
+from types import TracebackType
 
 import numpy as np
 
@@ -77,6 +79,19 @@ class SparkplugConnector(MqttBase):
         if self.options.host_id is not None:
             topic = f"{NAMESPACE}/STATE/{self.options.host_id}"
             session.publish_now(topic, _state(online=True), qos=1, retain=True)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # A clean disconnect does not fire the will: say "offline" ourselves (Sparkplug 3.0).
+        if self.options.host_id is not None:
+            topic = f"{NAMESPACE}/STATE/{self.options.host_id}"
+            with contextlib.suppress(ConnectorError):
+                self.session.publish(topic, _state(online=False), qos=1, retain=True)
+        await super().__aexit__(exc_type, exc, tb)
 
     def _decode(self, messages: list[Message]) -> list[Reading]:
         out = Outcome()
