@@ -220,7 +220,7 @@ class Session:
                     break
                 if time.monotonic() - connected_at > o.reconnect_max:
                     delay = o.reconnect_min  # it had been up for a while: start over
-            wait = delay / 2 + random.uniform(0, delay / 2)
+            wait = jittered(delay)
             delay = min(delay * 2, o.reconnect_max)
             self._stop.wait(wait)
         with contextlib.suppress(Exception):
@@ -296,6 +296,11 @@ class Session:
             if loop is not None and wake is not None:
                 with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
                     loop.call_soon_threadsafe(wake.set)
+
+
+def jittered(delay: float, rng: random.Random | None = None) -> float:
+    """Equal jitter: half of ``delay`` fixed, half random, so clients spread out."""
+    return delay / 2 + (rng or random).uniform(0, delay / 2)
 
 
 def _no_op(client: paho.Client, userdata: object, sock: object) -> None:
