@@ -182,7 +182,9 @@ class Session:
     def pending(self) -> int:
         return len(self._queue)
 
-    def publish(self, topic: str, payload: bytes, *, qos: int, retain: bool = False) -> None:
+    def publish(
+        self, topic: str, payload: bytes, *, qos: int, retain: bool = False
+    ) -> paho.MQTTMessageInfo:
         """Queue a publish; raise ConnectorError when the broker is not connected."""
         if self.status is not ConnectorStatus.CONNECTED:
             msg = (
@@ -194,6 +196,7 @@ class Session:
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             msg = f"connector '{self.options.name}' could not publish to '{topic}': {info.rc.name}"
             raise ConnectorError(msg)
+        return info
 
     def publish_now(self, topic: str, payload: bytes, *, qos: int, retain: bool = False) -> None:
         """Publish from the network thread (inside ``on_connected``), without the status check."""
@@ -224,8 +227,12 @@ class Session:
             delay = min(delay * 2, o.reconnect_max)
             self._stop.wait(wait)
         with contextlib.suppress(Exception):
+            # Send what is queued and DISCONNECT (so the broker keeps any will to itself);
+            # paho closes the socket once DISCONNECT is written.
             self._client.disconnect()
-            self._client.loop(timeout=0.5)  # send the DISCONNECT packet
+            deadline = time.monotonic() + 2.0
+            while self._client.socket() is not None and time.monotonic() < deadline:
+                self._client.loop(timeout=0.1)
 
     def _connect(self) -> None:
         o = self.options

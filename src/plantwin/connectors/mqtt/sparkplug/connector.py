@@ -9,6 +9,7 @@ QoS, persistent sessions, TLS, user/password, reconnect with backoff and jitter.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -60,7 +61,6 @@ class SparkplugConnector(MqttBase):
         will = None
         if options.host_id is not None:
             state = f"{NAMESPACE}/STATE/{options.host_id}"
-            filters.append(state)
             will = Will(state, _state(online=False), qos=1, retain=True)
         session = Session(options.connection, filters, will=will, on_connected=self._announce)
         super().__init__(name, session, connect_timeout=connect_timeout)
@@ -89,8 +89,9 @@ class SparkplugConnector(MqttBase):
         # A clean disconnect does not fire the will: say "offline" ourselves (Sparkplug 3.0).
         if self.options.host_id is not None:
             topic = f"{NAMESPACE}/STATE/{self.options.host_id}"
-            with contextlib.suppress(ConnectorError):
-                self.session.publish(topic, _state(online=False), qos=1, retain=True)
+            with contextlib.suppress(ConnectorError, RuntimeError, ValueError):
+                info = self.session.publish(topic, _state(online=False), qos=1, retain=True)
+                await asyncio.to_thread(info.wait_for_publish, 2.0)
         await super().__aexit__(exc_type, exc, tb)
 
     def _decode(self, messages: list[Message]) -> list[Reading]:
