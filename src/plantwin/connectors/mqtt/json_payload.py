@@ -25,6 +25,8 @@ from plantwin.core.records import DeadLetter
 from plantwin.core.samples import Quality, RawBatch
 
 RAW_KEEP = 1024  # bytes of an oversized message kept in its dead letter
+_SIMPLE_LIMIT = 100_000  # topics whose fast-path fields are remembered
+_INT_LIMIT = 2**63  # JSON integers beyond this take the careful way (float overflow checks)
 _MISSING = object()
 _QUALITY: dict[object, int] = {
     "good": int(Quality.GOOD),
@@ -68,6 +70,10 @@ def _get(obj: object, path: FieldPath) -> object:
     return obj
 
 
+def _single_key(path: FieldPath | None) -> str | None:
+    return path[0] if path is not None and len(path) == 1 and isinstance(path[0], str) else None
+
+
 def _text(path: FieldPath) -> str:
     return ".".join(str(p) for p in path)
 
@@ -84,6 +90,9 @@ class JsonDecoder:
         self.quality_path = None if options.quality is None else parse_path(options.quality)
         self.records_path = None if options.records is None else parse_path(options.records)
         self.ts_scale = TS_UNIT_NS[options.ts_unit]
+        self._ts_key = _single_key(self.ts_path)
+        self._quality_key = _single_key(self.quality_path)
+        self._simple: dict[str, list[tuple[str, str]] | None] = {}
 
     def decode(self, messages: list[Message]) -> tuple[RawBatch | None, list[DeadLetter]]:
         rows = _Rows()
@@ -144,7 +153,10 @@ class JsonDecoder:
             dead.append(self._dead(message, topic, reason, payload))
             return
         many = len(records) != 1 or isinstance(doc, list) or self.records_path is not None
+        simple = self._simple_routes(topic, routes)
         for i, record in enumerate(records):
+            if simple is not None and self._fast_record(record, message.received, simple, rows):
+                continue
             where = f"{topic}[{i}]" if many else topic
             try:
                 errors = self._record(record, message.received, routes, rows)
@@ -153,6 +165,62 @@ class JsonDecoder:
             for error in errors:
                 raw = json.dumps(record, default=str).encode() if many else payload
                 dead.append(self._dead(message, where + error.where, str(error), raw))
+
+    def _simple_routes(self, topic: str, routes: list[Route]) -> list[tuple[str, str]] | None:
+        """(address, key) per route when every field is one key deep, else None (cached)."""
+        found = self._simple.get(topic, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        simple: list[tuple[str, str]] | None = []
+        for route in routes:
+            path = self.value_path if route.field is None else route.field
+            if simple is None or len(path) != 1 or not isinstance(path[0], str):
+                simple = None
+                break
+            simple.append((route.address, path[0]))
+        if len(self._simple) >= _SIMPLE_LIMIT:
+            self._simple.clear()
+        self._simple[topic] = simple
+        return simple
+
+    def _fast_record(
+        self, record: object, received: int, simple: list[tuple[str, str]], rows: _Rows
+    ) -> bool:
+        """The common record (plain numbers, integer time, no quality) without checks that
+        cannot fail for it; False leaves anything else to :meth:`_record`, untouched."""
+        if type(record) is not dict or (
+            self._quality_key is not None and self._quality_key in record
+        ):
+            return False
+        ts_key = self._ts_key
+        raw_ts = record.get(ts_key, _MISSING) if ts_key is not None else _MISSING
+        if raw_ts is _MISSING:
+            if self.ts_path is not None and ts_key is None:
+                return False  # a nested time path: the careful way
+            ts = received
+        elif type(raw_ts) is int and NS_MIN <= raw_ts * self.ts_scale <= NS_MAX:
+            ts = raw_ts * self.ts_scale
+        else:
+            return False
+        found: list[tuple[str, float]] = []
+        for address, key in simple:
+            value = record.get(key, _MISSING)
+            if value is _MISSING:
+                continue
+            if type(value) is float and math.isfinite(value):
+                found.append((address, value))
+            elif type(value) is int and -_INT_LIMIT < value < _INT_LIMIT:
+                found.append((address, float(value)))
+            else:
+                return False
+        if not found:
+            return False
+        for address, value in found:
+            rows.address.append(address)
+            rows.ts.append(ts)
+            rows.value.append(value)
+            rows.status.append(0)
+        return True
 
     def _bare(
         self,
