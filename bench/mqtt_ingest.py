@@ -44,6 +44,7 @@ import numpy as np
 
 from bench.common import emit
 from plantwin.connectors.mqtt import MqttConnector
+from plantwin.connectors.mqtt.workers import MqttWorkers
 from plantwin.core.samples import SampleBatch
 from plantwin.runtime import Runtime, Settings
 from plantwin.twin.state import TwinUpdate
@@ -59,6 +60,7 @@ connectors:
     clean_session: {clean}
     subscribe: ["{prefix}/#"]
     payload: {{ts_unit: ns}}
+    workers: {workers}
 types:
   machine:
     signals:
@@ -163,12 +165,14 @@ def finish(publishers: list[subprocess.Popen[str]]) -> dict[str, int]:
     }
 
 
-def bare_process(port: int, prefix: str, expected: int, client_id: str) -> dict[str, Any]:
+def bare_process(
+    port: int, prefix: str, expected: int, client_id: str, share: str = ""
+) -> dict[str, Any]:
     sub_cores, _ = cpus()
     sub = subprocess.Popen(
         [
             *(sys.executable, "-m", "bench.mqtt_clients", "bare"),
-            *(str(port), f"{prefix}/#", str(expected), client_id),
+            *(str(port), f"{share}{prefix}/#", str(expected), client_id),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -217,7 +221,9 @@ def run_bare(
     }
 
 
-def write_plant(workdir: Path, port: int, client_id: str, prefix: str, *, persistent: bool) -> Path:
+def write_plant(
+    workdir: Path, port: int, client_id: str, prefix: str, *, persistent: bool, workers: int
+) -> Path:
     signals = "".join(f"      s{j}: {{unit: kW}}\n" for j in range(10))
     assets = "".join(f"          m{i:03d}: {{type: machine}}\n" for i in range(100))
     plant = workdir / "plant.yaml"
@@ -225,12 +231,22 @@ def write_plant(workdir: Path, port: int, client_id: str, prefix: str, *, persis
         port=port,
         client_id=client_id,
         clean="false" if persistent else "true",
+        workers=workers,
         prefix=prefix,
         signals=signals,
         assets=assets,
     )
     plant.write_text(text)
     return plant
+
+
+def prepare_sessions(port: int, prefix: str, client_id: str, workers: int) -> None:
+    """The persistent session(s) the broker fills before plantwin connects."""
+    if workers:  # each worker's session, in the shared group
+        for i in range(workers):
+            bare_process(port, prefix, 0, f"{client_id}-w{i}", "$share/plantwin-broker/")
+    else:
+        bare_process(port, prefix, 0, client_id)
 
 
 async def wait_ingested(runtime: Runtime, expected: int) -> None:
@@ -246,21 +262,27 @@ async def wait_ingested(runtime: Runtime, expected: int) -> None:
 
 
 async def run_plantwin(
-    port: int, prefix: str, messages: int, per: int, rate: float, args: argparse.Namespace
+    port: int,
+    prefix: str,
+    messages: int,
+    per: int,
+    rate: float,
+    args: argparse.Namespace,
+    workers: int = 0,
 ) -> dict[str, Any]:
     """Like :func:`run_bare`, through the real runtime until every sample is committed."""
     _, pub_cores = cpus()
     workdir = Path(tempfile.mkdtemp(prefix="plantwin-mqtt-bench-"))
     client_id = f"bench-{prefix}"
     drain = rate == 0
-    plant = write_plant(workdir, port, client_id, prefix, persistent=drain)
+    plant = write_plant(workdir, port, client_id, prefix, persistent=drain, workers=workers)
     settings = Settings(plant=plant, store=str(workdir / "bench.duckdb"), port=free_port())
     expected = messages * per
     latencies: list[np.ndarray[Any, np.dtype[np.int64]]] = []
     pubs: list[subprocess.Popen[str]] = []
     published: dict[str, int] = {}
     if drain:
-        await asyncio.to_thread(bare_process, port, prefix, 0, client_id)
+        await asyncio.to_thread(prepare_sessions, port, prefix, client_id, workers)
         pubs = start_publishers(port, prefix, messages, per, 0, args.publishers, pub_cores)
         published = await asyncio.to_thread(finish, pubs)
     start = time.time_ns()
@@ -276,9 +298,11 @@ async def run_plantwin(
 
             setattr(twin, "apply", timed)  # noqa: B010  # measure when the live state changes
             connector = runtime.connectors[0]
-            assert isinstance(connector, MqttConnector)
-            if drain and connector.session.connected_at is not None:
-                start = connector.session.connected_at  # like the bare client's CONNACK time
+            if drain:  # from the first connection, like the bare client's CONNACK time
+                if isinstance(connector, MqttConnector):
+                    start = connector.session.connected_at or start
+                elif isinstance(connector, MqttWorkers):
+                    start = connector.connected_at or start
             serving = asyncio.create_task(runtime.serve())
             if not drain:
                 await asyncio.sleep(0.5)
@@ -333,6 +357,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=10_000.0, help="samples/s for latency")
     parser.add_argument("--only", choices=["throughput", "latency"], default=None)
+    parser.add_argument("--workers", type=int, default=2, help="also run with mqtt workers")
     args = parser.parse_args()
     sub_cores, pub_cores = cpus()
     if sub_cores and hasattr(os, "sched_setaffinity"):
@@ -360,6 +385,17 @@ def main() -> int:
             print(row(f"bare paho, {per}-sample JSON", bare), flush=True)
             ours = asyncio.run(run_plantwin(broker.port, f"pw{name}", messages, per, 0, args))
             print(row(f"plantwin, {per}-sample JSON", ours), flush=True)
+            if per == 1 and args.workers:
+                # Workers are processes of their own: let them (and this one) use every CPU.
+                if hasattr(os, "sched_setaffinity"):
+                    os.sched_setaffinity(0, sub_cores | pub_cores)
+                pool = asyncio.run(
+                    run_plantwin(broker.port, "pwworkers", messages, 1, 0, args, args.workers)
+                )
+                if sub_cores and hasattr(os, "sched_setaffinity"):
+                    os.sched_setaffinity(0, sub_cores)
+                print(row(f"plantwin, 1-sample, {args.workers} workers*", pool), flush=True)
+                figures[f"{name}_plantwin_workers"] = pool
             figures[f"{name}_bare"] = bare
             figures[f"{name}_plantwin"] = ours
             figures[f"{name}_ratio"] = ours["samples_per_s"] / bare["samples_per_s"]

@@ -10,10 +10,12 @@ import pytest
 
 from plantwin.connectors.mqtt import MqttConnector
 from plantwin.connectors.mqtt.options import mqtt_options
+from plantwin.connectors.mqtt.workers import MqttWorkers
 from plantwin.core.clock import WallClock
 from plantwin.core.connector import ConnectorStatus
 from plantwin.core.errors import ConnectorError
 from plantwin.core.samples import Quality
+from plantwin.model.plant import BindingDef
 from tests.connectors.mqtt_support import Publisher, Reader, declared, require_broker, unique
 from tests.runtime.demo_process import free_port
 
@@ -205,3 +207,44 @@ async def test_a_broker_that_is_not_there_is_reported_not_fatal() -> None:
         assert f"127.0.0.1:{port}" in health.last_error
         with pytest.raises(ConnectorError, match="not connected"):
             await conn.write("a/cmd", 1.0)
+
+
+@pytest.mark.slow
+async def test_worker_processes_share_the_subscription_and_lose_nothing(
+    prefix: str, publisher: Publisher
+) -> None:
+    topics = [f"{prefix}/m{i}/power" for i in range(10)]
+    options = {"client_id": prefix, "clean_session": True, "workers": 2}
+    conn = MqttConnector.from_plant(
+        declared("broker", **options), [binding(t) for t in topics], WallClock()
+    )
+    assert isinstance(conn, MqttWorkers)
+    async with conn:
+        assert conn.health().status is ConnectorStatus.CONNECTED
+        reader = Reader(conn)
+        for k in range(400):
+            publisher.publish(topics[k % 10], json.dumps({"value": k, "ts": T_MS + k}))
+        publisher.publish(topics[0], b"{oops")
+        await reader.until(lambda r: len(r.rows) == 400 and len(r.dead) == 1, seconds=20)
+        await reader.quiet(0.5)
+        await reader.close()
+        health = conn.health()
+        with pytest.raises(ConnectorError, match="does not publish"):
+            await conn.write(topics[0], 1.0)
+    assert sorted(int(r.value) for r in reader.rows) == list(range(400))  # each exactly once
+    assert health.samples == 400
+    assert reader.dead[0].reason.startswith("not valid JSON")
+    assert conn.health().status is ConnectorStatus.STOPPED
+
+
+def binding(address: str) -> BindingDef:
+    return BindingDef(
+        connector="broker",
+        address=address,
+        signal="s/x",
+        scale=1.0,
+        offset=0.0,
+        source_unit="kW",
+        a=1.0,
+        b=0.0,
+    )

@@ -8,6 +8,7 @@ message or record, write (publish a JSON command), reconnect with backoff and ji
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 
@@ -22,7 +23,9 @@ from plantwin.connectors.mqtt.topics import (
     parse_path,
     split_address,
 )
+from plantwin.connectors.mqtt.workers import MqttWorkers
 from plantwin.core.clock import Clock
+from plantwin.core.connector import Connector
 from plantwin.core.errors import ConnectorError
 from plantwin.model.plant import BindingDef, ConnectorDef
 
@@ -58,10 +61,15 @@ class MqttConnector(MqttBase):
     @classmethod
     def from_plant(
         cls, declared: ConnectorDef, bindings: Sequence[BindingDef], clock: Clock
-    ) -> MqttConnector:
+    ) -> Connector:
+        """The connector a plant file declares: this class, or worker processes (``workers``)."""
         # Command bindings ("<twin>#<command>") are written to, not subscribed to.
         addresses = [b.address for b in bindings if "#" not in b.signal]
-        return cls(mqtt_options(declared), addresses, clock)
+        options = mqtt_options(declared)
+        if options.workers:
+            cls(dataclasses.replace(options, workers=0), addresses, clock)  # check addresses now
+            return MqttWorkers(options, addresses, clock)
+        return cls(options, addresses, clock)
 
     def _decode(self, messages: list[Message]) -> list[Reading]:
         batch, dead = self.decoder.decode(messages)

@@ -35,7 +35,7 @@ _CONNECTION_KEYS = {
     "reconnect_max",
     "max_pending",
 }
-_MQTT_KEYS = {"subscribe", "share", "payload"}
+_MQTT_KEYS = {"subscribe", "share", "payload", "workers"}
 _SPARKPLUG_KEYS = {"groups", "host_id", "rebirth_interval"}
 _PAYLOAD_KEYS = {"value", "ts", "ts_unit", "quality", "records", "max_bytes"}
 _TLS_KEYS = {"ca", "cert", "key", "insecure"}
@@ -87,6 +87,7 @@ class MqttOptions:
     connection: ConnectionOptions
     subscribe: tuple[str, ...] = ()  # topic filters; default: the topics of the bindings
     share: str | None = None  # shared-subscription group: several plantwin processes split load
+    workers: int = 0  # >0: that many receiving processes share the subscription ($share)
     payload: PayloadOptions = field(default_factory=PayloadOptions)
 
 
@@ -236,6 +237,7 @@ def mqtt_options(declared: ConnectorDef) -> MqttOptions:
         subscribe=read.strings("subscribe"),
         share=read.text("share", None),
         payload=payload,
+        workers=read.whole("workers", 0, 0, 64),
     )
 
 
