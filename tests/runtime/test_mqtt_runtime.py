@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from plantwin.core.samples import Quality
 from plantwin.core.store import HistoryQuery, RecordQuery
 from plantwin.runtime import Runtime, Settings
 from tests.connectors.mqtt_support import Publisher, require_broker, unique
+from tests.connectors.sparkplug_support import EdgeNode, M
 from tests.runtime.demo_process import free_port
 
 pytestmark = pytest.mark.integration
@@ -86,3 +88,57 @@ async def test_published_values_reach_the_twin_and_the_store(tmp_path: Path) -> 
         dead = await runtime.store.records(RecordQuery(kind=DeadLetter))
     assert history.last.tolist() == pytest.approx([9.80665 * (i + 1) for i in range(5)])
     assert [d.location for d in dead if isinstance(d, DeadLetter)] == [f"{prefix}/L1/press1/temps"]
+
+
+SPARKPLUG_PLANT = """\
+plantwin: 1
+name: Sparkplug end to end
+connectors:
+  spb: {{kind: sparkplug, client_id: host-{group}, clean_session: true}}
+sites:
+  s1:
+    assets:
+      filler:
+        signals:
+          speed: {{unit: 1/min}}
+        bindings:
+          speed: {{connector: spb, address: "{group}/gw/filler:Outputs/Speed"}}
+"""
+
+
+async def test_a_device_death_shows_its_signal_stale_in_the_twin(tmp_path: Path) -> None:
+    require_broker()
+    group = unique("G")
+    plant = tmp_path / "plant.yaml"
+    plant.write_text(SPARKPLUG_PLANT.format(group=group))
+    settings = Settings(plant=plant, store=str(tmp_path / "p.duckdb"), port=free_port())
+    async with Runtime(settings) as runtime:
+        serving = asyncio.create_task(runtime.serve())
+        speed = runtime.catalog.id("s1.filler/speed")
+        latest = runtime.twin.latest
+
+        async def until(check: Callable[[], bool]) -> None:
+            for _ in range(200):
+                if check():
+                    return
+                await asyncio.sleep(0.05)
+            raise AssertionError("the twin did not get there in time")
+
+        with Publisher() as pub:
+            node = EdgeNode(pub, group, "gw")
+            node.nbirth([])
+            now_ms = time.time_ns() // 1_000_000
+            node.send("DBIRTH", [M("Outputs/Speed", 1, 300.0, ts_ms=now_ms - 2)], "filler")
+            node.send("DDATA", [M(None, 1, 310.0, ts_ms=now_ms - 1, send_type=False)], "filler")
+            await until(lambda: latest.value[speed] == 310.0)
+            assert latest.quality[speed] == Quality.GOOD
+            node.send("DDEATH", [], "filler")
+            await until(lambda: latest.quality[speed] == Quality.STALE)
+            assert latest.value[speed] == 310.0  # the last value, now flagged stale
+        runtime.stop.set()
+        await serving
+        history = await runtime.store.history(
+            HistoryQuery(signal=speed, start=0, end=time.time_ns() + NS_PER_S)
+        )
+    assert history.last.tolist() == [300.0, 310.0, 310.0]
+    assert history.quality.tolist() == [0, 0, int(Quality.STALE)]
