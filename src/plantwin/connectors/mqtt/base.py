@@ -79,12 +79,20 @@ class MqttBase:
             if session.pending < self.linger_below:
                 await asyncio.sleep(self.linger_s)
             messages = session.take(self.batch_limit)
-            for item in self._decode(messages):
-                if isinstance(item, RawBatch):
-                    self.samples += len(item)
-                else:
-                    self.dead_letters += 1
-                yield item
+            items = self._decode(messages)  # dead letters first, then one batch
+            handed = 0
+            try:
+                for item in items:
+                    if isinstance(item, RawBatch):
+                        self.samples += len(item)
+                    else:
+                        self.dead_letters += 1
+                    yield item
+                    handed += 1
+            finally:
+                if handed < len(items):  # the pipeline stopped taking readings mid-poll
+                    left = items[handed + 1 :]  # the one at the yield was handed over
+                    self.dropped += sum(len(i) if isinstance(i, RawBatch) else 1 for i in left)
 
     def health(self) -> ConnectorHealth:
         status = self.session.status if self._open else ConnectorStatus.STOPPED
