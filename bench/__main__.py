@@ -18,6 +18,7 @@ BENCHES = {
     "kpis": "bench.kpis",
     "replay": "bench.replay_file",
     "http": "bench.http_ingest",
+    "mqtt": "bench.mqtt_ingest",
 }
 
 

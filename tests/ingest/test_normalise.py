@@ -63,6 +63,23 @@ def test_flags_out_of_range_and_keeps_source_quality(ingestor: Ingestor) -> None
     assert ingestor.stats.out_of_range == 1
 
 
+def test_stale_from_the_source_is_kept_but_a_source_cannot_set_range_flags(
+    ingestor: Ingestor,
+) -> None:
+    # A Sparkplug B death repeats the last value flagged STALE; OUT_OF_RANGE is ingest's own.
+    raw = RawBatch.of(
+        "demo",
+        ["L1/mill1/power", "L1/mill1/coolant_temp"],
+        [T0, T0],
+        [5.0, 20.0],
+        [int(Quality.STALE), int(Quality.OUT_OF_RANGE | Quality.SUBSTITUTED)],
+    )
+    batch = ingestor.process(raw).batch
+    quality = dict(zip(batch.signal.tolist(), batch.quality.tolist(), strict=True))
+    assert quality[ingestor.catalog.id("changwon.L1.mill1/power")] == Quality.STALE
+    assert quality[ingestor.catalog.id("changwon.L1.mill1/coolant_temp")] == Quality.GOOD
+
+
 def test_duplicates_keep_the_last_and_out_of_order_rows_are_sorted(ingestor: Ingestor) -> None:
     address = "L1/mill1/power"
     raw = RawBatch.of("demo", [address] * 4, [T0 + 2 * S, T0, T0 + S, T0], [3.0, 1.0, 2.0, 1.5])

@@ -144,7 +144,8 @@ class SampleBatch:
 class RawBatch:
     """Readings as a connector delivers them: source addresses and values in source units.
 
-    ``status`` carries the source's own quality as :class:`Quality` bits (UNCERTAIN, BAD).
+    ``status`` carries the source's own quality as :class:`Quality` bits (UNCERTAIN, BAD,
+    STALE).
     """
 
     source: str

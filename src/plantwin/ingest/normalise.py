@@ -19,7 +19,9 @@ from plantwin.ingest.mapping import ConnectorBindings, build_bindings
 from plantwin.model.catalog import SignalCatalog
 
 EARLIEST_NS = 946_684_800 * 1_000_000_000  # 2000-01-01: older stamps are clock faults
-SOURCE_QUALITY = np.uint8(Quality.UNCERTAIN | Quality.BAD)
+# Flags a connector may set: the source's own uncertain/bad status, and stale (a Sparkplug B
+# death repeats the last value flagged stale). Range flags are ingest's own business.
+SOURCE_QUALITY = np.uint8(Quality.UNCERTAIN | Quality.BAD | Quality.STALE)
 Mask = NDArray[np.bool_]
 
 

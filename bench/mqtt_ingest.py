@@ -1,0 +1,433 @@
+"""MQTT ingest end to end (publish -> stored), next to a bare paho-mqtt subscriber.
+
+Run: .venv/bin/python -m bench.mqtt_ingest [--messages 100000] [--publishers 2] [--seconds 10]
+
+A Mosquitto of the benchmark's own (free port, no queue limits, so a slow subscriber shows as
+time rather than as broker drops) gets QoS 1 JSON messages from publisher processes over 1,000
+topics (100 machines x 10 signals). Each figure is measured twice in this run, on the same
+broker with the same publishers:
+
+- bare: a paho-mqtt subscriber process that only parses each message and counts its samples;
+- plantwin: the real runtime (``Runtime`` with an ``mqtt`` connector: paho network thread ->
+  JSON decode -> ingest -> bus -> twin -> DuckDB), until every sample is committed.
+
+Throughput (drain): the broker first queues every message for the subscriber's persistent
+session (single-sample, then 50-sample messages); then the subscriber connects, and the rate
+is samples (or messages) over the time from its connection to the last sample parsed (bare)
+or committed to DuckDB (plantwin, after its final flush). Publishers are then not the limit.
+Latency: a steady 10,000 samples/s (as 1-sample and as 50-sample messages) from mosquitto_pub
+processes fed line by line, each record's ``ts`` the time it was written; plantwin's latency
+is taken when the twin applies the sample (the live state), bare's when it is parsed.
+
+The subscriber side (this process, or the bare subscriber) is pinned to the first CPU, the
+broker and the publishers to the others when there are any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import emit
+from plantwin.connectors.mqtt import MqttConnector
+from plantwin.connectors.mqtt.workers import MqttWorkers
+from plantwin.core.samples import SampleBatch
+from plantwin.runtime import Runtime, Settings
+from plantwin.twin.state import TwinUpdate
+
+PLANT = """\
+plantwin: 1
+name: mqtt bench
+connectors:
+  broker:
+    kind: mqtt
+    port: {port}
+    client_id: {client_id}
+    clean_session: {clean}
+    subscribe: ["{prefix}/#"]
+    payload: {{ts_unit: ns}}
+    workers: {workers}
+types:
+  machine:
+    signals:
+{signals}
+    bindings:
+      "*": {{connector: broker, address: "{prefix}/{{asset}}/{{signal}}"}}
+sites:
+  s:
+    lines:
+      L:
+        assets:
+{assets}
+"""
+
+
+def cpus() -> tuple[set[int], set[int]]:
+    """(subscriber CPUs, broker and publisher CPUs)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return set(), set()
+    all_ = sorted(os.sched_getaffinity(0))
+    if len(all_) < 2:
+        return set(all_), set(all_)
+    return {all_[0]}, set(all_[1:])
+
+
+def pinned(cores: set[int]) -> Callable[[], None] | None:
+    if not cores or not hasattr(os, "sched_setaffinity"):
+        return None
+    return lambda: os.sched_setaffinity(0, cores)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Broker:
+    def __init__(self, workdir: Path, cores: set[int]) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.port = free_port()
+        conf = workdir / "mosquitto.conf"
+        conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            "max_queued_messages 0\nmax_inflight_messages 0\nmax_queued_bytes 0\n"
+        )
+        self.process = subprocess.Popen(
+            [binary, "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=pinned(cores),  # noqa: PLW1509  # only sets the CPU affinity
+        )
+        time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def start_publishers(
+    port: int, prefix: str, messages: int, per: int, rate: float, count: int, cores: set[int]
+) -> list[subprocess.Popen[str]]:
+    if rate > 0:  # steady: one pacer feeding mosquitto_pub processes
+        args = ["lines", str(port), prefix, str(messages), str(per), str(rate)]
+        return [
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.mqtt_clients", *args],
+                stdout=subprocess.PIPE,
+                text=True,
+                preexec_fn=pinned(cores),  # noqa: PLW1509
+            )
+        ]
+    return [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.mqtt_clients",
+                "publish",
+                str(port),
+                prefix,
+                str(messages // count),
+                str(per),
+                str(rate / count),
+                str(i),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=pinned(cores),  # noqa: PLW1509
+        )
+        for i in range(count)
+    ]
+
+
+def finish(publishers: list[subprocess.Popen[str]]) -> dict[str, int]:
+    outs = [json.loads(p.communicate(timeout=600)[0].strip().splitlines()[-1]) for p in publishers]
+    return {
+        "published": sum(o["published"] for o in outs),
+        "acked": sum(o["acked"] for o in outs),
+        "start": min(o["start"] for o in outs),
+        "end": max(o["end"] for o in outs),
+    }
+
+
+def bare_process(
+    port: int, prefix: str, expected: int, client_id: str, share: str = ""
+) -> dict[str, Any]:
+    sub_cores, _ = cpus()
+    sub = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "bench.mqtt_clients", "bare"),
+            *(str(port), f"{share}{prefix}/#", str(expected), client_id),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=pinned(sub_cores),  # noqa: PLW1509
+    )
+    assert sub.stdout is not None
+    assert sub.stdout.readline().strip() == "ready"
+    result: dict[str, Any] = json.loads(sub.communicate(timeout=600)[0].strip().splitlines()[-1])
+    return result
+
+
+def run_bare(
+    port: int, prefix: str, messages: int, per: int, rate: float, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Live (rate > 0): subscribe, publish, count. Drain (rate 0): queue everything first."""
+    _, pub_cores = cpus()
+    client_id = f"bare-{prefix}" if rate == 0 else ""
+    if rate == 0:
+        bare_process(port, prefix, 0, client_id)  # the persistent session the broker fills
+        published = finish(
+            start_publishers(port, prefix, messages, per, 0, args.publishers, pub_cores)
+        )
+        result = bare_process(port, prefix, messages * per, client_id)
+        start = result["connected"]
+    else:
+        pubs: list[subprocess.Popen[str]] = []
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(bare_process, port, prefix, messages * per, client_id)
+            time.sleep(1.0)  # subscribed ("ready") well before this
+            pubs = start_publishers(port, prefix, messages, per, rate, args.publishers, pub_cores)
+            published = finish(pubs)
+            result = running.result()
+        start = published["start"]
+    seconds = (result["last"] - start) / 1e9
+    return {
+        "messages": result["messages"],
+        "samples": result["samples"],
+        "lost": published["published"] * per - result["samples"],
+        "seconds": seconds,
+        "msg_per_s": result["messages"] / seconds,
+        "samples_per_s": result["samples"] / seconds,
+        "publish_msg_per_s": published["published"]
+        / ((published["end"] - published["start"]) / 1e9),
+        "latency_p50_ms": result["latency_p50_ms"] if rate else None,
+        "latency_p99_ms": result["latency_p99_ms"] if rate else None,
+    }
+
+
+def write_plant(
+    workdir: Path, port: int, client_id: str, prefix: str, *, persistent: bool, workers: int
+) -> Path:
+    signals = "".join(f"      s{j}: {{unit: kW}}\n" for j in range(10))
+    assets = "".join(f"          m{i:03d}: {{type: machine}}\n" for i in range(100))
+    plant = workdir / "plant.yaml"
+    text = PLANT.format(
+        port=port,
+        client_id=client_id,
+        clean="false" if persistent else "true",
+        workers=workers,
+        prefix=prefix,
+        signals=signals,
+        assets=assets,
+    )
+    plant.write_text(text)
+    return plant
+
+
+def prepare_sessions(port: int, prefix: str, client_id: str, workers: int) -> None:
+    """The persistent session(s) the broker fills before plantwin connects."""
+    if workers:  # each worker's session, in the shared group
+        for i in range(workers):
+            bare_process(port, prefix, 0, f"{client_id}-w{i}", "$share/plantwin-broker/")
+    else:
+        bare_process(port, prefix, 0, client_id)
+
+
+async def wait_ingested(runtime: Runtime, expected: int) -> None:
+    """Until ``expected`` samples passed ingest, or none came for 10 s (some were lost)."""
+    stats = runtime.pipeline.stats
+    idle_since, seen = time.monotonic(), -1
+    while stats.samples < expected:
+        await asyncio.sleep(0.02)
+        if stats.samples != seen:
+            seen, idle_since = stats.samples, time.monotonic()
+        elif time.monotonic() - idle_since > 10:
+            return
+
+
+async def run_plantwin(
+    port: int,
+    prefix: str,
+    messages: int,
+    per: int,
+    rate: float,
+    args: argparse.Namespace,
+    workers: int = 0,
+) -> dict[str, Any]:
+    """Like :func:`run_bare`, through the real runtime until every sample is committed."""
+    _, pub_cores = cpus()
+    workdir = Path(tempfile.mkdtemp(prefix="plantwin-mqtt-bench-"))
+    client_id = f"bench-{prefix}"
+    drain = rate == 0
+    plant = write_plant(workdir, port, client_id, prefix, persistent=drain, workers=workers)
+    settings = Settings(plant=plant, store=str(workdir / "bench.duckdb"), port=free_port())
+    expected = messages * per
+    latencies: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    pubs: list[subprocess.Popen[str]] = []
+    published: dict[str, int] = {}
+    if drain:
+        await asyncio.to_thread(prepare_sessions, port, prefix, client_id, workers)
+        pubs = start_publishers(port, prefix, messages, per, 0, args.publishers, pub_cores)
+        published = await asyncio.to_thread(finish, pubs)
+    start = time.time_ns()
+    try:
+        async with Runtime(settings) as runtime:
+            twin = runtime.twin
+            apply = twin.apply
+
+            def timed(batch: SampleBatch) -> TwinUpdate:
+                update = apply(batch)
+                latencies.append(time.time_ns() - batch.ts)
+                return update
+
+            setattr(twin, "apply", timed)  # noqa: B010  # measure when the live state changes
+            connector = runtime.connectors[0]
+            if drain:  # from the first connection, like the bare client's CONNACK time
+                if isinstance(connector, MqttConnector):
+                    start = connector.session.connected_at or start
+                elif isinstance(connector, MqttWorkers):
+                    start = connector.connected_at or start
+            serving = asyncio.create_task(runtime.serve())
+            if not drain:
+                await asyncio.sleep(0.5)
+                pubs = start_publishers(
+                    port, prefix, messages, per, rate, args.publishers, pub_cores
+                )
+            await wait_ingested(runtime, expected)
+            runtime.stop.set()
+            await serving
+            stored_at = time.time_ns()
+            if not drain:
+                published = await asyncio.to_thread(finish, pubs)
+                start = published["start"]
+            committed = runtime.store.stats().committed_samples
+            health = runtime.health()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    seconds = (stored_at - start) / 1e9
+    lat = np.concatenate(latencies) if latencies else np.empty(0, np.int64)
+    return {
+        "messages": health["connectors"][0]["samples"] // per,
+        "samples": committed,
+        "lost": published["published"] * per - committed,
+        "dead_letters": health["pipeline"]["dead_letters"],
+        "batches": health["pipeline"]["batches"],
+        "seconds": seconds,
+        "msg_per_s": committed / per / seconds,
+        "samples_per_s": committed / seconds,
+        "publish_msg_per_s": published["published"]
+        / ((published["end"] - published["start"]) / 1e9),
+        "latency_p50_ms": float(np.percentile(lat, 50)) / 1e6 if len(lat) and not drain else None,
+        "latency_p99_ms": float(np.percentile(lat, 99)) / 1e6 if len(lat) and not drain else None,
+    }
+
+
+def row(name: str, r: dict[str, Any], latency: bool = False) -> str:
+    if latency:
+        return (
+            f"{name:<34} {r['samples']:>9,} {r['lost']:>6} "
+            f"{r['latency_p50_ms']:>9.1f} {r['latency_p99_ms']:>9.1f}"
+        )
+    return (
+        f"{name:<34} {r['messages']:>9,} {r['samples']:>10,} {r['lost']:>6} "
+        f"{r['msg_per_s']:>10,.0f} {r['samples_per_s']:>12,.0f} {r['publish_msg_per_s']:>10,.0f}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=10_000.0, help="samples/s for latency")
+    parser.add_argument("--only", choices=["throughput", "latency"], default=None)
+    parser.add_argument("--workers", type=int, default=2, help="also run with mqtt workers")
+    args = parser.parse_args()
+    sub_cores, pub_cores = cpus()
+    if sub_cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, sub_cores)
+    workdir = Path(tempfile.mkdtemp(prefix="plantwin-mosquitto-"))
+    broker = Broker(workdir, pub_cores)
+    print(
+        f"own mosquitto on port {broker.port}; subscriber CPUs {sorted(sub_cores)}, "
+        f"broker and publishers on CPUs {sorted(pub_cores)}"
+    )
+    figures: dict[str, Any] = {}
+    try:
+        runs = [
+            ("single", args.messages, 1),
+            ("batch50", max(args.messages // 10, 1000) // 1000 * 1000, 50),
+        ]
+        header = (
+            f"{'throughput (QoS 1, drain a queue)':<34} {'messages':>9} {'samples':>10} "
+            f"{'lost':>6} {'msg/s':>10} {'samples/s':>12} {'pub msg/s':>10}"
+        )
+        if args.only != "latency":
+            print(header)
+        for name, messages, per in runs if args.only != "latency" else []:
+            bare = run_bare(broker.port, f"bare{name}", messages, per, 0, args)
+            print(row(f"bare paho, {per}-sample JSON", bare), flush=True)
+            ours = asyncio.run(run_plantwin(broker.port, f"pw{name}", messages, per, 0, args))
+            print(row(f"plantwin, {per}-sample JSON", ours), flush=True)
+            if per == 1 and args.workers:
+                # Workers are processes of their own: let them (and this one) use every CPU.
+                if hasattr(os, "sched_setaffinity"):
+                    os.sched_setaffinity(0, sub_cores | pub_cores)
+                pool = asyncio.run(
+                    run_plantwin(broker.port, "pwworkers", messages, 1, 0, args, args.workers)
+                )
+                if sub_cores and hasattr(os, "sched_setaffinity"):
+                    os.sched_setaffinity(0, sub_cores)
+                print(row(f"plantwin, 1-sample, {args.workers} workers*", pool), flush=True)
+                figures[f"{name}_plantwin_workers"] = pool
+            figures[f"{name}_bare"] = bare
+            figures[f"{name}_plantwin"] = ours
+            figures[f"{name}_ratio"] = ours["samples_per_s"] / bare["samples_per_s"]
+        title = f"latency at {args.rate:,.0f} samples/s"
+        print(f"\n{title:<34} {'samples':>9} {'lost':>6} {'p50 ms':>9} {'p99 ms':>9}")
+        for per in (1, 50) if args.only != "throughput" else ():
+            steady = max(int(args.rate * args.seconds) // per // 100 * 100, 100)
+            rate = args.rate / per
+            bare = run_bare(broker.port, f"barelat{per}", steady, per, rate, args)
+            print(row(f"bare paho, {per}-sample: -> parsed", bare, latency=True), flush=True)
+            ours = asyncio.run(run_plantwin(broker.port, f"pwlat{per}", steady, per, rate, args))
+            print(row(f"plantwin, {per}-sample: -> live", ours, latency=True), flush=True)
+            figures[f"latency{per}_bare"] = bare
+            figures[f"latency{per}_plantwin"] = ours
+    finally:
+        broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    emit(
+        {
+            "bench": "mqtt_ingest",
+            **{
+                k: (
+                    {kk: (round(vv, 2) if isinstance(vv, float) else vv) for kk, vv in v.items()}
+                    if isinstance(v, dict)
+                    else round(v, 3)
+                )
+                for k, v in figures.items()
+            },
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sparkplug B host application: births, deaths, aliases, sequence numbers, rebirth requests."""

@@ -1,0 +1,82 @@
+"""JSON decoding without a broker: the fast path for plain records agrees with the careful one."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from plantwin.connectors.mqtt.json_payload import JsonDecoder
+from plantwin.connectors.mqtt.options import PayloadOptions
+from plantwin.connectors.mqtt.session import Message
+from plantwin.connectors.mqtt.topics import Route, TopicRouter
+
+TOPIC = "p/m1/temps"
+ADDRESSES = [f"{TOPIC}:a", f"{TOPIC}:b"]
+T_MS = 1_780_000_000_000
+
+
+class CarefulDecoder(JsonDecoder):
+    """The same decoder with the fast path switched off."""
+
+    def _simple_routes(self, topic: str, routes: list[Route]) -> list[tuple[str, str]] | None:
+        return None
+
+
+field_values = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=3),
+)
+records = st.fixed_dictionaries(
+    {},
+    optional={
+        "a": field_values,
+        "b": field_values,
+        "ts": st.one_of(st.integers(T_MS - 10, T_MS + 10), st.none(), st.text(max_size=3)),
+        "quality": st.sampled_from(["good", "bad", "nope", 1]),
+    },
+)
+
+
+def _decode(decoder: JsonDecoder, payload: bytes) -> tuple[object, list[tuple[str, str]]]:
+    batch, dead = decoder.decode([Message(TOPIC, payload, T_MS * 1_000_000 + 5)])
+    rows = (
+        None
+        if batch is None
+        else list(
+            zip(
+                batch.address,
+                batch.ts.tolist(),
+                batch.value.tolist(),
+                batch.status.tolist(),
+                strict=True,
+            )
+        )
+    )
+    return rows, [(d.location, d.reason) for d in dead]
+
+
+@given(st.lists(st.one_of(records, st.integers()), max_size=6))
+def test_fast_and_careful_decoding_agree(batch: list[object]) -> None:
+    payload = json.dumps(batch).encode()
+    router = TopicRouter(ADDRESSES)
+    fast = _decode(JsonDecoder("b", router, PayloadOptions()), payload)
+    careful = _decode(CarefulDecoder("b", TopicRouter(ADDRESSES), PayloadOptions()), payload)
+    assert repr(fast) == repr(careful)  # repr: NaN never equals itself
+
+
+def test_a_plain_batch_takes_the_fast_path() -> None:
+    decoder = JsonDecoder("b", TopicRouter(ADDRESSES), PayloadOptions())
+    payload = json.dumps([{"a": 1.5, "b": 2, "ts": T_MS}, {"a": 3.0, "ts": T_MS + 1}]).encode()
+    rows, dead = _decode(decoder, payload)
+    assert rows == [
+        (f"{TOPIC}:a", T_MS * 1_000_000, 1.5, 0),
+        (f"{TOPIC}:b", T_MS * 1_000_000, 2.0, 0),
+        (f"{TOPIC}:a", (T_MS + 1) * 1_000_000, 3.0, 0),
+    ]
+    assert dead == []
+    assert decoder._simple[TOPIC] == [(f"{TOPIC}:a", "a"), (f"{TOPIC}:b", "b")]
