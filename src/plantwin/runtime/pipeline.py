@@ -215,9 +215,7 @@ class Pipeline:
                     self.lag_ns = max(0, self.clock.now_ns() - int(message.ts.max()))
                 # Raw and derived samples in one pass, so delays and references see them in
                 # time order together (a deviation from a derived model output, for one).
-                seen = message
-                if len(update.derived):
-                    seen = SampleBatch.concat([message, update.derived]).canonical()
+                seen = SampleBatch.merge_disjoint(message, update.derived)  # derived: own signals
                 alarms = self.processor.process(seen, update.changes)
                 for record in alarms:
                     await self._publish_record(record)

@@ -117,8 +117,13 @@ class OpcUaConnector:
     ) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: cancelled in the middle of asyncua's connect, the task has been seen
+            # not to end (a stop right after start, e.g. when the API port is taken).
+            done, _ = await asyncio.wait({self._task}, timeout=self._opt.timeout_s + 1.0)
+            if not done:
+                log.warning("OPC UA connector %s did not stop in time; left behind", self.name)
+            elif not self._task.cancelled() and self._task.exception() is not None:
+                log.warning("OPC UA connector %s ended with %r", self.name, self._task.exception())
         self._status = ConnectorStatus.STOPPED
         with contextlib.suppress(asyncio.QueueFull):
             self._queue.put_nowait(_END)
