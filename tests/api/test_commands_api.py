@@ -303,7 +303,7 @@ async def test_a_critical_command_waits_for_a_second_user(setup: Setup) -> None:
     assert applied.value == pytest.approx(6.5)  # written in psi, converted back by the machine
     again = await setup.http.post(f"{url}/approve", json={"user": "park"})
     assert again.status_code == 409
-    events = [e for e in await setup.store.records(RecordQuery(kind=CommandEvent))]
+    events = await setup.store.records(RecordQuery(kind=CommandEvent))
     users = [(e.status.value, e.user) for e in reversed(events) if isinstance(e, CommandEvent)]
     assert users == [("pending_approval", "kim"), ("accepted", "lee"), ("sent", "")]
 

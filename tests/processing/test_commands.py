@@ -1,0 +1,74 @@
+"""CommandService on its own: restart closes unfinished commands, audit stays complete."""
+
+from __future__ import annotations
+
+from plantwin.core import ManualClock, RawBatch
+from plantwin.core.records import CommandEvent, CommandStatus
+from plantwin.core.store import RecordQuery
+from plantwin.ingest import Ingestor
+from plantwin.model.catalog import SignalCatalog
+from plantwin.model.plant import Plant
+from plantwin.processing.commands import CommandService
+from plantwin.simulation.demo_plant.connector import DemoPlant
+from plantwin.store import MemoryStore
+from plantwin.twin import TwinState
+from tests.helpers import T0
+
+
+async def test_a_restart_closes_unfinished_commands_and_keeps_the_others(
+    example_plant: Plant,
+) -> None:
+    async with MemoryStore() as store:
+        catalog = SignalCatalog(
+            example_plant, await store.register_signals(list(example_plant.signals))
+        )
+        clock = ManualClock(T0)
+        twin = TwinState(example_plant, catalog)
+        raw = RawBatch.of("demo", ["L1/mill1/state"], [T0], [1.0])
+        twin.apply(Ingestor(catalog, clock).process(raw).batch)
+        demo = DemoPlant(plant=example_plant, clock=clock, seed=7, start_ns=T0)
+
+        def service() -> CommandService:
+            return CommandService(
+                plant=example_plant,
+                twin=twin,
+                catalog=catalog,
+                store=store,
+                clock=clock,
+                writers={"demo": demo},
+            )
+
+        first = service()
+        pending = await first.request(
+            twin="changwon.compressor1",
+            command="set_pressure",
+            parameters={"pressure": 6.6},
+            user="kim",
+        )
+        sent = await first.request(
+            twin="changwon.L1.mill1",
+            command="set_feed_override",
+            parameters={"percent": 105},
+            user="kim",
+        )
+        assert (pending.status, sent.status) == (CommandStatus.PENDING_APPROVAL, CommandStatus.SENT)
+        await first.close()  # the runtime stops before the mill reported or anyone approved
+
+        second = service()
+        await second.restore()
+        assert second.commands[pending.id].status is CommandStatus.REJECTED
+        assert second.commands[pending.id].events[-1].message == (
+            "the runtime restarted before approval"
+        )
+        assert second.commands[sent.id].status is CommandStatus.TIMED_OUT
+        assert second.commands[sent.id].target == 105.0
+        events = await store.records(RecordQuery(kind=CommandEvent))
+        assert len(events) == 5  # pending; accepted, sent; and the two closing events
+
+        third = service()  # a second restart finds nothing left to close
+        await third.restore()
+        assert len(await store.records(RecordQuery(kind=CommandEvent))) == 5
+        assert [c.status for c in third.commands.values()] == [
+            CommandStatus.REJECTED,
+            CommandStatus.TIMED_OUT,
+        ]
