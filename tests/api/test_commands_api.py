@@ -334,3 +334,16 @@ async def test_the_list_filters_by_twin_and_status(setup: Setup) -> None:
     assert (
         await setup.http.get("/api/v1/commands", params={"start": "yesterday"})
     ).status_code == 400
+
+
+async def test_the_twin_lists_its_commands_with_report_and_interlocks(setup: Setup) -> None:
+    detail = (await setup.http.get(f"/api/v1/twins/{MILL}")).json()
+    by_name = {c["name"]: c for c in detail["commands"]}
+    feed = by_name["set_feed_override"]
+    assert (feed["reports"], feed["timeout_s"]) == (f"{MILL}/feed_override", 60.0)
+    assert by_name["set_spindle_speed"]["interlocks"] == [
+        {
+            "when": "spindle.speed > 0",
+            "message": "the spindle is still turning: wait until it has stopped",
+        }
+    ]

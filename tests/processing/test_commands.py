@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from plantwin.core import ManualClock, RawBatch
 from plantwin.core.records import CommandEvent, CommandStatus
 from plantwin.core.store import RecordQuery
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
-from plantwin.processing.commands import CommandService
+from plantwin.processing.commands import CommandService, NotAllowedError
+from plantwin.processing.commands.checks import check_interlocks
 from plantwin.simulation.demo_plant.connector import DemoPlant
 from plantwin.store import MemoryStore
 from plantwin.twin import TwinState
@@ -72,3 +75,21 @@ async def test_a_restart_closes_unfinished_commands_and_keeps_the_others(
             CommandStatus.REJECTED,
             CommandStatus.TIMED_OUT,
         ]
+
+
+async def test_an_interlock_without_a_value_blocks_and_a_false_one_passes(
+    example_plant: Plant,
+) -> None:
+    async with MemoryStore() as store:
+        ids = await store.register_signals(list(example_plant.signals))
+    catalog = SignalCatalog(example_plant, ids)
+    twin = TwinState(example_plant, catalog)
+    (spec,) = [c for c in example_plant.twins["changwon.L1.lathe1"].commands if c.interlocks]
+    with pytest.raises(
+        NotAllowedError, match=r"no value of changwon\.L1\.lathe1\.spindle/speed yet"
+    ):
+        check_interlocks(spec, twin, catalog)
+    ingest = Ingestor(catalog, ManualClock(T0))
+    stopped = RawBatch.of("demo", ["L1/lathe1/spindle/speed"], [T0], [0.0])
+    twin.apply(ingest.process(stopped).batch)
+    check_interlocks(spec, twin, catalog)  # the spindle stands still: nothing blocks

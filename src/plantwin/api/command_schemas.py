@@ -31,7 +31,7 @@ class CommandEventOut(BaseModel):
     message: str | None
 
 
-class CommandOut(BaseModel):
+class IssuedCommandOut(BaseModel):
     id: str
     twin: str
     command: str
@@ -50,8 +50,8 @@ class CommandOut(BaseModel):
     events: list[CommandEventOut] = Field(description="every step, oldest first")
 
 
-class CommandListOut(BaseModel):
-    commands: list[CommandOut] = Field(description="newest first")
+class IssuedCommandListOut(BaseModel):
+    commands: list[IssuedCommandOut] = Field(description="newest first")
     total: int = Field(description="matching commands before the limit")
 
 

@@ -11,11 +11,11 @@ from fastapi.responses import JSONResponse
 from plantwin.api.command_schemas import (
     ApprovalRequest,
     CommandEventOut,
-    CommandListOut,
-    CommandOut,
     CommandRequest,
     DesiredListOut,
     DesiredOut,
+    IssuedCommandListOut,
+    IssuedCommandOut,
 )
 from plantwin.api.deps import Context
 from plantwin.api.errors import NotFoundError
@@ -53,14 +53,14 @@ def _service(ctx: Context) -> CommandService:
     return ctx.commands
 
 
-def _out(cmd: Command) -> CommandOut:
+def _out(cmd: Command) -> IssuedCommandOut:
     approvals = [
         e.user
         for e in cmd.events
         if e.status is CommandStatus.ACCEPTED and e.previous is CommandStatus.PENDING_APPROVAL
     ]
     last = cmd.events[-1]
-    return CommandOut(
+    return IssuedCommandOut(
         id=cmd.id,
         twin=cmd.twin,
         command=cmd.command,
@@ -90,12 +90,12 @@ def _out(cmd: Command) -> CommandOut:
 
 @router.post(
     "/commands",
-    response_model=CommandOut,
+    response_model=IssuedCommandOut,
     status_code=202,
     responses=_RESPONSES,
     summary="Send a command to a machine (critical ones wait for a second user's approval)",
 )
-async def command_send(body: CommandRequest, ctx: Context) -> CommandOut:
+async def command_send(body: CommandRequest, ctx: Context) -> IssuedCommandOut:
     service = _service(ctx)
     cmd = await service.request(
         twin=body.twin,
@@ -107,7 +107,7 @@ async def command_send(body: CommandRequest, ctx: Context) -> CommandOut:
     return _out(cmd)
 
 
-@router.get("/commands", response_model=CommandListOut, summary="Commands, newest first")
+@router.get("/commands", response_model=IssuedCommandListOut, summary="Commands, newest first")
 async def command_list(
     ctx: Context,
     twin: Annotated[str | None, Query(description="a twin and everything below it")] = None,
@@ -115,7 +115,7 @@ async def command_list(
     start: Annotated[str | None, Query(description="requested at or after")] = None,
     end: Annotated[str | None, Query(description="requested before")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-) -> CommandListOut:
+) -> IssuedCommandListOut:
     service = _service(ctx)
     if twin is not None:
         _twin(ctx, twin)
@@ -134,11 +134,11 @@ async def command_list(
         and (t1 is None or cmd.requested < t1)
     ]
     chosen.sort(key=lambda row: row[:2], reverse=True)
-    return CommandListOut(commands=[_out(c) for _, _, c in chosen[:limit]], total=len(chosen))
+    return IssuedCommandListOut(commands=[_out(c) for _, _, c in chosen[:limit]], total=len(chosen))
 
 
-@router.get("/commands/{command_id}", response_model=CommandOut, summary="One command")
-async def command_detail(command_id: str, ctx: Context) -> CommandOut:
+@router.get("/commands/{command_id}", response_model=IssuedCommandOut, summary="One command")
+async def command_detail(command_id: str, ctx: Context) -> IssuedCommandOut:
     cmd = _service(ctx).commands.get(command_id)
     if cmd is None:
         raise NotFoundError(f"no command '{command_id}' (GET /api/v1/commands lists them)")
@@ -147,22 +147,22 @@ async def command_detail(command_id: str, ctx: Context) -> CommandOut:
 
 @router.post(
     "/commands/{command_id}/approve",
-    response_model=CommandOut,
+    response_model=IssuedCommandOut,
     responses=_RESPONSES,
     summary="Approve a critical command (by a user other than the requester) and send it",
 )
-async def command_approve(command_id: str, body: ApprovalRequest, ctx: Context) -> CommandOut:
+async def command_approve(command_id: str, body: ApprovalRequest, ctx: Context) -> IssuedCommandOut:
     cmd = await _service(ctx).approve(command_id, user=body.user, reason=body.reason)
     return _out(cmd)
 
 
 @router.post(
     "/commands/{command_id}/reject",
-    response_model=CommandOut,
+    response_model=IssuedCommandOut,
     responses=_RESPONSES,
     summary="Reject a critical command waiting for approval",
 )
-async def command_reject(command_id: str, body: ApprovalRequest, ctx: Context) -> CommandOut:
+async def command_reject(command_id: str, body: ApprovalRequest, ctx: Context) -> IssuedCommandOut:
     cmd = await _service(ctx).reject(command_id, user=body.user, reason=body.reason)
     return _out(cmd)
 
