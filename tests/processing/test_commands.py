@@ -9,8 +9,9 @@ from plantwin.core.records import CommandEvent, CommandStatus
 from plantwin.core.store import RecordQuery
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
+from plantwin.model.loader import parse_plant
 from plantwin.model.plant import Plant
-from plantwin.processing.commands import CommandService, NotAllowedError
+from plantwin.processing.commands import CommandRejectedError, CommandService, NotAllowedError
 from plantwin.processing.commands.checks import check_interlocks
 from plantwin.simulation.demo_plant.connector import DemoPlant
 from plantwin.store import MemoryStore
@@ -93,3 +94,51 @@ async def test_an_interlock_without_a_value_blocks_and_a_false_one_passes(
     stopped = RawBatch.of("demo", ["L1/lathe1/spindle/speed"], [T0], [0.0])
     twin.apply(ingest.process(stopped).batch)
     check_interlocks(spec, twin, catalog)  # the spindle stands still: nothing blocks
+
+
+PRESS = """\
+plantwin: 1
+name: press
+connectors: {plc: {kind: opcua, endpoint: "opc.tcp://127.0.0.1:9"}}
+types:
+  press:
+    states: {values: {idle: 0, running: 1}}
+    signals: {force: {unit: kN}}
+    commands:
+      set_force:
+        critical: true
+        allowed_states: [idle]
+        params: {force: {type: float, unit: kN, min: 0, max: 500}}
+        binding: {connector: plc, address: "{asset}/force_sp"}
+    bindings: {"*": {connector: plc, address: "{asset}/{signal}"}}
+sites: {s: {assets: {p1: {type: press}}}}
+"""
+
+
+async def test_approval_checks_the_state_again() -> None:
+    plant = parse_plant(PRESS, "press.yaml")
+    async with MemoryStore() as store:
+        catalog = SignalCatalog(plant, await store.register_signals(list(plant.signals)))
+        clock = ManualClock(T0)
+        twin = TwinState(plant, catalog)
+        ingest = Ingestor(catalog, clock)
+
+        def state(code: float, at: int) -> None:
+            twin.apply(ingest.process(RawBatch.of("plc", ["p1/state"], [at], [code])).batch)
+
+        state(0, T0)
+        service = CommandService(
+            plant=plant, twin=twin, catalog=catalog, store=store, clock=clock, writers={}
+        )
+        cmd = await service.request(
+            twin="s.p1", command="set_force", parameters={"force": 120}, user="kim"
+        )
+        assert cmd.status is CommandStatus.PENDING_APPROVAL
+        state(1, T0 + 1)  # the press started while the command waited
+        with pytest.raises(CommandRejectedError, match=r"allowed only in idle; s\.p1 is running"):
+            await service.approve(cmd.id, user="lee")
+        assert cmd.status is CommandStatus.REJECTED
+        assert (cmd.events[-1].user, cmd.events[-1].previous) == (
+            "lee",
+            CommandStatus.PENDING_APPROVAL,
+        )
