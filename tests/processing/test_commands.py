@@ -137,8 +137,9 @@ async def test_approval_checks_the_state_again() -> None:
         state(1, T0 + 1)  # the press started while the command waited
         with pytest.raises(CommandRejectedError, match=r"allowed only in idle; s\.p1 is running"):
             await service.approve(cmd.id, user="lee")
-        assert cmd.status is CommandStatus.REJECTED
-        assert (cmd.events[-1].user, cmd.events[-1].previous) == (
+        last = cmd.events[-1]  # mypy narrowed cmd.status above
+        assert (last.status, last.user, last.previous) == (
+            CommandStatus.REJECTED,
             "lee",
             CommandStatus.PENDING_APPROVAL,
         )
