@@ -228,8 +228,12 @@ class CommandService:
         try:
             for address, raw in writes(spec, cmd.parameters):
                 await asyncio.wait_for(writer.write(address, raw), WRITE_TIMEOUT_S)
-        except (PlantwinError, TimeoutError, OSError) as err:
-            reason = str(err) or f"no answer within {WRITE_TIMEOUT_S:g} s"
+        except TimeoutError:
+            reason = f"no answer within {WRITE_TIMEOUT_S:g} s"
+            await self._step(cmd, CommandStatus.FAILED, message=f"{binding.connector}: {reason}")
+            return
+        except Exception as err:  # whatever a connector raises, the command fails, audited
+            reason = str(err) if isinstance(err, PlantwinError) else f"{type(err).__name__}: {err}"
             await self._step(cmd, CommandStatus.FAILED, message=f"{binding.connector}: {reason}")
             return
         await self._step(cmd, CommandStatus.SENT, message=f"written to {binding.address}")
