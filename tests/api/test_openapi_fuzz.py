@@ -22,6 +22,7 @@ from plantwin.core import ManualClock, RawBatch
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import load_plant
+from plantwin.processing.commands import CommandService
 from plantwin.processing.processor import RuleProcessor
 from plantwin.store import MemoryStore
 from plantwin.twin import TwinState
@@ -64,14 +65,20 @@ def _schema() -> schemathesis.schemas.BaseSchema:
         not_running={"plc1": "connector kind 'opcua' is not available yet"},
         inlets={"demo": inlet},
         screen=Ingestor(catalog, clock).screen,
+        # No connector runs here: a command that passes every check fails at sending.
+        commands=CommandService(
+            plant=plant, twin=twin, catalog=catalog, store=store, clock=clock, writers={}
+        ),
     )
     # Times and durations are strings whose grammar the schema cannot state (ISO 8601, 'now',
     # '-1h'): a schema-valid string may still be a malformed time, which is a documented 400.
+    # Command parameters are checked against the plant model, which the schema cannot state
+    # either (422), and approving one's own command is a documented 403.
     config = SchemathesisConfig.from_dict(
         {
             "checks": {
                 "positive_data_acceptance": {
-                    "expected-statuses": ["2xx", "3xx", "400", "404", "409", "429"]
+                    "expected-statuses": ["2xx", "3xx", "400", "403", "404", "409", "422", "429"]
                 }
             }
         }

@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 
 from plantwin.core.errors import QueryError, StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
-from plantwin.core.records import AlarmEvent, AlarmState, DeadLetter, Event, EventKind, StateChange
+from plantwin.core.records import (
+    AlarmEvent,
+    AlarmState,
+    CommandEvent,
+    CommandStatus,
+    DeadLetter,
+    Event,
+    EventKind,
+    StateChange,
+)
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import History, HistoryQuery, RecordQuery, Store
 from plantwin.store import DuckDBStore, MemoryStore
@@ -429,6 +438,67 @@ async def test_alarm_events_round_trip(store: Store) -> None:
     assert await store.records(RecordQuery(kind=AlarmEvent)) == [shelved, cleared]
 
 
+async def test_command_events_round_trip(store: Store) -> None:
+    asked = CommandEvent(
+        ts=10,
+        id="c1",
+        twin="changwon.compressor1",
+        command="set_pressure",
+        status=CommandStatus.PENDING_APPROVAL,
+        previous=None,
+        requested_by="kim",
+        user="kim",
+        parameters={"pressure": 6.5, "mode": "eco", "count": 3, "hold": True},
+        reason="save energy, 한글 ok",
+    )
+    approved = CommandEvent(
+        ts=12,
+        id="c1",
+        twin="changwon.compressor1",
+        command="set_pressure",
+        status=CommandStatus.ACCEPTED,
+        previous=CommandStatus.PENDING_APPROVAL,
+        requested_by="kim",
+        user="lee",
+        parameters={"pressure": 6.5, "mode": "eco", "count": 3, "hold": True},
+    )
+    other = CommandEvent(
+        ts=11,
+        id="c2",
+        twin="changwon.L1.mill1",
+        command="set_feed_override",
+        status=CommandStatus.FAILED,
+        previous=CommandStatus.ACCEPTED,
+        requested_by="park",
+        message="demo: BadOutOfRange",
+    )
+    await store.append_records([asked, approved, other])
+    assert await store.records(RecordQuery(kind=CommandEvent)) == [approved, other, asked]
+    (got,) = await store.records(RecordQuery(kind=CommandEvent, twin="changwon.L1"))
+    assert got == other
+    newest = (await store.records(RecordQuery(kind=CommandEvent, limit=1)))[0]
+    assert isinstance(newest, CommandEvent)
+    assert type(newest.parameters["count"]) is int
+    assert type(newest.parameters["hold"]) is bool
+    assert (await store.prune(older_than=11))["command_events"] == 1
+
+
+async def test_a_command_event_with_a_non_finite_parameter_is_refused(store: Store) -> None:
+    bad = CommandEvent(
+        ts=1,
+        id="c",
+        twin="m",
+        command="x",
+        status=CommandStatus.ACCEPTED,
+        previous=None,
+        requested_by="kim",
+        parameters={"v": float("nan")},
+    )
+    with pytest.raises(StoreError, match="non-finite parameter 'v'"):
+        await store.append_records([bad])
+    assert await store.records(RecordQuery(kind=CommandEvent)) == []
+
+
 async def test_records_of_a_twin_and_its_descendants_newest_first(store: Store) -> None:
     await store.append_records(
         [StateChange(ts=i, twin=t, state=f"s{i}", previous=None) for i, t in enumerate(TWINS)]
@@ -595,6 +665,7 @@ async def test_prune_counts_per_table(store: Store) -> None:
         "events": 1,
         "dead_letters": 2,
         "alarm_events": 0,
+        "command_events": 0,
     }
     assert [t for t, _, _ in await raw(store, a)] == [5, 6, 7, 8, 9]
     assert [t for t, _, _ in await raw(store, b)] == [5, 7]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import plantwin
-from plantwin.api import alarms, connectors, errors, ingest, kpis, twins
+from plantwin.api import alarms, commands, connectors, errors, ingest, kpis, twins
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
 from plantwin.api.schemas import ErrorResponse, HealthOut
@@ -15,7 +15,10 @@ def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(
         title="plantwin",
         version=plantwin.__version__,
-        summary="Live digital twin of a plant: twin tree, live state, history, connectors, ingest.",
+        summary=(
+            "Live digital twin of a plant: twin tree, live state, history, connectors, ingest, "
+            "commands."
+        ),
         responses={
             400: {"model": ErrorResponse, "description": "malformed parameter"},
             404: {"model": ErrorResponse, "description": "unknown twin, signal or alarm"},
@@ -24,11 +27,13 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     errors.install(app)
+    commands.install_errors(app)
     app.include_router(twins.router)
     app.include_router(alarms.router)
     app.include_router(kpis.router)
     app.include_router(connectors.router)
     app.include_router(ingest.router)
+    app.include_router(commands.router)
 
     @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
     async def health(ctx: Context) -> HealthOut:

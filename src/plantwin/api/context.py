@@ -12,6 +12,7 @@ from plantwin.core.samples import RawBatch
 from plantwin.core.store import Store
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
+from plantwin.processing.commands import CommandService
 from plantwin.processing.processor import RuleProcessor
 from plantwin.twin import TwinState
 
@@ -34,3 +35,4 @@ class ApiContext:
     inlets: Mapping[str, Inlet] = field(default_factory=dict)  # http connectors by name
     # Rows of a batch that ingest would dead-letter, with why (Ingestor.screen); None: no check.
     screen: Callable[[RawBatch], Sequence[tuple[int, str]]] | None = None
+    commands: CommandService | None = None  # None: the API says commands are not running

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from plantwin.api.params import ParamError
 from plantwin.core.errors import PlantwinError, QueryError, StoreError
@@ -74,8 +75,24 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint; see /docs or /openapi.json for the API"
-        return _body(exc.status_code, message, headers=exc.headers)  # keeps e.g. Allow on 405
+        headers = dict(exc.headers or {})  # keeps e.g. Allow on 405
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(app, request)
+        return _body(exc.status_code, message, headers=headers or None)
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> str:
+    """Every method of every route at the request's path.
+
+    Starlette answers 405 with the methods of the first route matching the path only, so a
+    path served by two routes (GET and POST /api/v1/commands) would list just one of them.
+    """
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))

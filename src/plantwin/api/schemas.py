@@ -68,12 +68,22 @@ class ParamOut(BaseModel):
     choices: list[str] | None
 
 
+class InterlockOut(BaseModel):
+    when: str = Field(description="expression over the twin's signals; true blocks the command")
+    message: str
+
+
 class CommandOut(BaseModel):
     name: str
     description: str
     params: list[ParamOut]
     allowed_states: list[str] | None
     critical: bool
+    reports: str | None = Field(
+        default=None, description="signal key on which the machine reports the value"
+    )
+    timeout_s: float | None = Field(default=None, description="wait for the report, plant s")
+    interlocks: list[InterlockOut] = Field(default_factory=list)
 
 
 class TwinDetail(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from plantwin.api.schemas import (
     CommandOut,
+    InterlockOut,
     ParamOut,
     RollupOut,
     SignalOut,
@@ -58,6 +59,9 @@ def command_out(command: CommandDef) -> CommandOut:
             list(command.allowed_states) if command.allowed_states is not None else None
         ),
         critical=command.critical,
+        reports=None if command.reports is None else command.reports.signal,
+        timeout_s=None if command.reports is None else command.timeout_ns / 1e9,
+        interlocks=[InterlockOut(when=i.when, message=i.message) for i in command.interlocks],
     )
 
 

@@ -7,10 +7,10 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
-from plantwin.core.records import AlarmEvent, DeadLetter, Event, StateChange
+from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event, StateChange
 from plantwin.core.samples import SampleBatch
 
-Message = SampleBatch | StateChange | Event | DeadLetter | AlarmEvent
+Message = SampleBatch | StateChange | Event | DeadLetter | AlarmEvent | CommandEvent
 
 
 class Topic(StrEnum):

@@ -95,3 +95,46 @@ class AlarmEvent:
     user: str = ""
     reason: str = ""
     since: int | None = None  # when the current activation started
+
+
+class CommandStatus(StrEnum):
+    """Life cycle of a command sent to a machine (docs/operations.md#commands)."""
+
+    PENDING_APPROVAL = "pending_approval"  # critical: waits for a second user
+    ACCEPTED = "accepted"  # valid and allowed; about to be sent
+    SENT = "sent"  # the connector took the write
+    ACKNOWLEDGED = "acknowledged"  # the machine reports the value asked for
+    REJECTED = "rejected"  # refused: state, interlock, or by the approver
+    FAILED = "failed"  # the connector could not write
+    TIMED_OUT = "timed_out"  # no matching report within the command's timeout
+
+
+FINAL_COMMAND_STATUSES = frozenset(
+    {
+        CommandStatus.ACKNOWLEDGED,
+        CommandStatus.REJECTED,
+        CommandStatus.FAILED,
+        CommandStatus.TIMED_OUT,
+    }
+)
+
+CommandValue = str | float | int | bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandEvent:
+    """One step of a command's life cycle: the audit trail of who asked for what, and how
+    it ended. Each event repeats the command's parameters, so any one of them tells the whole
+    request; ``user`` is who caused this step ("" for the machine or a timer)."""
+
+    ts: int
+    id: str  # command id, unique in the store
+    twin: str
+    command: str
+    status: CommandStatus
+    previous: CommandStatus | None
+    requested_by: str
+    user: str = ""
+    parameters: dict[str, CommandValue] = field(default_factory=dict)
+    reason: str = ""  # the requester's (or approver's) reason
+    message: str = ""  # what happened: the interlock, the connector error ...

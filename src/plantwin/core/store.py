@@ -14,11 +14,13 @@ from typing import Protocol, Self
 import numpy as np
 
 from plantwin.core.kpis import KpiQuery, KpiRecord
-from plantwin.core.records import AlarmEvent, DeadLetter, Event, StateChange
+from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event, StateChange
 from plantwin.core.samples import F64, I32, I64, U8, SampleBatch
 
-Record = StateChange | Event | DeadLetter | AlarmEvent
-RecordKind = type[StateChange] | type[Event] | type[DeadLetter] | type[AlarmEvent]
+Record = StateChange | Event | DeadLetter | AlarmEvent | CommandEvent
+RecordKind = (
+    type[StateChange] | type[Event] | type[DeadLetter] | type[AlarmEvent] | type[CommandEvent]
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,7 +137,7 @@ class SampleStore(Protocol):
 
 
 class RecordStore(Protocol):
-    """State changes, events, dead letters and alarm events."""
+    """State changes, events, dead letters, alarm events and command events."""
 
     async def append_records(self, records: Sequence[Record]) -> None: ...
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from plantwin.model.bindings import resolve_bindings, resolve_command_binding
+from plantwin.model.commands import resolve_closed_loop
 from plantwin.model.derived import resolve_derived
 from plantwin.model.kpi_settings import resolve_kpis
 from plantwin.model.layers import Located
@@ -72,6 +73,9 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
         commands = []
         for command in draft.commands:
             declared = draft.effective.commands[command.name]
+            command = resolve_closed_loop(  # noqa: PLW2901
+                command, declared, tree.twins, tree.signals, tree.broken, log
+            )
             if declared.value.binding is not None:
                 located = Located(declared.value.binding, (*declared.path, "binding"))
                 binding = resolve_command_binding(command, draft, located, connectors, log)

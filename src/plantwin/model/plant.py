@@ -166,6 +166,31 @@ class BindingDef:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReportDef:
+    """The signal on which the machine reports a command's value: ``signal = a * param + b``."""
+
+    path: str  # as written, relative to the command's twin ("feed_override", "spindle.speed")
+    signal: str  # signal key
+    a: float  # parameter unit -> signal unit
+    b: float
+    tolerance: float  # in the signal's unit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterlockDef:
+    """A condition over the twin's latest values that blocks a command while true."""
+
+    when: str  # the expression as written
+    message: str
+    inputs: Mapping[str, str] = field(default_factory=dict)  # expression name -> signal key
+    constants: Mapping[str, float] = field(default_factory=dict)  # numeric properties
+    expression: Expression | None = field(default=None, compare=False, repr=False)
+
+
+DEFAULT_COMMAND_TIMEOUT_NS = 60 * 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CommandDef:
     name: str
     twin: str
@@ -174,6 +199,9 @@ class CommandDef:
     allowed_states: tuple[str, ...] | None
     critical: bool
     binding: BindingDef | None
+    reports: ReportDef | None = None
+    timeout_ns: int = DEFAULT_COMMAND_TIMEOUT_NS  # plant time to wait for the report
+    interlocks: tuple[InterlockDef, ...] = ()
 
 
 class MtbfDivisor(StrEnum):

@@ -142,12 +142,29 @@ class ParamSpec(Spec):
     description: str = ""
 
 
+class InterlockSpec(Spec):
+    """A condition over the twin's signals that blocks the command while it is true."""
+
+    when: str = Field(description="expression over the twin's signals, e.g. 'spindle.speed > 100'")
+    message: str = ""
+
+
 class CommandSpec(Spec):
     description: str = ""
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     allowed_states: list[str] | None = None
     critical: bool = False
     binding: BindingSpec | None = None
+    reports: str | None = Field(
+        default=None, description="signal showing the value the machine took (acknowledgement)"
+    )
+    tolerance: Amount | None = Field(
+        default=None, description="how close the report must come: an amount in its unit"
+    )
+    timeout: str | float | None = Field(
+        default=None, description="plant time to wait for the report, default 60 s"
+    )
+    interlocks: list[InterlockSpec] = Field(default_factory=list)
 
 
 class BreakSpec(Spec):

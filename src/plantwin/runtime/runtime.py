@@ -34,6 +34,7 @@ from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import load_plant
 from plantwin.model.plant import Plant
+from plantwin.processing.commands import CommandService
 from plantwin.processing.kpis import KpiEngine, KpiService
 from plantwin.processing.processor import RuleProcessor
 from plantwin.runtime import connectors as connector_factories
@@ -153,6 +154,16 @@ class Runtime:
             else None
         )
         self.kpis = KpiService(KpiEngine(self.plant, self.catalog, self.store))
+        self.commands = CommandService(
+            plant=self.plant,
+            twin=self.twin,
+            catalog=self.catalog,
+            store=self.store,
+            clock=self.clock,
+            writers={c.name: c for c in self.connectors},
+        )
+        await self.commands.restore()
+        self._stack.push_async_callback(self.commands.close)
         self.pipeline = Pipeline(
             ingestor=self.ingestor,
             twin=self.twin,
@@ -175,6 +186,7 @@ class Runtime:
                 not_running=self.skipped,
                 inlets=self.inlets,
                 screen=self.ingestor.screen,
+                commands=self.commands,
             )
         )
 

@@ -17,10 +17,25 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from plantwin.core.kpis import KpiQuery, KpiRecord
-from plantwin.core.records import AlarmEvent, AlarmState, DeadLetter, Event, EventKind, StateChange
+from plantwin.core.records import (
+    AlarmEvent,
+    AlarmState,
+    CommandEvent,
+    CommandStatus,
+    DeadLetter,
+    Event,
+    EventKind,
+    StateChange,
+)
 from plantwin.core.samples import I32, I64, SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordKind, RecordQuery
-from plantwin.store.rules import RECORD_TABLES, event_data, event_data_json, kpi_json
+from plantwin.store.rules import (
+    RECORD_TABLES,
+    command_parameters_json,
+    event_data,
+    event_data_json,
+    kpi_json,
+)
 
 Con = duckdb.DuckDBPyConnection
 T = TypeVar("T")
@@ -94,7 +109,8 @@ def load(con: Con) -> Opened:
     counts = con.execute(
         "SELECT (SELECT count(*) FROM samples), greatest("
         "(SELECT max(seq) FROM state_changes), (SELECT max(seq) FROM events),"
-        " (SELECT max(seq) FROM dead_letters), (SELECT max(seq) FROM alarm_events), 0)"
+        " (SELECT max(seq) FROM dead_letters), (SELECT max(seq) FROM alarm_events),"
+        " (SELECT max(seq) FROM command_events), 0)"
     ).fetchone()
     assert counts is not None
     return Opened(keys=keys, latest=latest(con), samples=int(counts[0]), last_seq=int(counts[1]))
@@ -194,6 +210,7 @@ INSERTS = {
     "events": "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
     "dead_letters": "INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?)",
     "alarm_events": f"INSERT INTO alarm_events VALUES ({', '.join(['?'] * 21)})",  # noqa: S608
+    "command_events": f"INSERT INTO command_events VALUES ({', '.join(['?'] * 12)})",  # noqa: S608
 }
 
 SELECTS = {
@@ -203,6 +220,8 @@ SELECTS = {
     "alarm_events": "SELECT ts, alarm, twin, action, state, previous, priority, active, acked,"
     " latched, shelved_until, out_of_service, suppressed, annunciated, first_out, value,"
     ' message, "user", reason, since FROM alarm_events',
+    "command_events": 'SELECT ts, id, twin, command, status, previous, requested_by, "user",'
+    " parameters, reason, message FROM command_events",
 }
 
 
@@ -216,6 +235,12 @@ def record_row(seq: int, r: Record) -> tuple[object, ...]:
             seq, r.ts, r.alarm, r.twin, r.action, r.state.value, r.previous.value, r.priority,
             r.active, r.acked, r.latched, r.shelved_until, r.out_of_service, r.suppressed,
             r.annunciated, r.first_out, r.value, r.message, r.user, r.reason, r.since,
+        )  # fmt: skip
+    if isinstance(r, CommandEvent):
+        return (
+            seq, r.ts, r.id, r.twin, r.command, r.status.value,
+            None if r.previous is None else r.previous.value, r.requested_by, r.user,
+            command_parameters_json(r), r.reason, r.message,
         )  # fmt: skip
     return (seq, r.received, r.source, r.reason, r.location, r.raw)
 
@@ -271,6 +296,12 @@ def _record(kind: RecordKind, row: Sequence[Any]) -> Record:
             annunciated=row[13], first_out=row[14], value=row[15], message=row[16],
             user=row[17], reason=row[18], since=row[19],
         )  # fmt: skip
+    if kind is CommandEvent:
+        return CommandEvent(
+            ts=row[0], id=row[1], twin=row[2], command=row[3], status=CommandStatus(row[4]),
+            previous=None if row[5] is None else CommandStatus(row[5]), requested_by=row[6],
+            user=row[7], parameters=json.loads(row[8]), reason=row[9], message=row[10],
+        )  # fmt: skip
     return DeadLetter(
         received=row[0], source=row[1], reason=row[2], raw=bytes(row[3]), location=row[4]
     )
@@ -285,6 +316,7 @@ PRUNES = {
     "alarm_events": "DELETE FROM alarm_events WHERE ts < ? AND seq NOT IN ("
     "SELECT seq FROM alarm_events QUALIFY row_number() OVER "
     "(PARTITION BY alarm ORDER BY ts DESC, seq DESC) = 1)",
+    "command_events": "DELETE FROM command_events WHERE ts < ?",
 }
 
 

@@ -72,6 +72,20 @@ CREATE TABLE IF NOT EXISTS alarm_events (
     reason VARCHAR NOT NULL,
     since BIGINT
 );
+CREATE TABLE IF NOT EXISTS command_events (
+    seq BIGINT NOT NULL,
+    ts BIGINT NOT NULL,
+    id VARCHAR NOT NULL,
+    twin VARCHAR NOT NULL,
+    command VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    previous VARCHAR,
+    requested_by VARCHAR NOT NULL,
+    "user" VARCHAR NOT NULL,
+    parameters VARCHAR NOT NULL,  -- JSON: parameter name -> value
+    reason VARCHAR NOT NULL,
+    message VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dead_letters (
     seq BIGINT NOT NULL,
     received BIGINT NOT NULL,
@@ -115,6 +129,10 @@ CREATE OR REPLACE VIEW alarm_events_view AS
     SELECT make_timestamptz(ts // 1000) AS time, alarm, twin, action, state, previous, priority,
            active, acked, first_out, annunciated, value, message, "user", reason
     FROM alarm_events;
+CREATE OR REPLACE VIEW command_events_view AS
+    SELECT make_timestamptz(ts // 1000) AS time, id, twin, command, status, previous,
+           requested_by, "user", parameters, reason, message
+    FROM command_events;
 CREATE OR REPLACE VIEW kpis_view AS
     SELECT twin, period, label, make_timestamptz(start // 1000) AS start,
            make_timestamptz("end" // 1000) AS "end", "values", inputs, flags

@@ -14,6 +14,7 @@ exactly; the contract suite in tests/store/test_contract.py holds both to them:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
@@ -23,7 +24,7 @@ import numpy as np
 
 from plantwin.core.errors import StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
-from plantwin.core.records import AlarmEvent, DeadLetter, Event
+from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event
 from plantwin.core.samples import F64, I64, U8, SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery, StoreStats
 from plantwin.store.buffer import check_signal_ids
@@ -35,6 +36,7 @@ from plantwin.store.rules import (
     check_kpi_record,
     check_meta_key,
     check_record_query,
+    command_parameters_json,
     event_data,
     event_data_json,
     in_twin,
@@ -173,10 +175,7 @@ class MemoryStore:
     async def append_records(self, records: Sequence[Record]) -> None:
         self._check_open()
         # Same validation and copy as a real backend's round trip through JSON.
-        copies = [
-            replace(r, data=event_data(event_data_json(r))) if isinstance(r, Event) else r
-            for r in records
-        ]
+        copies = [_round_trip(r) for r in records]
         for record in copies:
             self._seq += 1
             self._records[RECORD_TABLES[type(record)]].append((self._seq, record))
@@ -284,3 +283,12 @@ def aggregate(ts: I64, value: F64, quality: U8, *, every: int, limit: int) -> Hi
         count=np.diff(np.append(starts, n)).astype(np.int64),
         quality=np.bitwise_or.reduceat(quality, starts).astype(np.uint8),
     )
+
+
+def _round_trip(record: Record) -> Record:
+    """What a real backend would give back: JSON fields checked and copied."""
+    if isinstance(record, Event):
+        return replace(record, data=event_data(event_data_json(record)))
+    if isinstance(record, CommandEvent):
+        return replace(record, parameters=json.loads(command_parameters_json(record)))
+    return record

@@ -7,7 +7,7 @@ import math
 
 from plantwin.core.errors import QueryError, StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
-from plantwin.core.records import AlarmEvent, DeadLetter, Event, StateChange
+from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event, StateChange
 from plantwin.core.store import HistoryQuery, Record, RecordKind, RecordQuery
 
 # Table (and ``prune`` count key) for each record kind.
@@ -16,8 +16,16 @@ RECORD_TABLES: dict[RecordKind, str] = {
     Event: "events",
     DeadLetter: "dead_letters",
     AlarmEvent: "alarm_events",
+    CommandEvent: "command_events",
 }
-PRUNE_KEYS = ("samples", "state_changes", "events", "dead_letters", "alarm_events")
+PRUNE_KEYS = (
+    "samples",
+    "state_changes",
+    "events",
+    "dead_letters",
+    "alarm_events",
+    "command_events",
+)
 
 # Meta keys under this prefix belong to the store itself (schema version ...).
 RESERVED_META_PREFIX = "store."
@@ -40,6 +48,18 @@ def event_data_json(event: Event) -> str:
             )
             raise StoreError(msg)
     return json.dumps(event.data, sort_keys=True, allow_nan=False)
+
+
+def command_parameters_json(event: CommandEvent) -> str:
+    """A command's parameters as JSON text; non-finite floats are refused (JSON has none)."""
+    for name, value in event.parameters.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            msg = (
+                f"command {event.id!r} ({event.command} of {event.twin}) has a non-finite "
+                f"parameter {name!r} ({value}); JSON cannot store it"
+            )
+            raise StoreError(msg)
+    return json.dumps(event.parameters, sort_keys=True, allow_nan=False)
 
 
 def event_data(text: str) -> EventData:

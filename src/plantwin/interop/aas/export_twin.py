@@ -19,7 +19,15 @@ from plantwin.interop.aas.elements import (
 )
 from plantwin.interop.aas.export_rules import rule_elements
 from plantwin.interop.aas.ids import Ids, relative_signal, seconds
-from plantwin.model.plant import BindingDef, CommandDef, Plant, SignalDef, StateModel, Twin
+from plantwin.model.plant import (
+    DEFAULT_COMMAND_TIMEOUT_NS,
+    BindingDef,
+    CommandDef,
+    Plant,
+    SignalDef,
+    StateModel,
+    Twin,
+)
 from plantwin.model.schema import DataType
 
 VALUE_TYPES: dict[str, type[datatypes.AnyXSDType]] = {
@@ -176,6 +184,9 @@ def _command(command: CommandDef, names: IdShorts) -> model.Operation:
     quals.append(json_qualifier("Critical", command.critical))
     if command.allowed_states is not None:
         quals.append(json_qualifier("AllowedStates", list(command.allowed_states)))
+    loop = _closed_loop(command)
+    if loop:
+        quals.append(json_qualifier("ClosedLoop", loop))
     params = IdShorts()
     inputs: list[model.SubmodelElement] = []
     for param in command.params:
@@ -207,6 +218,20 @@ def _command(command: CommandDef, names: IdShorts) -> model.Operation:
         semantic_id=reference(v.COMMAND),
         qualifier=quals,
     )
+
+
+def _closed_loop(command: CommandDef) -> dict[str, object]:
+    """The command's report, timeout and interlocks, as the plant file writes them."""
+    out: dict[str, object] = {}
+    if command.reports is not None:
+        out["reports"] = command.reports.path
+        if command.reports.tolerance:
+            out["tolerance"] = command.reports.tolerance
+    if command.timeout_ns != DEFAULT_COMMAND_TIMEOUT_NS:
+        out["timeout"] = command.timeout_ns / 1e9
+    if command.interlocks:
+        out["interlocks"] = [{"when": i.when, "message": i.message} for i in command.interlocks]
+    return out
 
 
 def _bindings(

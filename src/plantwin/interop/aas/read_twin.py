@@ -284,6 +284,11 @@ def _command(op: model.SubmodelElement, twin: ImportedTwin, at: str, notes: list
         spec["allowed_states"] = allowed
     if json_qualifier_value(op, "Critical") is True:
         spec["critical"] = True
+    loop = json_qualifier_value(op, "ClosedLoop")
+    if isinstance(loop, dict):
+        spec.update(
+            {k: loop[k] for k in ("reports", "tolerance", "timeout", "interlocks") if k in loop}
+        )
     twin.commands[element_name(op)] = spec
 
 
