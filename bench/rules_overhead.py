@@ -38,8 +38,12 @@ from plantwin.twin import TwinState
 SIGNALS = ("power", "current", "vibration", "bearing_temp", "coolant_temp", "speed", "pressure")
 
 
-def rules_yaml() -> str:
-    """100 rules for the machine type (the data are uniform in 0.5-8.0)."""
+def rules_yaml(mix: str = "all") -> str:
+    """100 rules for the machine type (the data are uniform in 0.5-8.0).
+
+    ``mix="all"`` has every kind; ``mix="limits"`` only thresholds and ranges, as a plant
+    whose alarms are rationalised limits would have.
+    """
     lines = ["    rules:"]
     n = 0
     for k in range(12):  # 84 thresholds, high and low, with deadband and delays
@@ -60,29 +64,32 @@ def rules_yaml() -> str:
     lines += [
         "      r_flow: {kind: range, signal: flow, below: 0.1, above: 9.5}",
         "      r_speed: {kind: range, signal: speed, below: 0.1, above: 9.5, deadband: 2 %}",
-        "      dev: {kind: deviation, signal: current, reference: power, above: 2000 %, "
-        "below: -99 %, alarm: false}",
-        "      dev_abs: {kind: deviation, signal: coolant_temp, reference: bearing_temp, "
-        "above: 20 K}",
-        "      heat: {kind: rate, signal: bearing_temp, above: 1 K/s, over: 30 s}",
-        "      cool: {kind: rate, signal: coolant_temp, below: -1 K/s, over: 30 s}",
-        "      quiet: {kind: stale, signal: power, after: 60 s}",
-        "      down_long: {kind: state, states: [down], longer_than: 10 min}",
-        "      both: {kind: expression, when: dev and t0}",
-        "      either: {kind: expression, when: t1 or t2}",
     ]
+    if mix == "all":
+        lines += [
+            "      dev: {kind: deviation, signal: current, reference: power, above: 2000 %, "
+            "below: -99 %, alarm: false}",
+            "      dev_abs: {kind: deviation, signal: coolant_temp, reference: bearing_temp, "
+            "above: 20 K}",
+            "      heat: {kind: rate, signal: bearing_temp, above: 1 K/s, over: 30 s}",
+            "      cool: {kind: rate, signal: coolant_temp, below: -1 K/s, over: 30 s}",
+            "      quiet: {kind: stale, signal: power, after: 60 s}",
+            "      down_long: {kind: state, states: [down], longer_than: 10 min}",
+            "      both: {kind: expression, when: dev and t0}",
+            "      either: {kind: expression, when: t1 or t2}",
+        ]
     n = 100 - (len(lines) - 1)
     for k in range(n):
         lines.append(f"      x{k}: {{kind: threshold, signal: flow, below: -{k + 1}}}")
     return "\n".join(lines) + "\n"
 
 
-def plant_with_rules(rules: bool) -> Plant:
+def plant_with_rules(rules: bool, mix: str = "all") -> Plant:
     text = PLANT
     if rules:
         text = text.replace(
             '      "*": {connector: plc, address: "ns=2;s={asset}.{signal}"}\n',
-            '      "*": {connector: plc, address: "ns=2;s={asset}.{signal}"}\n' + rules_yaml(),
+            '      "*": {connector: plc, address: "ns=2;s={asset}.{signal}"}\n' + rules_yaml(mix),
         )
     assets = "".join(f"          m{i:03d}: {{type: machine}}\n" for i in range(MACHINES))
     return parse_plant(text + assets, "bench.yaml")
@@ -135,9 +142,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2_000_000)
     parser.add_argument("--dir", default=None)
     parser.add_argument("--batch", type=int, default=BATCH, help="readings per connector batch")
+    parser.add_argument(
+        "--mix", choices=("all", "limits"), default="all", help="rule kinds in the 100 rules"
+    )
     args = parser.parse_args()
     core = pin_to_one_core()
-    plain_plant, rules_plant = plant_with_rules(False), plant_with_rules(True)
+    plain_plant, rules_plant = plant_with_rules(False), plant_with_rules(True, args.mix)
     batches = raw_batches(plain_plant, args.samples)
     rule_count = sum(1 for _ in rules_plant.rules())
     plain: list[Rates] = []
@@ -177,6 +187,7 @@ def main() -> None:
             "bench": "rules_overhead",
             "samples": len(batches) * 1000,
             "batch": args.batch,
+            "mix": args.mix,
             "rules": rule_count,
             "plain_samples_per_s": round(max(r.wall for r in plain)),
             "rules_samples_per_s": round(max(r.wall for r in ruled)),
