@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 
 from plantwin.core.records import AlarmEvent, DeadLetter
@@ -156,3 +159,46 @@ async def test_alarms_reach_webhooks_survive_restarts_and_failures_are_dead_lett
         ]
     assert [e.action for e in after] == ["activate"]
     assert not [b for b in good.bodies if b["alarm"] == ALWAYS]
+
+
+@pytest.mark.slow
+async def test_an_acknowledgement_is_stored_at_once(tmp_path: Path) -> None:
+    """An operator action through the API reaches the store without waiting for a tick."""
+    plant = _plant(tmp_path, "http://127.0.0.1:9/none", "http://127.0.0.1:9/none")
+    port = free_port()
+    settings = Settings(
+        plant=plant,
+        store=str(tmp_path / "ack.duckdb"),
+        port=port,
+        opcua_port=free_port(),
+        demo=True,
+        speed=60.0,
+    )
+    async with Runtime(settings) as runtime:
+        runtime.pipeline.tick_s = 30.0  # a tick would come far too late to carry the ack
+        serving = asyncio.create_task(runtime.serve())
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                for _ in range(100):  # until the always-active alarm is up
+                    body = (await http.get(f"/api/v1/alarms/{ALWAYS}")).json()
+                    if body.get("state") == "unacknowledged":
+                        break
+                    await asyncio.sleep(0.1)
+                acked = await http.post(f"/api/v1/alarms/{ALWAYS}/ack", json={"user": "kim"})
+                assert acked.status_code == 200, acked.text
+            start = time.monotonic()
+            found: list[AlarmEvent] = []
+            while time.monotonic() - start < 5 and not found:
+                await asyncio.sleep(0.05)
+                found = [
+                    r
+                    for r in await runtime.store.records(RecordQuery(kind=AlarmEvent))
+                    if isinstance(r, AlarmEvent) and r.action == "ack"
+                ]
+            waited = time.monotonic() - start
+        finally:
+            runtime.stop.set()
+            await serving
+    assert found, "the acknowledgement was not stored"
+    assert found[0].user == "kim"
+    assert waited < 2.0  # record writer flushes every 0.25 s; a tick would take 30 s

@@ -9,6 +9,7 @@ pipeline publishes with the rest, so every alarm transition reaches the store th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from plantwin.core.records import AlarmEvent, Event, StateChange
@@ -34,6 +35,7 @@ class RuleProcessor:
         self.engine = RuleEngine(twin.plant, catalog, start_ns=start_ns)
         self.board = AlarmBoard(twin.plant, settings)
         self._outbox: list[AlarmRecord] = []
+        self.submitted = asyncio.Event()  # set when an operator action waits in the outbox
 
     def restore(self, events: Sequence[AlarmEvent]) -> None:
         """Resume from the alarm log (newest first or in any order) and the restored twin."""
@@ -72,6 +74,7 @@ class RuleProcessor:
     def submit(self, record: AlarmRecord) -> None:
         """An operator action's event, to be published with the stream's records."""
         self._outbox.append(record)
+        self.submitted.set()
 
     def drain(self) -> list[AlarmRecord]:
         out, self._outbox = self._outbox, []

@@ -224,20 +224,32 @@ class Pipeline:
 
     async def _ticks(self) -> None:
         """Time-driven rules (stale data, delays, shelving) and operator actions' events."""
-        assert self.processor is not None
+        processor = self.processor
+        assert processor is not None
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time()
         while True:
             stopping = self._stopping.is_set()
-            records = list(self.processor.drain())
-            if self.clock is not None and not stopping:
-                records.extend(self.processor.tick(self.clock.now_ns() - self.lag_ns))
-            records.extend(self.processor.drain())
+            processor.submitted.clear()  # before draining: a later action wakes us again
+            records = list(processor.drain())
+            if self.clock is not None and not stopping and loop.time() >= next_tick:
+                records.extend(processor.tick(self.clock.now_ns() - self.lag_ns))
+                next_tick = loop.time() + self.tick_s
+            records.extend(processor.drain())
             for record in records:
                 await self._publish_record(record)
             self.stats.alarm_events += len(records)
             if stopping:
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.tick_s)
+            # Operator actions are stored at once; time-driven rules every tick.
+            waits = {
+                asyncio.ensure_future(self._stopping.wait()),
+                asyncio.ensure_future(processor.submitted.wait()),
+            }
+            timeout = max(0.0, next_tick - loop.time())
+            _, pending = await asyncio.wait(waits, timeout=timeout, return_when="FIRST_COMPLETED")
+            for task in pending:
+                task.cancel()
 
     async def _store_samples(self, sub: Subscription) -> None:
         async for message in sub:
