@@ -633,3 +633,38 @@ def test_processor_tick_drives_delays_and_shelving_together(plant: Plant) -> Non
     rig.processor.board.shelve("s.m1:hot", ns(31), 10, "kim")
     events = alarm_events(rig.tick(41))
     assert [(e.action, e.state) for e in events] == [("unshelve", A.UNACKNOWLEDGED)]
+
+
+# ---------------------------------------------------------------- re-alarm, one-shot shelving
+
+
+def test_an_acknowledged_alarm_still_active_sounds_again_after_its_realarm_time() -> None:
+    plant = press_plant(
+        "hot: {kind: threshold, signal: temp, above: 80, priority: high, realarm: 1 h}",
+        instances=1,
+    )
+    b = Board(plant)
+    b.on("s.m1:hot", 0)
+    b.board.ack("s.m1:hot", ns(10), "kim")
+    assert b.board.tick(ns(10 + 3599)) == []
+    event = _one(b.board.tick(ns(10 + 3600)))
+    _check(event, action="realarm", previous=A.ACKNOWLEDGED, state=A.UNACKNOWLEDGED,
+           t=3610, active=True, acked=False, reason="still active")  # fmt: skip
+    assert b.board.tick(ns(20_000)) == []  # once per acknowledgement, not on every tick
+    b.board.ack("s.m1:hot", ns(20_000), "lee")
+    b.off("s.m1:hot", 20_001)
+    assert b.board.tick(ns(30_000)) == []  # cleared: nothing to re-alarm
+
+
+def test_one_shot_shelving_ends_when_the_alarm_clears(b: Board) -> None:
+    with pytest.raises(AlarmActionError, match="not active"):
+        b.board.shelve("s.m1:hot", ns(0), 3600, "kim", one_shot=True)
+    b.on("s.m1:hot", 1)
+    b.board.shelve("s.m1:hot", ns(2), 3600, "kim", "known cause", one_shot=True)
+    assert b.state("s.m1:hot") is A.SHELVED
+    cleared = b.off("s.m1:hot", 5)
+    assert [e.action for e in cleared if isinstance(e, AlarmEvent)] == ["clear", "unshelve"]
+    _check(_one(cleared[1:]), action="unshelve", previous=A.SHELVED, state=A.NORMAL, t=5,
+           active=False, acked=True, reason="one-shot: cleared")  # fmt: skip
+    b.on("s.m1:hot", 6)  # the next activation sounds
+    assert b.state("s.m1:hot") is A.UNACKNOWLEDGED

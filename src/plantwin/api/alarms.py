@@ -48,6 +48,7 @@ StateName = Literal[
     "out_of_service",
 ]
 PriorityName = Literal["low", "medium", "high", "critical"]
+ONE_ALARM_SCAN = 100_000  # events of one twin read to answer a history query for one alarm
 
 
 def _rules(ctx: Context) -> RuleProcessor:
@@ -176,12 +177,19 @@ async def alarm_history(
         scope = owner
     if scope is not None:
         _twin(ctx, scope)
+    # One alarm: read its twin's own events (few alarms per twin) with a wide cap, then keep
+    # the alarm's, so a chattering neighbour cannot push them past the limit.
     query = RecordQuery(
-        kind=AlarmEvent, twin=scope, exact=alarm is not None, start=t0, end=t1 + 1, limit=limit
+        kind=AlarmEvent,
+        twin=scope,
+        exact=alarm is not None,
+        start=t0,
+        end=t1 + 1,
+        limit=limit if alarm is None else max(limit, ONE_ALARM_SCAN),
     )
     events = [r for r in await ctx.store.records(query) if isinstance(r, AlarmEvent)]
     if alarm is not None:
-        events = [e for e in events if e.alarm == alarm]
+        events = [e for e in events if e.alarm == alarm][:limit]
     return AlarmHistoryOut(
         events=[
             AlarmEventOut(
@@ -232,7 +240,9 @@ def _act(ctx: Context, alarm_id: str, action: str, body: AlarmAction) -> AlarmOu
         else:
             assert isinstance(body, ShelveAction)
             duration = parse_duration(body.duration, "duration")
-            event = board.shelve(alarm_id, now, duration / NS_PER_S, body.user, body.reason)
+            event = board.shelve(
+                alarm_id, now, duration / NS_PER_S, body.user, body.reason, one_shot=body.one_shot
+            )
     except UnknownAlarmError as err:
         raise NotFoundError(str(err)) from err
     except AlarmActionError as err:

@@ -202,6 +202,9 @@ class AlarmAction(BaseModel):
 
 class ShelveAction(AlarmAction):
     duration: str = Field(description="how long, e.g. 30m, 2h (at most 8 h)")
+    one_shot: bool = Field(
+        default=False, description="also end the shelving when the alarm clears (ISA-18.2)"
+    )
 
 
 class RuleOut(BaseModel):

@@ -70,7 +70,8 @@ class AlarmEvent:
 
     ``action`` says what caused it: ``activate``, ``clear``, ``ack``, ``reset``, ``shelve``,
     ``unshelve``, ``suppress``, ``unsuppress``, ``out_of_service``, ``in_service``,
-    ``annunciate`` (shown after a flood held it back). The flags make each event a complete
+    ``annunciate`` (shown after a flood held it back), ``realarm`` (acknowledged but still
+    active for the rule's re-alarm time). The flags make each event a complete
     snapshot, so the newest event of an alarm restores it after a restart; retention keeps
     each alarm's newest event for that reason.
     """

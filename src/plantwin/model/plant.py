@@ -105,6 +105,7 @@ class RuleDef:
     message: str = ""
     alarm: bool = True
     latching: bool = False
+    realarm_ns: int = 0  # ISA-18.2 / OPC UA ReAlarmTime; 0: never
     suppress_in: tuple[str, ...] = ()
     state_twin: str | None = None  # the twin whose state suppresses or drives the rule
     unit: str = ""  # display unit of the condition's value

@@ -176,6 +176,7 @@ class _RuleChecker:
             states=states,
             on_delay_ns=on_delay,
             off_delay_ns=off_delay,
+            realarm_ns=self._duration("realarm"),
             priority=spec.priority,
             message=message,
             alarm=spec.alarm,

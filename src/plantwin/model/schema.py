@@ -118,6 +118,9 @@ class RuleSpec(Spec):
     message: str | None = None
     alarm: bool = Field(default=True, description="false: a condition for other rules only")
     latching: bool = False
+    realarm: str | float | None = Field(
+        default=None, description="an alarm acknowledged but still active sounds again after this"
+    )
     suppress_in: list[str] | None = Field(
         default=None, description="states of the twin (or its asset) that suppress the alarm"
     )

@@ -59,6 +59,8 @@ class AlarmPoint:
     annunciated: bool = True
     first_out: bool = False
     since: int | None = None  # start of the current activation
+    acked_at: int | None = None  # when the current activation was acknowledged (re-alarm)
+    one_shot: bool = False  # shelved until the condition clears (not kept over a restart)
     changed: int | None = None  # time of the last transition
     value: float | None = None
     message: str = ""
@@ -101,6 +103,7 @@ class AlarmBoard:
                 self.points[rule.id] = AlarmPoint(
                     rule=rule, group=rule.state_twin or rule.twin, site=site
                 )
+        self._realarming = [p for p in self.points.values() if p.rule.realarm_ns > 0]
         self._groups: dict[str, list[AlarmPoint]] = {}
         for point in self.points.values():
             self._groups.setdefault(point.group, []).append(point)
@@ -147,6 +150,10 @@ class AlarmBoard:
             elif rule.latching:
                 point.latched = True
             out.append(self._event(point, ts, "clear", previous))
+            if point.one_shot and point.shelved_until is not None:
+                previous = point.state
+                point.shelved_until, point.one_shot = None, False
+                out.append(self._event(point, ts, "unshelve", previous, reason="one-shot: cleared"))
         return out
 
     def state_changed(self, ts: int, twin: str, state: str) -> list[AlarmEvent | Event]:
@@ -172,6 +179,13 @@ class AlarmBoard:
                 point.shelved_until = None
                 self._reannunciate(point)
                 out.append(self._event(point, now, "unshelve", previous, reason="shelve expired"))
+        for point in self._realarming:
+            due = point.acked_at is not None and point.acked_at + point.rule.realarm_ns <= now
+            if point.active and point.acked and due and not _hidden(point):
+                previous = point.state
+                point.acked = False
+                point.acked_at = None
+                out.append(self._event(point, now, "realarm", previous, reason="still active"))
         for site in list(self.flood_since):
             out.extend(self._flood(site, now, counting=False))
         return out
@@ -184,6 +198,7 @@ class AlarmBoard:
             raise AlarmActionError(f"alarm {alarm} is {point.state.value}: nothing to acknowledge")
         previous = point.state
         point.acked = True
+        point.acked_at = now
         return self._event(point, now, "ack", previous, user=user, reason=reason)
 
     def reset(self, alarm: str, now: int, user: str, reason: str = "") -> AlarmEvent:
@@ -198,8 +213,17 @@ class AlarmBoard:
         return self._event(point, now, "reset", previous, user=user, reason=reason)
 
     def shelve(
-        self, alarm: str, now: int, duration_s: float, user: str, reason: str = ""
+        self,
+        alarm: str,
+        now: int,
+        duration_s: float,
+        user: str,
+        reason: str = "",
+        *,
+        one_shot: bool = False,
     ) -> AlarmEvent:
+        """Hide the alarm for ``duration_s``; with ``one_shot`` also until it clears (ISA-18.2
+        one-shot shelving), whichever comes first."""
         point = self._point(alarm)
         limit = self.settings.max_shelve_s
         if not 0 < duration_s <= limit:
@@ -209,8 +233,11 @@ class AlarmBoard:
             )
         if point.out_of_service:
             raise AlarmActionError(f"alarm {alarm} is out of service; return it to service first")
+        if one_shot and not point.active:
+            raise AlarmActionError(f"alarm {alarm} is not active: a one-shot shelve has no end")
         previous = point.state
         point.shelved_until = now + round(duration_s * NS_PER_S)
+        point.one_shot = one_shot
         return self._event(point, now, "shelve", previous, user=user, reason=reason)
 
     def unshelve(self, alarm: str, now: int, user: str, reason: str = "") -> AlarmEvent:
@@ -219,6 +246,7 @@ class AlarmBoard:
             raise AlarmActionError(f"alarm {alarm} is not shelved")
         previous = point.state
         point.shelved_until = None
+        point.one_shot = False
         self._reannunciate(point)
         return self._event(point, now, "unshelve", previous, user=user, reason=reason)
 
@@ -260,6 +288,8 @@ class AlarmBoard:
             point.first_out = event.first_out
             point.since = event.since
             point.changed = event.ts
+            # Re-alarm counts from the newest event, the last moment known after a restart.
+            point.acked_at = event.ts if event.active and event.acked else None
             point.value = event.value
             point.message = event.message
 

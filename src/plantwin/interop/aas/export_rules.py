@@ -51,7 +51,15 @@ def _rule(rule: RuleDef, names: IdShorts) -> model.SubmodelElementCollection:
         items.append(prop("States", json.dumps(list(rule.states)), description="JSON list"))
     if rule.when is not None:
         items.append(prop("When", rule.when.text))
-    items += [
+    items += _alarm_items(rule)
+    return collection(
+        id_short, items, semantic_id=v.RULE, description=rule.description, qualifiers=quals
+    )
+
+
+def _alarm_items(rule: RuleDef) -> list[model.SubmodelElement]:
+    """How the rule's alarm behaves: delays, priority, message, flags, suppression."""
+    items: list[model.SubmodelElement] = [
         _seconds("OnDelay", rule.on_delay_ns, "seconds true before it counts"),
         _seconds("OffDelay", rule.off_delay_ns, "seconds false before it clears"),
         prop("Priority", rule.priority.value),
@@ -59,13 +67,13 @@ def _rule(rule: RuleDef, names: IdShorts) -> model.SubmodelElementCollection:
     if rule.message:
         items.append(prop("Message", rule.message))
     items += [prop("Alarm", rule.alarm), prop("Latching", rule.latching)]
+    if rule.realarm_ns:
+        items.append(_seconds("ReAlarm", rule.realarm_ns, "acknowledged but active: sounds again"))
     if rule.suppress_in:
         items.append(
             prop("SuppressIn", json.dumps(list(rule.suppress_in)), description="JSON list")
         )
-    return collection(
-        id_short, items, semantic_id=v.RULE, description=rule.description, qualifiers=quals
-    )
+    return items
 
 
 def _seconds(id_short: str, ns: int, description: str) -> model.Property:

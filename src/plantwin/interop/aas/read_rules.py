@@ -67,7 +67,11 @@ def _behaviour(
     item: model.SubmodelElementCollection, spec: Spec, at: str, notes: list[str]
 ) -> None:
     """How the alarm behaves: delays, priority, message, flags, suppression."""
-    for key, id_short in (("on_delay", "OnDelay"), ("off_delay", "OffDelay")):
+    for key, id_short in (
+        ("on_delay", "OnDelay"),
+        ("off_delay", "OffDelay"),
+        ("realarm", "ReAlarm"),
+    ):
         value = _number(child_value(item, id_short))
         if value:
             spec[key] = value
