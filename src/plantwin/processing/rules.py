@@ -24,18 +24,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plantwin.core.records import StateChange
-from plantwin.core.samples import Quality, SampleBatch
+from plantwin.core.samples import SampleBatch
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.expressions import evaluate
 from plantwin.model.plant import Plant, RuleDef
 from plantwin.model.schema import RuleKind
+from plantwin.processing.rule_tables import BAD, AnalogTable, RateTable
 from plantwin.twin.latest import NEVER, LatestValues
 from plantwin.twin.states import StateTracker
 
 _LIMITS = (RuleKind.THRESHOLD, RuleKind.RANGE)
-_BAD = np.uint8(Quality.BAD)  # as a numpy scalar: enum attribute lookups cost on the hot path
 MAX_UNKNOWN_INPUTS = 6  # an expression waits for its inputs beyond this many unknown ones
-_TINY = 1e-12  # a relative deviation's reference closer to 0 than this has no percentage
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +80,7 @@ class RuleEngine:
         # Limits on the signal alone, and deviations from another signal, in separate tables
         # so a deviation rule does not make every sample of its signal a candidate.
         self._analog = [
-            _AnalogTable(
+            AnalogTable(
                 [i for i, r in enumerate(self.rules) if r.kind in kinds], self.rules, catalog
             )
             for kinds in (_LIMITS, (RuleKind.DEVIATION,))
@@ -96,7 +95,7 @@ class RuleEngine:
         for rule in self.rules:
             if rule.signal:
                 self._watched[catalog.id(rule.signal)] = True
-        self._rates = _RateTable(
+        self._rates = RateTable(
             [i for i, r in enumerate(self.rules) if r.kind is RuleKind.RATE], self.rules, catalog
         )
         self._stale = [i for i, r in enumerate(self.rules) if r.kind is RuleKind.STALE]
@@ -181,9 +180,9 @@ class RuleEngine:
 
     def _walk(
         self, batch: SampleBatch, events: list[_Event]
-    ) -> list[tuple[_AnalogTable, NDArray[np.int64]]]:
+    ) -> list[tuple[AnalogTable, NDArray[np.int64]]]:
         """Raw changes from the samples; the analog tables' signals whose bounds to refresh."""
-        refresh: list[tuple[_AnalogTable, NDArray[np.int64]]] = []
+        refresh: list[tuple[AnalogTable, NDArray[np.int64]]] = []
         for table in self._analog:
             if table.size and table.has[batch.signal].any():
                 sigs = self._walk_analog(table, batch, events)
@@ -237,7 +236,7 @@ class RuleEngine:
     # ------------------------------------------------------------------ kinds
 
     def _walk_analog(
-        self, table: _AnalogTable, batch: SampleBatch, events: list[_Event]
+        self, table: AnalogTable, batch: SampleBatch, events: list[_Event]
     ) -> NDArray[np.int64] | None:
         """Raw changes of threshold/range/deviation rules; the signals whose rules changed."""
         # Most samples lie where no rule on their signal can change: skip them in one pass.
@@ -278,7 +277,7 @@ class RuleEngine:
 
     def _classify(
         self,
-        table: _AnalogTable,
+        table: AnalogTable,
         batch: SampleBatch,
         rows: NDArray[np.intp],
         entry: NDArray[np.int64],
@@ -287,7 +286,7 @@ class RuleEngine:
         if table.any_reference:
             x = table.deviation(entry, x, batch.ts[rows], batch, self._held)
         violating, clear = table.classify(entry, x)
-        usable = (batch.quality[rows] & _BAD) == 0
+        usable = (batch.quality[rows] & BAD) == 0
         return violating, clear, usable, x
 
     def _walk_rates(self, batch: SampleBatch, events: list[_Event]) -> None:
@@ -297,7 +296,7 @@ class RuleEngine:
         usable = np.flatnonzero(batch.ts >= table.next_edge[batch.signal])
         if not usable.size:
             return
-        usable = usable[(batch.quality[usable] & _BAD) == 0]
+        usable = usable[(batch.quality[usable] & BAD) == 0]
         # Of those, only the first of each period of the signal's rules' common divisor can
         # open a window (the batch is sorted by signal, then time).
         sig = batch.signal[usable]
@@ -351,7 +350,7 @@ class RuleEngine:
         if not held.any():
             return
         for j in np.flatnonzero(held).tolist():
-            mine = (batch.signal == self._stale_sig[j]) & ((batch.quality & _BAD) == 0)
+            mine = (batch.signal == self._stale_sig[j]) & ((batch.quality & BAD) == 0)
             if mine.any():  # fresh again from its first good sample
                 events.append((int(batch.ts[mine].min()), self._stale[j], False, None))
 
@@ -367,7 +366,7 @@ class RuleEngine:
 
     def _hold(self, batch: SampleBatch) -> None:
         """Remember the newest value of each reference signal in the batch."""
-        rows = np.flatnonzero(self._is_reference[batch.signal] & ((batch.quality & _BAD) == 0))
+        rows = np.flatnonzero(self._is_reference[batch.signal] & ((batch.quality & BAD) == 0))
         if rows.size:
             sig = batch.signal[rows]
             last = np.append(sig[1:] != sig[:-1], True)  # canonical: last row per signal
@@ -460,202 +459,3 @@ def _topological(rules: list[RuleDef], index: dict[str, int]) -> list[int]:
         if rule.kind is RuleKind.EXPRESSION:
             visit(i)
     return order
-
-
-class _Table:
-    """Rules of one family as arrays, grouped by the signal they watch (CSR by signal id)."""
-
-    def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
-        self.size = len(rules)
-        self.rule = np.array(rules, np.int64)
-        self.signal = np.array([catalog.id(defs[i].signal or "") for i in rules], np.int64)
-        self.entries: NDArray[np.int64] = np.argsort(self.signal, kind="stable").astype(np.int64)
-        self.count: NDArray[np.int64] = np.bincount(self.signal, minlength=catalog.size).astype(
-            np.int64
-        )
-        self.start: NDArray[np.int64] = (np.cumsum(self.count) - self.count).astype(np.int64)
-        self.has: NDArray[np.bool_] = self.count > 0
-
-    def pairs(
-        self, signal: NDArray[np.int32], rows: NDArray[np.intp]
-    ) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
-        """Every (sample row, rule entry) pair for the given sample rows."""
-        counts = self.count[signal[rows]]
-        total = int(counts.sum())
-        if total == 0:
-            return np.empty(0, np.intp), np.empty(0, np.int64)
-        pair_rows = np.repeat(rows, counts)
-        firsts = np.cumsum(counts) - counts
-        offsets = np.arange(total) - np.repeat(firsts, counts)
-        entry = self.entries[self.start[signal[pair_rows]] + offsets]
-        return pair_rows, entry
-
-
-class _AnalogTable(_Table):
-    """Threshold, range and deviation rules, with per-signal bounds of 'nothing can change'.
-
-    For each signal, ``low < x < high`` holds where no rule on the signal can change given
-    the rules' current conditions; the bounds are recomputed for a signal when one of its
-    rules changes, so in a steady plant a batch costs two comparisons per sample.
-    """
-
-    def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
-        super().__init__(rules, defs, catalog)
-        self.above = np.array([_nan(defs[i].above) for i in rules], np.float64)
-        self.below = np.array([_nan(defs[i].below) for i in rules], np.float64)
-        self.deadband = np.array([defs[i].deadband for i in rules], np.float64)
-        self.reference = np.array(
-            [catalog.id(ref) if (ref := defs[i].reference) else -1 for i in rules], np.int64
-        )
-        self.relative = np.array([defs[i].relative for i in rules], np.bool_)
-        self.any_reference = bool((self.reference >= 0).any())
-        # Signals without rules keep (-inf, inf): all their samples are quick.
-        self.low = np.full(catalog.size, -np.inf)
-        self.high = np.full(catalog.size, np.inf)
-        self.by_signal: dict[int, list[int]] = {}
-        for e, sig in enumerate(self.signal.tolist()):
-            self.by_signal.setdefault(sig, []).append(e)
-        self.refresh(np.zeros(len(defs), np.bool_), None)
-
-    def refresh(self, raw: NDArray[np.bool_], signals: set[int] | None) -> None:
-        """Recompute the quick bounds of ``signals`` (all when None) from the raw conditions."""
-        for sig in self.by_signal if signals is None else signals:
-            low, high = -np.inf, np.inf
-            for e in self.by_signal[sig]:
-                above, below, band = self.above[e], self.below[e], self.deadband[e]
-                if self.reference[e] >= 0:
-                    low, high = np.inf, -np.inf  # relative to another signal: always check
-                    break
-                if not raw[self.rule[e]]:  # changes only by crossing a limit
-                    if not np.isnan(above):
-                        high = min(high, above)
-                    if not np.isnan(below):
-                        low = max(low, below)
-                elif np.isnan(below):  # active above: changes only by falling through the band
-                    low = max(low, above - band)
-                elif np.isnan(above):
-                    high = min(high, below + band)
-                else:  # active on both sides: the quiet zone is not one interval
-                    low, high = np.inf, -np.inf
-                    break
-            self.low[sig], self.high[sig] = low, high
-
-    def deviation(
-        self,
-        entry: NDArray[np.int64],
-        x: NDArray[np.float64],
-        ts: NDArray[np.int64],
-        batch: SampleBatch,
-        held: NDArray[np.float64],
-    ) -> NDArray[np.float64]:
-        """Signal minus its reference as it was at each sample's time.
-
-        The reference's value is its newest sample in the batch at or before the sample's
-        time, else the value held before the batch.
-        """
-        ref = self.reference[entry]
-        has = ref >= 0
-        if not has.any():
-            return x
-        x = x.copy()
-        base = held[ref[has]]
-        # Find each pair's reference sample in the canonical batch by one sorted key,
-        # (signal, time): time as an offset in the batch when it fits, else as a rank.
-        pair_ts = ts[has]
-        t0 = int(batch.ts.min())
-        span = int(batch.ts.max()) - t0
-        if span < 1 << 40 and int(batch.signal.max()) < 1 << 22:
-            batch_key = (batch.signal.astype(np.int64) << 40) | (batch.ts - t0)
-            pair_key = (ref[has] << 40) | (pair_ts - t0)
-        else:
-            times = np.unique(batch.ts)
-            width = times.size + 1
-            batch_key = batch.signal.astype(np.int64) * width + np.searchsorted(times, batch.ts)
-            pair_key = ref[has] * width + np.searchsorted(times, pair_ts, side="right") - 1
-        pos = np.searchsorted(batch_key, pair_key, side="right") - 1
-        at = np.maximum(pos, 0)
-        found = (pos >= 0) & (batch.signal[at] == ref[has]) & ((batch.quality[at] & _BAD) == 0)
-        base = np.where(found, batch.value[np.maximum(pos, 0)], base)
-        diff = x[has] - base
-        relative = self.relative[entry[has]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # In percent of a reference at (or near) zero the deviation is undefined: NaN,
-            # neither violating nor clear, instead of an infinite value in the alarm.
-            scale = np.where(np.abs(base) > _TINY, np.abs(base), np.nan)
-            diff = np.where(relative, diff / scale * 100.0, diff)
-        x[has] = diff  # NaN (no reference yet) compares False: neither violating nor clear
-        return x
-
-    def classify(
-        self, entry: NDArray[np.int64], x: NDArray[np.float64]
-    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-        above, below, band = self.above[entry], self.below[entry], self.deadband[entry]
-        violating = (x > above) | (x < below)  # comparisons with NaN (no limit) are False
-        inside = (x > above - band) | (x < below + band)
-        clear = ~inside & ~np.isnan(x)
-        return violating, clear
-
-
-class _RateTable(_Table):
-    """Rate rules: change per second between the first samples of consecutive windows.
-
-    Windows are aligned to multiples of the rule's ``over`` since the epoch; comparing the
-    first sample of each window with the first of the one before is robust to sample noise
-    and leaves one evaluation per window, not per sample.
-    """
-
-    def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
-        super().__init__(rules, defs, catalog)
-        self.over = np.array([max(defs[i].over_ns, 1) for i in rules], np.int64)
-        self.above = np.array([_nan(defs[i].above) for i in rules], np.float64)
-        self.below = np.array([_nan(defs[i].below) for i in rules], np.float64)
-        self.deadband = np.array([defs[i].deadband for i in rules], np.float64)
-        self.last_bucket = np.full(len(rules), np.iinfo(np.int64).min, np.int64)
-        self.t0 = np.full(len(rules), NEVER, np.int64)
-        self.v0 = np.zeros(len(rules), np.float64)
-        # Per signal: the earliest time a sample can open a new window for one of its rules
-        # (signals without rate rules: never).
-        self.next_edge = np.full(catalog.size, np.iinfo(np.int64).max, np.int64)
-        self.next_edge[self.has] = np.iinfo(np.int64).min
-        # Per signal: the greatest common divisor of its rules' windows (1 where none).
-        self.divisor = np.ones(catalog.size, np.int64)
-        for sig, over in zip(self.signal.tolist(), self.over.tolist(), strict=True):
-            held = int(self.divisor[sig])
-            self.divisor[sig] = over if held == 1 else math.gcd(held, over)
-
-    def advance_edges(self, entries: NDArray[np.int64]) -> None:
-        """Recompute the next window edge of the signals of ``entries`` after a walk."""
-        signals = np.unique(self.signal[entries])
-        self.next_edge[signals] = np.iinfo(np.int64).max
-        mine = np.isin(self.signal, signals)
-        last = self.last_bucket[mine]
-        never = last == np.iinfo(np.int64).min
-        edge = (np.where(never, 0, last) + 1) * self.over[mine]
-        edge[never] = np.iinfo(np.int64).min
-        np.minimum.at(self.next_edge, self.signal[mine], edge)
-
-    def slopes(
-        self, entry: NDArray[np.int64], ts: NDArray[np.int64], value: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
-        """Change per second from each window's first sample to the next, per rule.
-
-        ``entry`` is grouped by rule and in time order within each; the first of a rule's
-        group compares with the anchor kept from earlier batches. NaN where there is none.
-        """
-        first = np.ones(entry.size, np.bool_)
-        first[1:] = entry[1:] != entry[:-1]
-        t0 = np.empty_like(ts)
-        v0 = np.empty_like(value)
-        t0[1:], v0[1:] = ts[:-1], value[:-1]
-        t0[first], v0[first] = self.t0[entry[first]], self.v0[entry[first]]
-        last = np.ones(entry.size, np.bool_)
-        last[:-1] = entry[1:] != entry[:-1]
-        self.t0[entry[last]], self.v0[entry[last]] = ts[last], value[last]
-        valid = (t0 != NEVER) & (ts > t0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            slope = (value - v0) / ((ts - t0) / 1e9)
-        return np.where(valid, slope, np.nan)
-
-
-def _nan(value: float | None) -> float:
-    return math.nan if value is None else value
