@@ -161,15 +161,26 @@ def test_on_delay_fires_at_t_plus_delay_within_one_batch() -> None:
     assert rig.tick(100) == []
 
 
-def test_on_delay_fires_by_tick_or_by_a_later_batch_of_another_signal() -> None:
+def test_on_delay_fires_by_tick_or_by_its_own_signal_not_by_another_signal() -> None:
     rig = _rig("hot: {kind: threshold, signal: temp, above: 80, on_delay: 10 s}")
     assert rig.feed([("s.m1/temp", 50, 90.0)]) == []
     assert rig.tick(59.999) == []
     assert rig.tick(60) == [Seen("s.m1:hot", 60, ON)]
     assert rig.feed([("s.m1/temp", 70, 70.0)]) == [Seen("s.m1:hot", 70, OFF)]
     assert rig.feed([("s.m1/temp", 80, 90.0)]) == []
-    # Plant time moves on with any signal's samples: the delay runs out at 90 s.
-    assert rig.feed([("s.m2/pressure", 95, 1.0)]) == [Seen("s.m1:hot", 90, ON)]
+    # Another signal's sample (maybe from a connector that is ahead) does not prove temp
+    # stayed hot until 90 s: the delay waits for temp's own next sample, or the tick.
+    assert rig.feed([("s.m2/pressure", 95, 1.0)]) == []
+    assert rig.feed([("s.m1/temp", 96, 90.0)]) == [Seen("s.m1:hot", 90, ON)]
+
+
+def test_a_late_sample_of_the_rules_signal_still_cancels_its_delay() -> None:
+    rig = _rig("hot: {kind: threshold, signal: temp, above: 80, on_delay: 10 s}")
+    assert rig.feed([("s.m1/temp", 0, 90.0)]) == []
+    assert rig.feed([("s.m2/temp", 10.5, 20.0)]) == []  # another machine, further ahead
+    # temp fell at 9 s, before the delay ran out: it never counted.
+    assert rig.feed([("s.m1/temp", 9, 70.0), ("s.m1/temp", 11, 70.0)]) == []
+    assert rig.tick(30) == []
 
 
 def test_off_delay_holds_the_condition_and_is_cancelled_when_it_returns() -> None:

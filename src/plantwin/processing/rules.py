@@ -148,7 +148,7 @@ class RuleEngine:
         Every source of change is gathered first and applied in time order, so delays fire
         and expressions combine their inputs as they were at each moment.
         """
-        del latest  # values come from the batch and what this engine held before it
+        watermark = latest.ts  # newest sample per signal, this batch included
         out: list[ConditionChange] = []
         if not len(batch):
             if changes:
@@ -163,12 +163,12 @@ class RuleEngine:
             self._signal_seen[batch.signal] = True
             self._all_seen = bool(self._signal_seen.all())
         if not changes and not first_seen and not self._watched[batch.signal].any():
-            self.advance(now, out)
+            self.advance(now, out, watermark)
             return out  # no rule reads these signals (e.g. most derived batches)
         events = []
         refresh = self._walk(batch, events)
         self._states(changes, events)
-        out = self._apply(events, now)
+        out = self._apply(events, now, watermark)
         if first_seen:
             for j in self._expressions:  # inputs just became known: decide what we can
                 self._combine(j, now, out)
@@ -213,24 +213,47 @@ class RuleEngine:
         self.advance(now, out)
         return out
 
-    def advance(self, now: int, out: list[ConditionChange]) -> None:
-        """Fire the on/off delays due by ``now``, in time order."""
+    def advance(
+        self,
+        now: int,
+        out: list[ConditionChange],
+        watermark: NDArray[np.int64] | None = None,
+    ) -> None:
+        """Fire the on/off delays due by ``now``, in time order.
+
+        With ``watermark`` (newest sample time per signal), a rule that watches a signal
+        fires only once its own signal has reached the due time: a sample of another signal
+        (another connector, maybe ahead) does not prove the condition held that long. Such
+        delays wait for their signal or for the tick, which fires by the plant clock.
+        """
+        deferred: list[tuple[int, int]] = []
         while self._timers and self._timers[0][0] <= now:
             due, i = heapq.heappop(self._timers)
             pending = self._pending.get(i)
             if pending is None or pending[0] != due:
                 continue  # cancelled or rescheduled
+            sig = int(self._signal_of[i])
+            if watermark is not None and sig >= 0 and int(watermark[sig]) < due:
+                deferred.append((due, i))
+                continue
             del self._pending[i]
             self._set(i, due, pending[1], out)
+        for item in deferred:
+            heapq.heappush(self._timers, item)
 
-    def _apply(self, events: list[_Event], now: int | None) -> list[ConditionChange]:
+    def _apply(
+        self,
+        events: list[_Event],
+        now: int | None,
+        watermark: NDArray[np.int64] | None = None,
+    ) -> list[ConditionChange]:
         out: list[ConditionChange] = []
         events.sort(key=lambda e: e[0])  # stable: one rule's events keep their order
         for ts, i, on, value in events:
-            self.advance(ts, out)
+            self.advance(ts, out, watermark)
             self._raw(i, ts, on, value, out)
         if now is not None:
-            self.advance(now, out)
+            self.advance(now, out, watermark)
         return out
 
     # ------------------------------------------------------------------ kinds
