@@ -242,6 +242,7 @@ def test_window_signals_resolve_and_their_mistakes_are_reported() -> None:
             w2: {unit: kW, window: {signal: temp, fn: mean, width: 1 min}}
             w3: {unit: degC, window: {signal: temp, fn: max, width: 10 min, every: 3 min}}
             w5: {unit: degC, window: {signal: w3, fn: mean, width: 30 min}}
+            w6: {unit: degC, window: {signal: temp, fn: mean, width: 1 d, every: 1 s}}
             """
         )
     )
@@ -249,6 +250,7 @@ def test_window_signals_resolve_and_their_mistakes_are_reported() -> None:
     assert "w2.unit: a window mean signal has the source's unit '°C'" in problems
     assert "w3.window.every: the period must divide the window width" in problems
     assert "w5.window.signal: a window cannot aggregate another window signal" in problems
+    assert "w6.window.every: a window holds at most 1440 periods" in problems
     bad_fn, *_ = _problems(
         signals="w4: {unit: degC, window: {signal: temp, fn: median, width: 60}}\n"
     )

@@ -10,6 +10,9 @@ from plantwin.model.problems import Path, ProblemLog
 from plantwin.model.schema import SignalSpec, WindowFn
 from plantwin.model.units import UnitError, duration_ns, parse_unit, symbol
 
+# Each output sums the periods it spans: bounded so one output stays cheap.
+MAX_PERIODS = 1440  # e.g. a day every minute
+
 # Aggregates whose result is a count, not a value in the source's unit.
 _COUNTING = (WindowFn.COUNT,)
 
@@ -62,6 +65,13 @@ def resolve_windows(
             log.add(
                 (*where, "every"),
                 "the period must divide the window width (e.g. width 10 min, every 1 min)",
+            )
+            continue
+        if width // every > MAX_PERIODS:
+            log.add(
+                (*where, "every"),
+                f"a window holds at most {MAX_PERIODS} periods (width / every); "
+                "make the period longer",
             )
             continue
         if not _unit_fits(spec.fn, signals[source].unit, signals[key].unit):
