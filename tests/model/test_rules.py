@@ -289,3 +289,20 @@ sites:
     assert len(shown) == 2
     assert shown[0] == "rules.yaml:19 notifications.bad.url: not a URL: Invalid IPv6 URL"
     assert "notifications.ftp.url: 'ftp://example.com/x' is not an http(s) URL" in shown[1]
+
+
+def test_deadbands_must_be_in_the_limits_terms() -> None:
+    problems = "\n".join(
+        _problems(
+            type_rules="""\
+            rules:
+              fast: {kind: rate, signal: temp, above: 1 K/min, deadband: 2 %}
+              off: {kind: deviation, signal: flow, reference: flow_model, above: 20 %, deadband: 1}
+            """
+        )
+    )
+    assert "rules.fast.deadband: a rate rule's deadband is a rate, e.g. '0.1 K/min'" in problems
+    assert (
+        "rules.off.deadband: limits in percent of the reference take a deadband in percent"
+        in problems
+    )

@@ -252,6 +252,15 @@ class _RuleChecker:
         if value is None:
             return 0.0
         share = percent(value)
+        if share is not None and self.spec.kind is RuleKind.RATE:
+            self.problem("deadband", "a rate rule's deadband is a rate, e.g. '0.1 K/min'")
+            return 0.0
+        if share is None and relative:
+            self.problem(
+                "deadband",
+                "limits in percent of the reference take a deadband in percent too, e.g. '1 %'",
+            )
+            return 0.0
         if share is not None and not relative:
             declared = self.signals[signal] if signal else None
             if declared and declared.low is not None and declared.high is not None:
