@@ -1,5 +1,5 @@
 """The plantwin command line: validate a plant file, run the demo, run a plant, replay a
-file, export and import the plant model (AAS)."""
+file, export and import the plant model (AAS), evaluate analytics on benchmarks."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import typer
 
 from plantwin.cli.console import err, out, report_problems
 from plantwin.cli.eval_ai4i import ai4i
+from plantwin.cli.evaluation import eval_app
 from plantwin.cli.interop import export_app, import_app
 from plantwin.cli.status import StatusView
 from plantwin.cli.summary import plant_tree, replay_lines
@@ -29,7 +30,6 @@ app = typer.Typer(
 )
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
-eval_app = typer.Typer(help="Evaluate the analytics on public data sets.", no_args_is_help=True)
 eval_app.command("ai4i")(ai4i)
 app.add_typer(eval_app, name="eval")
 

@@ -27,3 +27,7 @@ class QueryError(PlantwinError):
 
 class InteropError(PlantwinError):
     """A model could not be exported to or imported from another format (e.g. an AAS)."""
+
+
+class AnalyticsError(PlantwinError):
+    """Analytics input (e.g. a benchmark data set) is missing or malformed, or a model failed."""
