@@ -16,7 +16,12 @@ def shared_data(folder: str, file: str) -> Path:
     bases = (
         [Path(os.environ["PLANTWIN_SHARED_DATA"])] if "PLANTWIN_SHARED_DATA" in os.environ else []
     )
-    bases += [ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data"]
+    # Beside the checkout, beside a worktree's parent, and where this workplace keeps them.
+    bases += [
+        ROOT.parent / "shared" / "data",
+        ROOT.parent.parent / "shared" / "data",
+        Path("/work/shared/data"),
+    ]
     for base in bases:
         if (base / folder / file).is_file():
             return base / folder / file
