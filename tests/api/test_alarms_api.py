@@ -169,7 +169,7 @@ async def test_rules_list_shows_conditions(setup: Setup) -> None:
     assert all(r["twin"].startswith("changwon.L1.mill1") for r in body["rules"])
 
 
-async def test_flood_groups_the_same_rule(setup: Setup) -> None:
+async def test_the_same_rule_on_many_twins_groups_into_one_row(setup: Setup) -> None:
     # Both spindles and tools cross their limits at once: rows group by rule.
     await setup.feed(
         ["L1/mill1/tool/wear", "L1/lathe1/tool/wear"] * 2,

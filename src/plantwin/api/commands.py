@@ -18,7 +18,7 @@ from plantwin.api.command_schemas import (
     IssuedCommandOut,
 )
 from plantwin.api.deps import Context
-from plantwin.api.errors import NotFoundError
+from plantwin.api.errors import NotFoundError, error_response
 from plantwin.api.params import ParamError, parse_time
 from plantwin.api.twins import _twin
 from plantwin.core.clock import iso
@@ -195,37 +195,28 @@ async def twin_desired(twin_id: str, ctx: Context) -> DesiredListOut:
     )
 
 
-def _error(
-    status: int, message: str, detail: list[dict[str, object]] | None = None
-) -> JSONResponse:
-    payload: dict[str, object] = {"status": status, "message": message}
-    if detail is not None:
-        payload["detail"] = detail
-    return JSONResponse(status_code=status, content={"error": payload})
-
-
 def install_errors(app: FastAPI) -> None:
     """Command errors as the API's JSON errors; a refusal names the audited command's id."""
 
     @app.exception_handler(UnknownCommandError)
     async def unknown(_: Request, exc: UnknownCommandError) -> JSONResponse:
-        return _error(404, str(exc))
+        return error_response(404, str(exc))
 
     @app.exception_handler(ParameterError)
     async def bad_parameter(_: Request, exc: ParameterError) -> JSONResponse:
-        return _error(422, str(exc))
+        return error_response(422, str(exc))
 
     @app.exception_handler(ApprovalError)
     async def forbidden(_: Request, exc: ApprovalError) -> JSONResponse:
-        return _error(403, str(exc))
+        return error_response(403, str(exc))
 
     @app.exception_handler(CommandStateError)
     async def not_pending(_: Request, exc: CommandStateError) -> JSONResponse:
-        return _error(409, str(exc))
+        return error_response(409, str(exc))
 
     @app.exception_handler(NotAllowedError)
     async def refused(_: Request, exc: NotAllowedError) -> JSONResponse:
         if isinstance(exc, CommandRejectedError):
             detail: list[dict[str, object]] = [{"command": exc.command.id, "status": "rejected"}]
-            return _error(409, str(exc), detail)
-        return _error(409, str(exc))
+            return error_response(409, str(exc), detail)
+        return error_response(409, str(exc))

@@ -25,12 +25,13 @@ class ConflictError(PlantwinError):
     """The request is well formed but the resource's state does not allow it (409)."""
 
 
-def _body(
+def error_response(
     status: int,
     message: str,
     detail: list[dict[str, object]] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
+    """The API's one error shape: {"error": {"status", "message", "detail"}}."""
     payload: dict[str, object] = {"status": status, "message": message}
     if detail is not None:
         payload["detail"] = detail
@@ -40,19 +41,19 @@ def _body(
 def install(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return _body(404, str(exc))
+        return error_response(404, str(exc))
 
     @app.exception_handler(ConflictError)
     async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
-        return _body(409, str(exc))
+        return error_response(409, str(exc))
 
     @app.exception_handler(ParamError)
     async def bad_param(_: Request, exc: ParamError) -> JSONResponse:
-        return _body(400, str(exc))
+        return error_response(400, str(exc))
 
     @app.exception_handler(QueryError)
     async def bad_query(_: Request, exc: QueryError) -> JSONResponse:
-        return _body(400, str(exc))
+        return error_response(400, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -61,16 +62,16 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         first = detail[0] if detail else {"where": "request", "problem": "invalid"}
-        return _body(422, f"{first['where']}: {first['problem']}", detail)
+        return error_response(422, f"{first['where']}: {first['problem']}", detail)
 
     @app.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:
-        return _body(503, f"the store cannot answer now: {exc}")
+        return error_response(503, f"the store cannot answer now: {exc}")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error in %s %s", request.method, request.url.path)
-        return _body(
+        return error_response(
             500, f"internal error ({type(exc).__name__}: {exc}); the server log has details"
         )
 
@@ -82,7 +83,7 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})  # keeps e.g. Allow on 405
         if exc.status_code == 405:
             headers["Allow"] = _allowed_methods(app, request)
-        return _body(exc.status_code, message, headers=headers or None)
+        return error_response(exc.status_code, message, headers=headers or None)
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> str:

@@ -34,6 +34,10 @@ class Table:
         )
         self.start: NDArray[np.int64] = (np.cumsum(self.count) - self.count).astype(np.int64)
         self.has: NDArray[np.bool_] = self.count > 0
+        # Limits (NaN where a side has none) and deadbands, in the signal's terms.
+        self.above = np.array([_nan(defs[i].above) for i in rules], np.float64)
+        self.below = np.array([_nan(defs[i].below) for i in rules], np.float64)
+        self.deadband = np.array([defs[i].deadband for i in rules], np.float64)
 
     def pairs(
         self, signal: NDArray[np.int32], rows: NDArray[np.intp]
@@ -60,9 +64,6 @@ class AnalogTable(Table):
 
     def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
         super().__init__(rules, defs, catalog)
-        self.above = np.array([_nan(defs[i].above) for i in rules], np.float64)
-        self.below = np.array([_nan(defs[i].below) for i in rules], np.float64)
-        self.deadband = np.array([defs[i].deadband for i in rules], np.float64)
         self.reference = np.array(
             [catalog.id(ref) if (ref := defs[i].reference) else -1 for i in rules], np.int64
         )
@@ -166,9 +167,6 @@ class RateTable(Table):
     def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
         super().__init__(rules, defs, catalog)
         self.over = np.array([max(defs[i].over_ns, 1) for i in rules], np.int64)
-        self.above = np.array([_nan(defs[i].above) for i in rules], np.float64)
-        self.below = np.array([_nan(defs[i].below) for i in rules], np.float64)
-        self.deadband = np.array([defs[i].deadband for i in rules], np.float64)
         self.last_bucket = np.full(len(rules), np.iinfo(np.int64).min, np.int64)
         self.t0 = np.full(len(rules), NEVER, np.int64)
         self.v0 = np.zeros(len(rules), np.float64)

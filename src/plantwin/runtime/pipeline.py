@@ -210,9 +210,10 @@ class Pipeline:
             for change in update.changes:
                 await self._publish_record(change)
             self.stats.state_changes += len(update.changes)
+            newest = int(message.ts.max())
             if self.processor is not None:
                 if self.clock is not None:
-                    self.lag_ns = max(0, self.clock.now_ns() - int(message.ts.max()))
+                    self.lag_ns = max(0, self.clock.now_ns() - newest)
                 # Raw and derived samples in one pass, so delays and references see them in
                 # time order together (a deviation from a derived model output, for one).
                 seen = SampleBatch.merge_disjoint(message, update.derived)  # derived: own signals
@@ -220,7 +221,7 @@ class Pipeline:
                 for record in alarms:
                     await self._publish_record(record)
                 self.stats.alarm_events += len(alarms)
-            self.stats.twin_through = max(self.stats.twin_through, int(message.ts.max()))
+            self.stats.twin_through = max(self.stats.twin_through, newest)
 
     async def _ticks(self) -> None:
         """Time-driven rules (stale data, delays, shelving) and operator actions' events."""

@@ -73,7 +73,10 @@ class TwinState:
         if len(derived):
             changes.extend(self.states.apply(derived))
         # Window signals aggregate raw and derived samples; expressions may use them in turn.
-        windowed = self.windows.compute(SampleBatch.concat([batch, derived]))
+        # (Most plants have none: skip the copy the concatenation would make of every batch.)
+        windowed = SampleBatch.empty()
+        if self.windows.windows:
+            windowed = self.windows.compute(SampleBatch.concat([batch, derived]))
         if len(windowed):
             windowed = windowed.canonical()
             more = self._apply(windowed)
