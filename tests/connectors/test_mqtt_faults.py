@@ -26,7 +26,7 @@ import pytest
 
 from plantwin.connectors.mqtt import MqttConnector
 from plantwin.connectors.mqtt.options import mqtt_options
-from plantwin.connectors.mqtt.session import jittered
+from plantwin.core.backoff import Backoff
 from plantwin.core.clock import WallClock
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import HistoryQuery
@@ -132,11 +132,10 @@ async def test_broker_restart_during_a_burst_loses_and_doubles_nothing(tmp_path:
 
 
 def test_reconnect_delays_double_with_jitter_up_to_the_maximum() -> None:
-    rng = random.Random(3)
-    delay, waits = 0.5, []
-    for _ in range(8):
-        waits.append(jittered(delay, rng))
-        delay = min(delay * 2, 30.0)
+    backoff = Backoff(initial=0.5, maximum=30.0, rng=random.Random(3))
+    waits = [backoff.next() for _ in range(8)]
     bounds = [min(0.5 * 2**i, 30.0) for i in range(8)]
     assert all(b / 2 <= w <= b for w, b in zip(waits, bounds, strict=True))
     assert len({round(w / b, 6) for w, b in zip(waits, bounds, strict=True)}) == 8  # jittered
+    backoff.reset()
+    assert 0.25 <= backoff.next() <= 0.5  # after a success it starts over

@@ -39,6 +39,7 @@ class PipelineStats:
     dead_letters: int = 0
     records_written: int = 0
     records_failed: int = 0  # records the store refused even one by one (logged)
+    samples_refused: int = 0  # samples the store refused (spool and memory full; logged)
     # Progress, for checkpoints: sample times are through a stage once it has handed on
     # everything up to them (each connector delivers in time order).
     stored_through: int = 0  # raw samples appended to the store
@@ -256,7 +257,11 @@ class Pipeline:
         async for message in sub:
             if not isinstance(message, SampleBatch) or not len(message):
                 continue
-            await self.store.append(message)
+            try:
+                await self.store.append(message)
+            except StoreError as err:  # counted and logged: one refused batch stops nothing
+                self.stats.samples_refused += len(message)
+                log.error("the store refused %d samples: %s", len(message), err)
             if sub.topic is Topic.SAMPLES:
                 newest = int(message.ts.max())
                 self.stats.stored_through = max(self.stats.stored_through, newest)

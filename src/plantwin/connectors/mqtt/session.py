@@ -14,7 +14,7 @@ crashes; the queue is bounded (``max_pending``), and when it is full the network
 reading, so the broker holds the rest.
 
 Reconnects are done here, not by paho: exponential backoff from ``reconnect_min`` to
-``reconnect_max`` with equal jitter (half the delay fixed, half random), so a fleet of
+``reconnect_max`` with equal jitter (:class:`~plantwin.core.backoff.Backoff`), so a fleet of
 clients does not reconnect in lock step after a broker restart.
 """
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import ssl
 import threading
 import time
@@ -38,6 +37,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from plantwin.connectors.mqtt.options import ConnectionOptions
+from plantwin.core.backoff import Backoff
 from plantwin.core.connector import ConnectorStatus
 from plantwin.core.errors import ConnectorError
 
@@ -206,7 +206,7 @@ class Session:
 
     def _run(self) -> None:
         o = self.options
-        delay = o.reconnect_min
+        backoff = Backoff(initial=o.reconnect_min, maximum=o.reconnect_max)
         while not self._stop.is_set():
             try:
                 self._connect()
@@ -222,10 +222,8 @@ class Session:
                 if self._stop.is_set():
                     break
                 if time.monotonic() - connected_at > o.reconnect_max:
-                    delay = o.reconnect_min  # it had been up for a while: start over
-            wait = jittered(delay)
-            delay = min(delay * 2, o.reconnect_max)
-            self._stop.wait(wait)
+                    backoff.reset()  # it had been up for a while: start over
+            self._stop.wait(backoff.next())
         with contextlib.suppress(Exception):
             # Send what is queued and DISCONNECT (so the broker keeps any will to itself);
             # paho closes the socket once DISCONNECT is written.
@@ -303,11 +301,6 @@ class Session:
             if loop is not None and wake is not None:
                 with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
                     loop.call_soon_threadsafe(wake.set)
-
-
-def jittered(delay: float, rng: random.Random | None = None) -> float:
-    """Equal jitter: half of ``delay`` fixed, half random, so clients spread out."""
-    return delay / 2 + (rng or random).uniform(0, delay / 2)
 
 
 def _no_op(client: paho.Client, userdata: object, sock: object) -> None:
