@@ -347,19 +347,40 @@ class DuckDBStore:
     async def drain(self) -> int:
         """Deliver every spooled segment now; the number of samples the spool gave back.
 
-        Stops at the first failed write (raising it); that segment stays for the next try.
+        Segments go oldest first, several per transaction (up to ``flush_rows`` samples),
+        since a failing store leaves many small ones. Stops at the first failed write
+        (raising it); those segments stay for the next try.
         """
         self._check_open()
         spool, given = self.spool, 0
-        while spool is not None and (segment := spool.oldest()) is not None:
-            given += await self._deliver(spool, segment)
+        while spool is not None and len(spool):
+            segments, parts = await asyncio.to_thread(self._read_some, spool)
+            given += await self._deliver(spool, segments, parts)
         return given
 
-    async def _deliver(self, spool: SampleSpool, segment: Segment) -> int:
-        batch = await asyncio.to_thread(spool.read, segment)
-        if batch is None:  # unreadable: set aside, counted and logged by the spool
+    def _read_some(self, spool: SampleSpool) -> tuple[list[Segment], list[SampleBatch]]:
+        """The oldest segments, up to ``flush_rows`` samples (at least one segment)."""
+        segments: list[Segment] = []
+        parts: list[SampleBatch] = []
+        rows = 0
+        for segment in spool.waiting():
+            if segments and rows + segment.rows > self.flush_rows:
+                break
+            batch = spool.read(segment)  # None: unreadable, set aside, counted and logged
+            if batch is not None:
+                segments.append(segment)
+                parts.append(batch)
+                rows += len(batch)
+        return segments, parts
+
+    async def _deliver(
+        self, spool: SampleSpool, segments: list[Segment], parts: list[SampleBatch]
+    ) -> int:
+        if not segments:
             return 0
+        batch = SampleBatch.concat(parts)
         async with self._lock:  # no flush may move rows between the checks and the write
+            check_signal_ids(batch, self._buffer.signals)
             rows = batch.canonical()
             seen = self._buffer.pending_mask(rows)  # pending rows are written by the buffer
             check = self._buffer.maybe_stored(rows) & ~seen
@@ -367,7 +388,6 @@ class DuckDBStore:
                 what = f"checking {int(check.sum())} spooled samples for duplicates"
                 seen[check] = await self._db(what, ops.stored_mask, rows.take(check))
             keep = rows.take(~seen) if seen.any() else rows
-            self._dropped += len(batch) - len(keep)
             if len(keep):
                 try:
                     signal, newest = await self._db(
@@ -380,7 +400,8 @@ class DuckDBStore:
                 self._committed += len(keep)
                 self._flushes += 1
                 self._write_worked()
-            await asyncio.to_thread(spool.remove, segment)
+            self._dropped += len(batch) - len(keep)  # counted once written: a retry recounts
+            await asyncio.to_thread(spool.remove_all, segments)
         return len(batch)
 
     def _write_failed(self, err: StoreError) -> None:

@@ -153,6 +153,10 @@ class SampleSpool:
     def oldest(self) -> Segment | None:
         return self._segments[0] if self._segments else None
 
+    def waiting(self) -> list[Segment]:
+        """Every waiting segment, oldest first."""
+        return list(self._segments)
+
     def read(self, segment: Segment) -> SampleBatch | None:
         """The rows of a segment; None (logged, counted as dropped, set aside) if unreadable."""
         try:
@@ -188,6 +192,10 @@ class SampleSpool:
             log.warning("cannot delete delivered spool segment %s: %s", segment.path, err)
         self._forget(segment)
         self.drained += segment.rows
+
+    def remove_all(self, segments: list[Segment]) -> None:
+        for segment in segments:
+            self.remove(segment)
 
     def _forget(self, segment: Segment) -> None:
         if self._segments and self._segments[0] == segment:
