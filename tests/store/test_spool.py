@@ -125,6 +125,7 @@ async def test_samples_flow_into_the_spool_while_the_disk_refuses_and_land_once(
         await store.append(rows(3, 0, 20_000))  # grows the write-ahead log
         await store.flush()
         committed = store.stats().committed_samples
+        assert not (tmp_path / "s.spool").exists()  # made by the first failed write only
         with store_disk_refuses_writes(path):
             for i in range(10):
                 # Each batch repeats half of the one before: duplicates keep arriving.

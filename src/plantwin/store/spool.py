@@ -78,9 +78,14 @@ class SampleSpool:
         self._full = False  # logged "full" already; cleared once a segment fits again
 
     def open(self) -> None:
-        """Create the directory, delete unfinished writes, and index the committed segments."""
+        """Delete unfinished writes and index the committed segments.
+
+        The directory is made by the first write, so a store that never failed has none.
+        """
+        self._segments, self._bytes, self._rows, self._next_seq = deque(), 0, 0, 0
+        if not self.directory.exists():
+            return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
             for tmp in self.directory.glob("*.tmp"):
                 tmp.unlink()  # killed mid-write: never reported durable, so nothing is lost
             found = []
@@ -115,6 +120,7 @@ class SampleSpool:
         final = self.directory / f"{seq:012d}-{written}-{len(batch)}.arrow"
         tmp = final.with_name(final.name + ".tmp")
         try:
+            self.directory.mkdir(parents=True, exist_ok=True)
             size = _write_synced(tmp, batch)
             if self._bytes + size > self.max_bytes:
                 tmp.unlink()
