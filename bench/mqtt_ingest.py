@@ -58,6 +58,8 @@ connectors:
     port: {port}
     client_id: {client_id}
     clean_session: {clean}
+    protocol: "{protocol}"
+    ack: {ack}
     subscribe: ["{prefix}/#"]
     payload: {{ts_unit: ns}}
     workers: {workers}
@@ -99,13 +101,13 @@ def free_port() -> int:
 
 
 class Broker:
-    def __init__(self, workdir: Path, cores: set[int]) -> None:
+    def __init__(self, workdir: Path, cores: set[int], inflight: int = 0) -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         self.port = free_port()
         conf = workdir / "mosquitto.conf"
         conf.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            "max_queued_messages 0\nmax_inflight_messages 0\nmax_queued_bytes 0\n"
+            f"max_queued_messages 0\nmax_inflight_messages {inflight}\nmax_queued_bytes 0\n"
         )
         self.process = subprocess.Popen(
             [binary, "-c", str(conf)],
@@ -222,7 +224,15 @@ def run_bare(
 
 
 def write_plant(
-    workdir: Path, port: int, client_id: str, prefix: str, *, persistent: bool, workers: int
+    workdir: Path,
+    port: int,
+    client_id: str,
+    prefix: str,
+    *,
+    persistent: bool,
+    workers: int,
+    protocol: str = "3.1.1",
+    ack: str = "received",
 ) -> Path:
     signals = "".join(f"      s{j}: {{unit: kW}}\n" for j in range(10))
     assets = "".join(f"          m{i:03d}: {{type: machine}}\n" for i in range(100))
@@ -232,6 +242,8 @@ def write_plant(
         client_id=client_id,
         clean="false" if persistent else "true",
         workers=workers,
+        protocol=protocol,
+        ack=ack,
         prefix=prefix,
         signals=signals,
         assets=assets,
@@ -275,7 +287,17 @@ async def run_plantwin(
     workdir = Path(tempfile.mkdtemp(prefix="plantwin-mqtt-bench-"))
     client_id = f"bench-{prefix}"
     drain = rate == 0
-    plant = write_plant(workdir, port, client_id, prefix, persistent=drain, workers=workers)
+    ack = args.ack or ("stored" if args.protocol == "5" else "received")
+    plant = write_plant(
+        workdir,
+        port,
+        client_id,
+        prefix,
+        persistent=drain,
+        workers=workers,
+        protocol=args.protocol,
+        ack=ack,
+    )
     settings = Settings(plant=plant, store=str(workdir / "bench.duckdb"), port=free_port())
     expected = messages * per
     latencies: list[np.ndarray[Any, np.dtype[np.int64]]] = []
@@ -350,7 +372,7 @@ def row(name: str, r: dict[str, Any], latency: bool = False) -> str:
     )
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--publishers", type=int, default=2)
@@ -358,12 +380,23 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10_000.0, help="samples/s for latency")
     parser.add_argument("--only", choices=["throughput", "latency"], default=None)
     parser.add_argument("--workers", type=int, default=2, help="also run with mqtt workers")
-    args = parser.parse_args()
+    parser.add_argument("--protocol", choices=["3.1.1", "5"], default="3.1.1")
+    parser.add_argument(
+        "--broker-inflight", type=int, default=0, help="Mosquitto max_inflight_messages (0: none)"
+    )
+    parser.add_argument(
+        "--ack", choices=["received", "stored"], default=None, help="default: by protocol"
+    )
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
     sub_cores, pub_cores = cpus()
     if sub_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, sub_cores)
     workdir = Path(tempfile.mkdtemp(prefix="plantwin-mosquitto-"))
-    broker = Broker(workdir, pub_cores)
+    broker = Broker(workdir, pub_cores, args.broker_inflight)
     print(
         f"own mosquitto on port {broker.port}; subscriber CPUs {sorted(sub_cores)}, "
         f"broker and publishers on CPUs {sorted(pub_cores)}"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from plantwin.cli.status import StatusView
+from plantwin.cli.status import StatusView, spool_summary
+from plantwin.core.store import StoreStats
 from plantwin.runtime import Runtime, Settings
 from tests.conftest import EXAMPLE
 from tests.runtime.demo_process import free_port
@@ -36,3 +37,19 @@ async def test_status_shows_oee_per_machine_and_for_the_line(tmp_path: Path) -> 
     assert "/Q " in mill_row
     assert "today (ISO 22400)" in text
     assert "L1 OEE " in out.getvalue()  # the plain progress lines carry the line's OEE
+
+
+def test_the_status_line_shows_the_spool_only_while_it_matters() -> None:
+    quiet = StoreStats(committed_samples=5, pending_samples=0, duplicates_dropped=0, flushes=1)
+    assert spool_summary(quiet) == ""
+    busy = StoreStats(
+        committed_samples=5,
+        pending_samples=0,
+        duplicates_dropped=0,
+        flushes=1,
+        spooled_samples=1200,
+        spooled_bytes=30_000,
+        spool_oldest_age_s=12.4,
+        spool_dropped=7,
+    )
+    assert spool_summary(busy) == " spooled 1200 (29 KiB, oldest 12 s, 7 dropped)"

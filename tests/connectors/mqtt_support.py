@@ -83,6 +83,8 @@ class Reader:
         if isinstance(item, DeadLetter):
             self.dead.append(item)
             return
+        if item.on_durable is not None:  # kept in memory is as durable as this reader gets
+            item.on_durable()
         for a, t, v, s in zip(
             item.address, item.ts.tolist(), item.value.tolist(), item.status.tolist(), strict=True
         ):

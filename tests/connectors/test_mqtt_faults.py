@@ -26,9 +26,9 @@ import pytest
 
 from plantwin.connectors.mqtt import MqttConnector
 from plantwin.connectors.mqtt.options import mqtt_options
-from plantwin.connectors.mqtt.session import jittered
+from plantwin.core.backoff import Backoff
 from plantwin.core.clock import WallClock
-from plantwin.core.samples import SampleBatch
+from plantwin.core.samples import RawBatch, SampleBatch
 from plantwin.core.store import HistoryQuery
 from plantwin.store.memory import MemoryStore
 from tests.connectors.burst_publisher import T0_MS
@@ -72,7 +72,10 @@ async def test_persistent_session_gets_what_was_published_while_away(protocol: s
 
 
 @pytest.mark.slow
-async def test_broker_restart_during_a_burst_loses_and_doubles_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("protocol", "ack"), [("3.1.1", "received"), ("5", "stored")])
+async def test_broker_restart_during_a_burst_loses_and_doubles_nothing(
+    tmp_path: Path, protocol: str, ack: str
+) -> None:
     broker = OwnBroker(tmp_path)
     broker.start()
     count, rate = 3000, 1000.0
@@ -84,8 +87,10 @@ async def test_broker_restart_during_a_burst_loses_and_doubles_nothing(tmp_path:
             client_id=unique("restart"),
             reconnect_min=0.05,
             reconnect_max=0.5,
+            protocol=protocol,
         )
     )
+    assert options.connection.ack == ack  # the default for the protocol
     store = MemoryStore()
     try:
         async with store, MqttConnector(options, [topic], WallClock()) as conn:
@@ -132,11 +137,52 @@ async def test_broker_restart_during_a_burst_loses_and_doubles_nothing(tmp_path:
 
 
 def test_reconnect_delays_double_with_jitter_up_to_the_maximum() -> None:
-    rng = random.Random(3)
-    delay, waits = 0.5, []
-    for _ in range(8):
-        waits.append(jittered(delay, rng))
-        delay = min(delay * 2, 30.0)
+    backoff = Backoff(initial=0.5, maximum=30.0, rng=random.Random(3))
+    waits = [backoff.next() for _ in range(8)]
     bounds = [min(0.5 * 2**i, 30.0) for i in range(8)]
     assert all(b / 2 <= w <= b for w, b in zip(waits, bounds, strict=True))
     assert len({round(w / b, 6) for w, b in zip(waits, bounds, strict=True)}) == 8  # jittered
+    backoff.reset()
+    assert 0.25 <= backoff.next() <= 0.5  # after a success it starts over
+
+
+@pytest.mark.parametrize(("ack", "again"), [("stored", 50), ("received", 0)])
+async def test_messages_read_but_never_stored_come_again(ack: str, again: int) -> None:
+    """As if plantwin died between reading messages and storing their samples.
+
+    With ``ack: stored`` a message is acknowledged only when its samples are durable, so the
+    broker still holds what was read but not confirmed and sends it again to the next
+    session; with ``ack: received`` it was acknowledged on arrival and is gone.
+    """
+    require_broker()
+    name = unique("ack")
+    topic = f"{name}/press1/force"
+
+    def make(clean: bool = False) -> MqttConnector:
+        options = {"client_id": name, "clean_session": clean, "protocol": "5", "ack": ack}
+        return MqttConnector(mqtt_options(declared("broker", **options)), [topic], WallClock())
+
+    try:
+        async with make():
+            pass  # subscribed; the broker keeps the session
+        with Publisher() as publisher:
+            for i in range(50):
+                publisher.publish(topic, json.dumps({"value": i, "ts": T0_MS + i}))
+        read = 0
+        async with make() as first:
+            readings = aiter(first.readings())
+            while read < 50:  # taken, never confirmed (on_durable is not called)
+                item = await asyncio.wait_for(anext(readings), 10)
+                read += len(item) if isinstance(item, RawBatch) else 0
+            await readings.aclose()  # type: ignore[attr-defined]
+        assert first.dropped == 0  # the broker keeps them (stored) / they were acked (received)
+        async with make() as second:
+            reader = Reader(second)
+            if again:
+                await reader.until(lambda r: len(r.rows) >= again)
+            await reader.quiet(0.5)
+            await reader.close()
+    finally:
+        async with make(clean=True):
+            pass  # remove the session from the shared broker
+    assert sorted(int(r.value) for r in reader.rows) == list(range(again))

@@ -16,6 +16,7 @@ from rich.text import Text
 from plantwin.core.clock import iso
 from plantwin.core.errors import PlantwinError
 from plantwin.core.kpis import KpiRecord
+from plantwin.core.store import StoreStats
 from plantwin.model.plant import TwinKind
 from plantwin.model.schema import Priority, StateCategory
 from plantwin.processing.alarms import PRIORITY_RANK
@@ -142,7 +143,7 @@ class StatusView:
         down = [t for t, s in states.items() if s.state and s.state.category is StateCategory.FAULT]
         return (
             f"{iso(self.runtime.clock.now_ns())} samples {self.runtime.pipeline.stats.samples}"
-            f" ({self.rate:.0f}/s) committed {stats.committed_samples}"
+            f" ({self.rate:.0f}/s) committed {stats.committed_samples}{spool_summary(stats)}"
             f" dead letters {self.runtime.pipeline.stats.dead_letters}"
             f" down: {', '.join(d.rsplit('.', 1)[-1] for d in down) or 'none'}"
             f" alarms: {self._alarm_counts()}"
@@ -208,3 +209,14 @@ class StatusView:
                     found[value.name] = f"{value.name} {value.value:.4g} {value.unit}"
         ordered = [found[k] for k in KEY_SIGNALS if k in found]
         return "  ".join(ordered[:4])
+
+
+def spool_summary(stats: StoreStats) -> str:
+    """The store-and-forward spool, while it holds anything or has dropped samples."""
+    if not (stats.spooled_samples or stats.spool_dropped):
+        return ""
+    dropped = f", {stats.spool_dropped} dropped" if stats.spool_dropped else ""
+    return (
+        f" spooled {stats.spooled_samples} ({stats.spooled_bytes // 1024} KiB, oldest "
+        f"{stats.spool_oldest_age_s:.0f} s{dropped})"
+    )

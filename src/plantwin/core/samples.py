@@ -6,7 +6,8 @@ state and store work with numpy operations whose cost is per batch, not per samp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import IntFlag
 from typing import ClassVar
 
@@ -160,6 +161,11 @@ class RawBatch:
 
     ``status`` carries the source's own quality as :class:`Quality` bits (UNCERTAIN, BAD,
     STALE).
+
+    ``on_durable``, if set, is called once the samples of this batch (and of every batch
+    before it) are durably accepted: committed to the store or written to its spool. A
+    connector that acknowledges its source only then (MQTT QoS 1 with ``ack: stored``) sets
+    it; it may be set on an empty batch, to acknowledge messages that held no sample.
     """
 
     source: str
@@ -167,6 +173,7 @@ class RawBatch:
     ts: I64
     value: F64
     status: U8
+    on_durable: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.address)

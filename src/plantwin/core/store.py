@@ -112,6 +112,11 @@ class StoreStats:
     pending_samples: int  # accepted but not yet written (lost on a crash, re-sent on retry)
     duplicates_dropped: int  # samples dropped because (signal, ts) was already stored
     flushes: int
+    # Store-and-forward: samples whose write failed wait in a local disk spool (if any).
+    spooled_samples: int = 0  # waiting in the spool for the store to accept them
+    spooled_bytes: int = 0
+    spool_oldest_age_s: float = 0.0  # how long the oldest waiting sample has waited (wall)
+    spool_dropped: int = 0  # refused by a full spool (or an unreadable segment): lost, logged
 
 
 class SampleStore(Protocol):

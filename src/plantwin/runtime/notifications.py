@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import math
-import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from plantwin.core.backoff import Backoff
 from plantwin.core.bus import Subscription
 from plantwin.core.clock import iso
 from plantwin.core.records import AlarmEvent, AlarmState, DeadLetter
@@ -135,6 +135,7 @@ class Webhook:
 
     async def _deliver(self, body: bytes) -> None:
         attempts = self.target.retries + 1
+        backoff = Backoff(initial=self.backoff_s, maximum=max(self.backoff_s, self.max_backoff_s))
         error = ""
         for attempt in range(attempts):
             try:
@@ -153,8 +154,7 @@ class Webhook:
                 error = f"HTTP {response.status_code}"
             if attempt + 1 < attempts:
                 self.stats.retries += 1
-                delay = min(self.max_backoff_s, self.backoff_s * 2**attempt)
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # jitter: no thundering herd
+                await asyncio.sleep(backoff.next())  # jittered: no thundering herd
         await self._dead(body, f"{attempts} attempts failed; last: {error}")
 
     async def _dead(self, body: bytes, reason: str) -> None:

@@ -4,6 +4,12 @@ Stages are tasks joined by bounded queues (the inbox and the bus subscriptions) 
 TaskGroup, so a slow store slows ingest instead of filling memory. Shutdown is staged: stop
 the connectors, then let every stage drain what reached it before closing the next one, then
 flush the store, so a clean stop loses nothing that was read.
+
+A connector that acknowledges its source late (MQTT QoS 1 with ``ack: stored``) sets
+``on_durable`` on a RawBatch; the confirm stage calls it once the store has durably accepted
+the samples of that batch and of every batch before it (committed, or spooled to disk). It
+flushes the store for that as soon as receipts wait, so each flush confirms every receipt
+that arrived while the one before ran: a group commit, whose size grows with the load.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from plantwin.core.bus import Bus, Subscription, Topic
@@ -39,6 +46,7 @@ class PipelineStats:
     dead_letters: int = 0
     records_written: int = 0
     records_failed: int = 0  # records the store refused even one by one (logged)
+    samples_refused: int = 0  # samples the store refused (spool and memory full; logged)
     # Progress, for checkpoints: sample times are through a stage once it has handed on
     # everything up to them (each connector delivers in time order).
     stored_through: int = 0  # raw samples appended to the store
@@ -47,6 +55,7 @@ class PipelineStats:
     derived_stored: int = 0  # derived batches appended to the store
     records_published: int = 0
     alarm_events: int = 0
+    confirmed: int = 0  # receipts (on_durable) called: source acknowledgements sent
 
 
 class Pipeline:
@@ -83,6 +92,18 @@ class Pipeline:
         self.connector_errors: dict[str, str] = {}
         self.sources_ended = asyncio.Event()  # every connector's readings ended by themselves
         self._stopping = asyncio.Event()
+        # Receipts wait here with the count of sample batches published before them; the
+        # sample store stage counts what it appended, in the same order.
+        self._receipts: deque[tuple[int, Callable[[], None]]] = deque()
+        self._receipt_added = asyncio.Event()
+        self._appended = 0
+        self._appended_more = asyncio.Event()
+        self._stores_done = asyncio.Event()
+
+    @property
+    def unconfirmed(self) -> int:
+        """Receipts waiting for their samples to become durable."""
+        return len(self._receipts)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then drain every stage and flush the store."""
@@ -97,6 +118,7 @@ class Pipeline:
             stores = [group.create_task(self._store_samples(s)) for s in store_subs]
             records = group.create_task(self._store_records(records_sub))
             ticks = group.create_task(self._ticks()) if self.processor is not None else None
+            confirm = group.create_task(self._confirm())
             await stop.wait()
             self._stopping.set()
             await asyncio.gather(*pumps)  # each hands over the reading it holds, then ends
@@ -110,6 +132,8 @@ class Pipeline:
             for sub in (*store_subs, records_sub):
                 await sub.close()
             await asyncio.gather(*stores, records)
+            self._stores_done.set()
+            await confirm  # flushes, then confirms every receipt left
         await self.store.flush()
 
     async def _watch_sources(self, pumps: list[asyncio.Task[None]]) -> None:
@@ -178,14 +202,18 @@ class Pipeline:
                 self.stats.dead_letters += 1
                 continue
             assert isinstance(item, RawBatch)
-            result = self.ingestor.process(item)
-            for dead in result.dead:
-                await self._publish_record(dead)
-            self.stats.dead_letters += len(result.dead)
-            if len(result.batch):
-                self.stats.batches += 1
-                self.stats.samples += len(result.batch)
-                await self.bus.publish(Topic.SAMPLES, result.batch)
+            result = self.ingestor.process(item) if len(item) else None
+            if result is not None:
+                for dead in result.dead:
+                    await self._publish_record(dead)
+                self.stats.dead_letters += len(result.dead)
+                if len(result.batch):
+                    self.stats.batches += 1
+                    self.stats.samples += len(result.batch)
+                    await self.bus.publish(Topic.SAMPLES, result.batch)
+            if item.on_durable is not None:
+                self._receipts.append((self.stats.batches, item.on_durable))
+                self._receipt_added.set()
 
     async def _publish_record(self, record: Record) -> None:
         self.stats.records_published += 1
@@ -256,12 +284,56 @@ class Pipeline:
         async for message in sub:
             if not isinstance(message, SampleBatch) or not len(message):
                 continue
-            await self.store.append(message)
+            try:
+                await self.store.append(message)
+            except StoreError as err:  # counted and logged: one refused batch stops nothing
+                self.stats.samples_refused += len(message)
+                log.error("the store refused %d samples: %s", len(message), err)
             if sub.topic is Topic.SAMPLES:
                 newest = int(message.ts.max())
                 self.stats.stored_through = max(self.stats.stored_through, newest)
+                self._appended += 1
+                self._appended_more.set()
             else:
                 self.stats.derived_stored += 1
+
+    async def _confirm(self) -> None:
+        """Call receipts, in order, once the store has durably accepted their samples."""
+        failing = False
+        while True:
+            if not self._receipts:
+                if self._stores_done.is_set():
+                    return
+                self._receipt_added.clear()
+                await _first(self._receipt_added, self._stores_done)
+                continue
+            upto = self._receipts[-1][0]
+            while self._appended < upto:  # the store stage has not appended them yet
+                self._appended_more.clear()
+                if self._appended < upto:
+                    await self._appended_more.wait()
+            try:
+                await self.store.flush()
+            except StoreError as err:  # no spool, or it failed too: the source keeps them
+                if self._stores_done.is_set():
+                    left = len(self._receipts)
+                    log.warning("stopping with %d batches unconfirmed (sent again): %s", left, err)
+                    return
+                if not failing:
+                    log.warning("cannot confirm samples to their sources yet: %s", err)
+                failing = True
+                await asyncio.sleep(self.record_flush_s)
+                continue
+            if failing:
+                log.info("samples are confirmed to their sources again")
+            failing = False
+            while self._receipts and self._receipts[0][0] <= upto:
+                _, receipt = self._receipts.popleft()
+                try:
+                    receipt()
+                except Exception:  # one connector's ack failing must not stop the others
+                    log.exception("confirming samples to their source failed")
+                self.stats.confirmed += 1
 
     async def _store_records(self, sub: Subscription) -> None:
         """Records arrive one by one; write them in small batches, at least every flush period."""
@@ -304,3 +376,13 @@ class Pipeline:
                     self.stats.records_written += 1
             return
         self.stats.records_written += len(records)
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Return once any of ``events`` is set."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()

@@ -49,6 +49,7 @@ from plantwin.simulation.demo_plant.opcua_server import (
     DemoOpcUaServer,
 )
 from plantwin.store.duckdb_store import DuckDBStore
+from plantwin.store.spool import SampleSpool
 from plantwin.twin import TwinState
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,11 @@ class Runtime:
     async def _open(self) -> None:
         settings = self.settings
         self.store: Store = await self._stack.enter_async_context(
-            DuckDBStore(path=settings.store, flush_interval=settings.flush_interval)
+            DuckDBStore(
+                path=settings.store,
+                flush_interval=settings.flush_interval,
+                spool=_spool(settings),
+            )
         )
         ids = await self.store.register_signals(list(self.plant.signals))
         self.catalog = SignalCatalog(self.plant, ids)
@@ -490,3 +495,11 @@ class Runtime:
             else:
                 if written:
                     log.info("stored KPIs of %d closed periods", written)
+
+
+def _spool(settings: Settings) -> SampleSpool | None:
+    """The store-and-forward spool beside the store file (none for a throwaway store)."""
+    if settings.store == ":memory:" and settings.spool_dir is None:
+        return None
+    where = settings.spool_dir or f"{settings.store}.spool"
+    return SampleSpool(where, max_bytes=settings.spool_max_bytes)

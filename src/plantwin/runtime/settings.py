@@ -23,6 +23,9 @@ class Settings:
     retention_every: float = 60.0  # wall seconds between retention runs
     snapshot_every: float = 5.0  # demo: wall seconds between simulator snapshots
     flush_interval: float = 1.0  # store: longest a sample waits in memory before commit
+    # Store-and-forward: samples whose store write failed wait on local disk, bounded by bytes.
+    spool_dir: str | None = None  # default: beside the store file, "<store>.spool"
+    spool_max_bytes: int = 512 * 2**20
     kpi_every: float = 30.0  # wall seconds between runs of the job storing closed KPI periods
     kpi_lookback_days: float = 2.0  # how far back that job looks for closed shifts and days
     only_connectors: frozenset[str] | None = None  # run just these declared connectors
@@ -40,6 +43,9 @@ class Settings:
             msg = f"OPC UA port must be 1-65535, got {self.opcua_port}"
         if not (self.kpi_every > 0 and self.kpi_lookback_days > 0):
             msg = f"KPI job needs positive kpi_every and kpi_lookback_days, got {self.kpi_every}"
+            raise ValueError(msg)
+        if self.spool_max_bytes < 1:
+            msg = f"spool_max_bytes must be positive, got {self.spool_max_bytes}"
             raise ValueError(msg)
         if self.retention_days is not None and self.retention_days <= 0:
             msg = f"retention must be positive days, got {self.retention_days}"

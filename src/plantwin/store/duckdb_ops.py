@@ -6,6 +6,7 @@ Samples travel as Arrow tables built zero-copy from the numpy arrays of a
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -99,7 +100,9 @@ def transaction(con: Con, body: Callable[[Con], T]) -> T:
         result = body(con)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        # A failed COMMIT has rolled back already; a second ROLLBACK would hide its error.
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("ROLLBACK")
         raise
     return result
 

@@ -13,10 +13,15 @@ accepted sample wins; duplicates are counted in :meth:`DuckDBStore.stats`.
 All DuckDB calls run in worker threads over one connection guarded by a lock, so the event
 loop never waits on the disk. ``latest()`` reports committed samples only.
 
-A write that fails (disk full, a DuckDB error) keeps its samples pending and is retried by the
-next size or timer trigger; ``append()`` does not raise for it, so one bad moment of the disk
-does not stop the pipeline. Failing and recovering are logged once each. While writes fail,
-at most ``max_pending`` samples are kept; past that ``append()`` refuses its batch.
+A write that fails (disk full, a DuckDB error) hands its rows to the store-and-forward spool
+(:mod:`plantwin.store.spool`, local disk, bounded by bytes) when the store has one; a drain task
+gives them back, oldest first, once writes work again, through the same duplicate check as a
+late row, so a segment delivered twice (a kill between commit and delete) is stored once.
+Without a spool, or if the spool cannot be written either, the rows stay pending in memory and
+are retried by the next size or timer trigger. ``append()`` does not raise for a failed write,
+so one bad moment of the disk does not stop the pipeline. Failing and recovering are logged
+once each. While writes fail, at most ``max_pending`` samples are kept in memory; past that
+``append()`` refuses its batch.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -48,6 +54,7 @@ from plantwin.store.rules import (
     check_meta_key,
     check_record_query,
 )
+from plantwin.store.spool import SampleSpool, Segment
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +77,20 @@ class DuckDBStore:
         path: database file, created if missing; ``":memory:"`` for a throwaway store.
         flush_rows: write as soon as this many samples are pending.
         flush_interval: seconds between background writes of whatever is pending.
+        spool: where failed writes wait on disk for the store to recover (store-and-forward);
+            None keeps them in memory only.
 
     While writes fail, at most ``max_pending`` (``PENDING_FLUSHES * flush_rows``) samples
     are kept pending; an ``append()`` that would go beyond raises :class:`StoreError`.
     """
 
     def __init__(
-        self, *, path: str | Path, flush_rows: int = 100_000, flush_interval: float = 1.0
+        self,
+        *,
+        path: str | Path,
+        flush_rows: int = 100_000,
+        flush_interval: float = 1.0,
+        spool: SampleSpool | None = None,
     ) -> None:
         if flush_rows < 1:
             msg = f"flush_rows must be at least 1, got {flush_rows}"
@@ -88,6 +102,7 @@ class DuckDBStore:
         self.flush_rows = flush_rows
         self.flush_interval = flush_interval
         self.max_pending = PENDING_FLUSHES * flush_rows
+        self.spool = spool
         self._where = ":memory:" if str(path) == ":memory:" else str(Path(path).resolve())
         self._con: duckdb.DuckDBPyConnection | None = None
         self._db_lock = threading.Lock()  # one connection, one thread at a time
@@ -102,6 +117,7 @@ class DuckDBStore:
         self._committed = self._inflight = self._dropped = self._flushes = self._seq = 0
         self._flush_task: asyncio.Task[None] | None = None
         self._timer: asyncio.Task[None] | None = None
+        self._drainer: asyncio.Task[None] | None = None
         self._failing = False  # the last write failed; logged once, cleared by a good write
         self._flush_at = self.flush_rows  # pending rows that make append() write
 
@@ -119,6 +135,8 @@ class DuckDBStore:
         try:
             self._con = await asyncio.to_thread(self._connect)
             opened = await self._db("reading the store's state", ops.load)
+            if self.spool is not None:
+                await asyncio.to_thread(self.spool.open)
         except BaseException:
             await self._disconnect()
             raise
@@ -128,6 +146,8 @@ class DuckDBStore:
         self._buffer.committed_up_to(opened.latest.signal, opened.latest.ts)
         self._committed, self._seq = opened.samples, opened.last_seq
         self._timer = asyncio.create_task(self._flush_periodically(), name=f"flush {self._where}")
+        if self.spool is not None:
+            self._drainer = asyncio.create_task(self._drain_periodically(), name="drain spool")
         return self
 
     async def __aexit__(
@@ -138,10 +158,11 @@ class DuckDBStore:
     ) -> None:
         if self._con is None:
             return
-        if self._timer is not None:
-            self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
+        for task in (self._timer, self._drainer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         try:
             await self.flush()
         except StoreError as err:
@@ -291,9 +312,12 @@ class DuckDBStore:
                         f"writing {len(rows)} samples", ops.write_samples, rows
                     )
                 except StoreError as err:
-                    self._buffer.restore(batches)
                     self._write_failed(err)
-                    raise
+                    if not await self._spill(rows):
+                        self._buffer.restore(batches)
+                        raise
+                    self._buffer.committed = upto  # durably accepted: on disk in the spool
+                    return
                 finally:
                     self._inflight = 0
                 self._buffer.committed_up_to(signal, newest)
@@ -301,6 +325,84 @@ class DuckDBStore:
                 self._flushes += 1
                 self._write_worked()
             self._buffer.committed = upto
+
+    async def _spill(self, rows: SampleBatch) -> bool:
+        """Hand the rows of a failed write to the spool; False if they must stay in memory."""
+        if self.spool is None:
+            return False
+        try:
+            await asyncio.to_thread(self.spool.put, rows)  # False: full, dropped and logged
+        except StoreError as err:
+            log.error("cannot spool %d samples, keeping them in memory: %s", len(rows), err)
+            return False
+        return True
+
+    async def _drain_periodically(self) -> None:
+        """Deliver spooled segments, oldest first, whenever the store accepts writes."""
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            with contextlib.suppress(StoreError):  # logged; the segment waits for the next try
+                await self.drain()
+
+    async def drain(self) -> int:
+        """Deliver every spooled segment now; the number of samples the spool gave back.
+
+        Segments go oldest first, several per transaction (up to ``flush_rows`` samples),
+        since a failing store leaves many small ones. Stops at the first failed write
+        (raising it); those segments stay for the next try.
+        """
+        self._check_open()
+        spool, given = self.spool, 0
+        while spool is not None and len(spool):
+            segments, parts = await asyncio.to_thread(self._read_some, spool)
+            given += await self._deliver(spool, segments, parts)
+        return given
+
+    def _read_some(self, spool: SampleSpool) -> tuple[list[Segment], list[SampleBatch]]:
+        """The oldest segments, up to ``flush_rows`` samples (at least one segment)."""
+        segments: list[Segment] = []
+        parts: list[SampleBatch] = []
+        rows = 0
+        for segment in spool.waiting():
+            if segments and rows + segment.rows > self.flush_rows:
+                break
+            batch = spool.read(segment)  # None: unreadable, set aside, counted and logged
+            if batch is not None:
+                segments.append(segment)
+                parts.append(batch)
+                rows += len(batch)
+        return segments, parts
+
+    async def _deliver(
+        self, spool: SampleSpool, segments: list[Segment], parts: list[SampleBatch]
+    ) -> int:
+        if not segments:
+            return 0
+        batch = SampleBatch.concat(parts)
+        async with self._lock:  # no flush may move rows between the checks and the write
+            check_signal_ids(batch, self._buffer.signals)
+            rows = batch.canonical()
+            seen = self._buffer.pending_mask(rows)  # pending rows are written by the buffer
+            check = self._buffer.maybe_stored(rows) & ~seen
+            if check.any():
+                what = f"checking {int(check.sum())} spooled samples for duplicates"
+                seen[check] = await self._db(what, ops.stored_mask, rows.take(check))
+            keep = rows.take(~seen) if seen.any() else rows
+            if len(keep):
+                try:
+                    signal, newest = await self._db(
+                        f"writing {len(keep)} spooled samples", ops.write_samples, keep
+                    )
+                except StoreError as err:
+                    self._write_failed(err)
+                    raise
+                self._buffer.committed_up_to(signal, newest)
+                self._committed += len(keep)
+                self._flushes += 1
+                self._write_worked()
+            self._dropped += len(batch) - len(keep)  # counted once written: a retry recounts
+            await asyncio.to_thread(spool.remove_all, segments)
+        return len(batch)
 
     def _write_failed(self, err: StoreError) -> None:
         # The next size trigger waits for another flush_rows, so a broken disk is not hammered
@@ -385,11 +487,17 @@ class DuckDBStore:
         return await self._db(f"reading KPIs of {query.twin}", ops.kpis, query)
 
     def stats(self) -> StoreStats:
+        spool = self.spool.stats() if self.spool is not None else None
+        oldest = spool.oldest_ns if spool is not None else None
         return StoreStats(
             committed_samples=self._committed,
             pending_samples=self._buffer.rows + self._inflight,
             duplicates_dropped=self._dropped,
             flushes=self._flushes,
+            spooled_samples=spool.samples if spool else 0,
+            spooled_bytes=spool.bytes if spool else 0,
+            spool_oldest_age_s=round(max(0, time.time_ns() - oldest) / 1e9, 3) if oldest else 0.0,
+            spool_dropped=spool.dropped if spool else 0,
         )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import ClassVar, Self
 
@@ -61,10 +62,19 @@ class MqttBase:
         self._open = False
         await self.session.close()
         left = self.session.pending
-        if left:
-            # Acknowledged to the broker but never handed on: the pipeline stopped first.
+        if left and self._kept_by_broker():
+            log.info(
+                "connector %s: %d unacknowledged message(s) left to the broker", self.name, left
+            )
+        elif left:
+            # Acknowledged to the broker (or in a clean session) but never handed on.
             self.dropped += left
             log.warning("connector %s: %d message(s) arrived after ingest stopped", self.name, left)
+
+    def _kept_by_broker(self) -> bool:
+        """Unacknowledged messages come again: acks wait for the store, the session persists."""
+        o = self.session.options
+        return o.ack == "stored" and o.qos > 0 and not o.clean_session
 
     def readings(self) -> AsyncIterator[Reading]:
         if not self._open:
@@ -80,6 +90,8 @@ class MqttBase:
                 await asyncio.sleep(self.linger_s)
             messages = session.take(self.batch_limit)
             items = self._decode(messages)  # dead letters first, then one batch
+            if session.options.ack == "stored" and session.options.qos > 0:
+                items = _with_receipt(items, self.name, _confirmer(session, messages))
             handed = 0
             try:
                 for item in items:
@@ -90,7 +102,9 @@ class MqttBase:
                     yield item
                     handed += 1
             finally:
-                if handed < len(items):  # the pipeline stopped taking readings mid-poll
+                if handed < len(items) and not self._kept_by_broker():
+                    # The pipeline stopped taking readings mid-poll; with acks after storing,
+                    # the broker sends these messages again, so nothing is dropped.
                     left = items[handed + 1 :]  # the one at the yield was handed over
                     self.dropped += sum(len(i) if isinstance(i, RawBatch) else 1 for i in left)
 
@@ -104,3 +118,23 @@ class MqttBase:
             dropped=self.dropped,
             last_error=self.session.last_error,
         )
+
+
+def _confirmer(session: Session, messages: list[Message]) -> Callable[[], None]:
+    def confirm() -> None:
+        session.confirm(messages)
+
+    return confirm
+
+
+def _with_receipt(items: list[Reading], source: str, confirm: Callable[[], None]) -> list[Reading]:
+    """Make the last reading of a poll acknowledge the poll's messages once it is durable.
+
+    Dead letters come before the batch, so they are handed on before the ack too (their
+    records are written by the pipeline's record stage, which the ack does not wait for).
+    """
+    last = items[-1] if items else None
+    if isinstance(last, RawBatch):
+        return [*items[:-1], dataclasses.replace(last, on_durable=confirm)]
+    empty = RawBatch.of(source, [], [], [])  # no sample in this poll: carries the ack alone
+    return [*items, dataclasses.replace(empty, on_durable=confirm)]

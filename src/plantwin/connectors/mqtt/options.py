@@ -34,6 +34,7 @@ _CONNECTION_KEYS = {
     "reconnect_min",
     "reconnect_max",
     "max_pending",
+    "ack",
 }
 _MQTT_KEYS = {"subscribe", "share", "payload", "workers"}
 _SPARKPLUG_KEYS = {"groups", "host_id", "rebirth_interval"}
@@ -68,6 +69,11 @@ class ConnectionOptions:
     reconnect_min: float = 0.5  # first reconnect delay, doubled per failure up to reconnect_max
     reconnect_max: float = 30.0
     max_pending: int = 100_000  # received messages held before the network thread waits
+    # When QoS 1/2 messages are acknowledged: "stored" once their samples are durable (the
+    # store committed them or spooled them to disk), "received" as soon as they are queued.
+    # The plant file's default is "stored" for MQTT 5 and "received" for 3.1.1, whose broker
+    # in-flight window (Mosquitto: 20) makes late acks overflow the broker's queue in a burst.
+    ack: Literal["received", "stored"] = "received"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,6 +183,10 @@ def connection_options(
     high = read.seconds("reconnect_max", 30.0)
     if high < low:
         read.fail("reconnect_max", f"must not be below reconnect_min ({low})")
+    v5 = str(protocol).startswith("5")
+    ack = read.options.get("ack", "stored" if v5 else "received")
+    if ack not in ("received", "stored"):
+        read.fail("ack", f"must be 'received' or 'stored', got {ack!r}")
     options = ConnectionOptions(
         name=declared.name,
         host=read.text("host", "127.0.0.1") or "127.0.0.1",
@@ -188,11 +198,12 @@ def connection_options(
         qos=read.whole("qos", 1, 0, 2),
         clean_session=read.flag("clean_session", False),
         session_expiry=read.whole("session_expiry", 86_400, 0, 2**32 - 1),
-        protocol="5" if str(protocol).startswith("5") else "3.1.1",
+        protocol="5" if v5 else "3.1.1",
         keepalive=read.whole("keepalive", 30, 5, 65535),
         reconnect_min=low,
         reconnect_max=high,
         max_pending=read.whole("max_pending", 100_000, 100, 10_000_000),
+        ack="received" if ack == "received" else "stored",
     )
     return options, read
 

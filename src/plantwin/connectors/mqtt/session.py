@@ -5,16 +5,25 @@ event loop, where it would compete with ingest for every message; here the netwo
 reads, parses and queues messages and the event loop wakes once per burst, not per message
 (``call_soon_threadsafe`` only when the consumer is waiting).
 
-QoS 1 messages are acknowledged by the network thread as soon as they are queued here. Acking
-later (after the pipeline took them) was tried and rejected: a broker sends only a few
-unacknowledged messages at a time (Mosquitto: 20) and queues the rest up to a limit (1000),
-beyond which it drops them, so a late ack turns a burst into loss at the broker. The price:
-messages queued here, or in the pipeline before the store commits them, are lost if plantwin
-crashes; the queue is bounded (``max_pending``), and when it is full the network thread stops
+QoS 1/2 messages are acknowledged when the ``ack`` option says. With ``stored`` (the default)
+paho runs with manual acks and :meth:`Session.confirm` acknowledges a message once the pipeline
+reports its samples durable (committed to the store or spooled to disk), so a crash of plantwin
+before that loses nothing: the broker sends the message again. Acks go out in the order the
+messages came (MQTT requires it), and only on the connection that received them: after a
+reconnect the broker resends what was not acknowledged, and the store drops the repeats. The
+price is throughput bounded by the broker's in-flight window per client (Mosquitto:
+``max_inflight_messages``, 20 by default for MQTT 3.1.1; an MQTT 5 client asks for up to 65535
+with Receive Maximum) divided by the time to durability; see docs/operations.md.
+
+With ``received`` the network thread acknowledges as soon as a message is queued here: faster,
+but messages queued here or in the pipeline before the store commits them are lost if plantwin
+crashes.
+
+Either way the queue is bounded (``max_pending``); when it is full the network thread stops
 reading, so the broker holds the rest.
 
 Reconnects are done here, not by paho: exponential backoff from ``reconnect_min`` to
-``reconnect_max`` with equal jitter (half the delay fixed, half random), so a fleet of
+``reconnect_max`` with equal jitter (:class:`~plantwin.core.backoff.Backoff`), so a fleet of
 clients does not reconnect in lock step after a broker restart.
 """
 
@@ -23,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import ssl
 import threading
 import time
@@ -38,6 +46,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from plantwin.connectors.mqtt.options import ConnectionOptions
+from plantwin.core.backoff import Backoff
 from plantwin.core.connector import ConnectorStatus
 from plantwin.core.errors import ConnectorError
 
@@ -49,6 +58,9 @@ class Message:
     topic: str
     payload: bytes
     received: int  # ns since the epoch, UTC, when the network thread got it
+    mid: int = 0  # packet id, for the acknowledgement of a QoS 1/2 message
+    qos: int = 0
+    connection: int = 0  # which connection (``Session.connects``) received it
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +101,9 @@ class Session:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._manual_ack = options.ack == "stored"
+        self._ack_lock = threading.Lock()
+        self._acking = -1  # the connection acks may go out on; -1 while there is none
         self._client = self._make_client(will)
 
     def _make_client(self, will: Will | None) -> paho.Client:
@@ -100,6 +115,7 @@ class Session:
             clean_session=None if v5 else o.clean_session,
             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
             reconnect_on_failure=False,
+            manual_ack=self._manual_ack,
         )
         client.max_inflight_messages_set(1000)  # our own QoS 1 publishes (commands)
         client.max_queued_messages_set(0)
@@ -178,6 +194,21 @@ class Session:
                 self._room.notify_all()
         return out
 
+    def confirm(self, messages: Sequence[Message]) -> int:
+        """Acknowledge messages whose samples are durable; the number acknowledged.
+
+        Messages of an earlier connection are skipped: the broker sends them again.
+        """
+        if not self._manual_ack:
+            return 0
+        acked = 0
+        with self._ack_lock:  # no reconnect between the check and the queued ack
+            for m in messages:
+                if m.qos and m.connection == self._acking:
+                    self._client.ack(m.mid, m.qos)
+                    acked += 1
+        return acked
+
     @property
     def pending(self) -> int:
         return len(self._queue)
@@ -206,7 +237,7 @@ class Session:
 
     def _run(self) -> None:
         o = self.options
-        delay = o.reconnect_min
+        backoff = Backoff(initial=o.reconnect_min, maximum=o.reconnect_max)
         while not self._stop.is_set():
             try:
                 self._connect()
@@ -222,10 +253,8 @@ class Session:
                 if self._stop.is_set():
                     break
                 if time.monotonic() - connected_at > o.reconnect_max:
-                    delay = o.reconnect_min  # it had been up for a while: start over
-            wait = jittered(delay)
-            delay = min(delay * 2, o.reconnect_max)
-            self._stop.wait(wait)
+                    backoff.reset()  # it had been up for a while: start over
+            self._stop.wait(backoff.next())
         with contextlib.suppress(Exception):
             # Send what is queued and DISCONNECT (so the broker keeps any will to itself);
             # paho closes the socket once DISCONNECT is written.
@@ -247,6 +276,8 @@ class Session:
             self._client.connect(o.host, o.port, o.keepalive)
 
     def _failed(self, error: str) -> None:
+        with self._ack_lock:
+            self._acking = -1
         if self.status is not ConnectorStatus.RECONNECTING:
             log.warning("mqtt connector %s: %s; reconnecting", self.options.name, error)
         self.last_error = error
@@ -268,7 +299,9 @@ class Session:
             client.subscribe([(topic, qos) for topic in self.subscriptions])
         if self.connects and self.status is ConnectorStatus.RECONNECTING:
             log.info("mqtt connector %s: connected again", self.options.name)
-        self.connects += 1
+        with self._ack_lock:
+            self.connects += 1
+            self._acking = self.connects
         self.connected_at = time.time_ns()
         self.status = ConnectorStatus.CONNECTED
         if self._on_connected is not None:
@@ -282,6 +315,8 @@ class Session:
         reason: ReasonCode,
         properties: Properties | None,
     ) -> None:
+        with self._ack_lock:
+            self._acking = -1
         if not self._stop.is_set():
             self.last_error = f"disconnected: {reason}"
             self.status = ConnectorStatus.RECONNECTING
@@ -295,7 +330,9 @@ class Session:
             with self._room:
                 while len(queue) >= self.options.max_pending and not self._stop.is_set():
                     self._room.wait(1.0)
-        queue.append(Message(msg.topic, bytes(msg.payload), received))
+        queue.append(
+            Message(msg.topic, bytes(msg.payload), received, msg.mid, msg.qos, self.connects)
+        )
         self.received += 1
         if self._waiting:
             self._waiting = False
@@ -303,11 +340,6 @@ class Session:
             if loop is not None and wake is not None:
                 with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
                     loop.call_soon_threadsafe(wake.set)
-
-
-def jittered(delay: float, rng: random.Random | None = None) -> float:
-    """Equal jitter: half of ``delay`` fixed, half random, so clients spread out."""
-    return delay / 2 + (rng or random).uniform(0, delay / 2)
 
 
 def _no_op(client: paho.Client, userdata: object, sock: object) -> None:

@@ -94,8 +94,10 @@ class MqttWorkers:
 
     def _worker_options(self, index: int) -> MqttOptions:
         o = self.options
+        # Workers acknowledge on receipt: the ack of a message cannot wait for a store in
+        # another process (a receipt does not cross the pipe).
         connection = dataclasses.replace(
-            o.connection, client_id=f"{o.connection.client_id}-w{index}"
+            o.connection, client_id=f"{o.connection.client_id}-w{index}", ack="received"
         )
         return dataclasses.replace(
             o, connection=connection, share=o.share or f"plantwin-{self.name}", workers=0

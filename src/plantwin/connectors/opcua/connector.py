@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Self
@@ -35,6 +34,7 @@ from cryptography import x509
 from plantwin.connectors.opcua.addresses import Address, classify, resolve
 from plantwin.connectors.opcua.notifications import BatchingSubscription, Counters
 from plantwin.connectors.opcua.options import DeadbandType, OpcUaOptions, Trigger
+from plantwin.core.backoff import Backoff
 from plantwin.core.clock import Clock
 from plantwin.core.connector import ConnectorHealth, ConnectorStatus
 from plantwin.core.errors import ConnectorError
@@ -155,7 +155,11 @@ class OpcUaConnector:
     # ------------------------------------------------------------------ sessions
     async def _run(self) -> None:
         """Connect, subscribe, wait for the loss; again after a backoff, until closed."""
-        delay = self._opt.reconnect_initial_s
+        opt = self._opt
+        backoff = Backoff(
+            initial=opt.reconnect_initial_s,
+            maximum=max(opt.reconnect_initial_s, opt.reconnect_max_s),
+        )
         while True:
             connects = self.connects
             try:
@@ -165,11 +169,9 @@ class OpcUaConnector:
             except Exception as err:
                 self._lost(err)
             if self.connects > connects:
-                delay = self._opt.reconnect_initial_s  # it was up: start the backoff afresh
+                backoff.reset()  # it was up: start the backoff afresh
             self._status = ConnectorStatus.RECONNECTING
-            # Jitter spreads the retries of many clients of one restarted server.
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 2, self._opt.reconnect_max_s)
+            await asyncio.sleep(backoff.next())  # jittered: clients of one server spread out
 
     def _lost(self, err: BaseException) -> None:
         text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__

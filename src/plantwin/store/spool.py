@@ -1,0 +1,243 @@
+"""Store-and-forward spool: samples a store could not write, kept on local disk until it can.
+
+When a write to the store fails, the store hands the rows of that write to the spool instead
+of keeping them in memory; a background drain gives them back, oldest first, once writes work
+again. The spool is a directory of append-only segment files, one per failed write, each an
+Arrow IPC file. A segment is written to ``*.tmp``, fsynced, then renamed to its final name and
+the directory fsynced: the rename is the commit marker, so a process killed mid-write leaves
+only a ``*.tmp`` file, which the next open deletes (those rows were never reported durable).
+
+The final name carries the sequence number, the wall-clock time of the write (ns) and the
+row count, so opening a spool of many segments reads no file contents.
+
+The spool is bounded by bytes. A segment that would go beyond the bound is not written: its
+rows are dropped, counted in ``dropped`` and logged (once per full spell), never silently.
+Every method does blocking file I/O; the store calls them from a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from plantwin.core.errors import StoreError
+from plantwin.core.samples import SampleBatch
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^(\d{12})-(\d+)-(\d+)\.arrow$")
+_SCHEMA = pa.schema(
+    [("signal", pa.int32()), ("ts", pa.int64()), ("value", pa.float64()), ("quality", pa.uint8())]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    path: Path
+    seq: int
+    written: int  # wall-clock ns when it was spooled
+    rows: int
+    size: int  # bytes on disk
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpoolStats:
+    samples: int  # rows waiting in the spool
+    bytes: int
+    oldest_ns: int | None  # wall-clock time the oldest waiting segment was written
+    dropped: int  # rows refused because the spool was full, or lost to an unreadable segment
+    spooled: int  # rows ever put into the spool (this process)
+    drained: int  # rows ever taken out after the store accepted them (this process)
+
+
+class SampleSpool:
+    """Bounded directory of segment files; first in, first out."""
+
+    def __init__(
+        self, directory: str | Path, *, max_bytes: int, wall_ns: Callable[[], int] = time.time_ns
+    ) -> None:
+        if max_bytes < 1:
+            msg = f"spool bound must be at least 1 byte, got {max_bytes}"
+            raise ValueError(msg)
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self._wall_ns = wall_ns
+        self._segments: deque[Segment] = deque()
+        self._bytes = self._rows = 0
+        self._next_seq = 0
+        self.dropped = self.spooled = self.drained = 0
+        self._full = False  # logged "full" already; cleared once a segment fits again
+
+    def open(self) -> None:
+        """Delete unfinished writes and index the committed segments.
+
+        The directory is made by the first write, so a store that never failed has none.
+        """
+        self._segments, self._bytes, self._rows, self._next_seq = deque(), 0, 0, 0
+        if not self.directory.exists():
+            return
+        try:
+            for tmp in self.directory.glob("*.tmp"):
+                tmp.unlink()  # killed mid-write: never reported durable, so nothing is lost
+            found = []
+            for path in self.directory.iterdir():
+                match = _NAME.match(path.name)
+                if match is not None:
+                    seq, written, rows = (int(g) for g in match.groups())
+                    found.append(Segment(path, seq, written, rows, path.stat().st_size))
+        except OSError as err:
+            msg = f"cannot open the spool directory {self.directory}: {err}"
+            raise StoreError(msg) from err
+        found.sort(key=lambda s: s.seq)
+        self._segments = deque(found)
+        self._bytes = sum(s.size for s in found)
+        self._rows = sum(s.rows for s in found)
+        self._next_seq = found[-1].seq + 1 if found else 0
+        if found:
+            log.info("spool %s holds %d samples to deliver", self.directory, self._rows)
+
+    def __len__(self) -> int:
+        """Segments waiting."""
+        return len(self._segments)
+
+    def put(self, batch: SampleBatch) -> bool:
+        """Write ``batch`` as one durable segment; False if the bound refused it (dropped).
+
+        Raises StoreError when the disk refuses the write; nothing is kept then.
+        """
+        if len(batch) == 0:
+            return True
+        seq, written = self._next_seq, self._wall_ns()
+        final = self.directory / f"{seq:012d}-{written}-{len(batch)}.arrow"
+        tmp = final.with_name(final.name + ".tmp")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            size = _write_synced(tmp, batch)
+            if self._bytes + size > self.max_bytes:
+                tmp.unlink()
+                self._refuse(len(batch), size)
+                return False
+            tmp.rename(final)
+            _sync_directory(self.directory)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            msg = f"cannot write {len(batch)} samples to the spool {self.directory}: {err}"
+            raise StoreError(msg) from err
+        self._next_seq += 1
+        self._segments.append(Segment(final, seq, written, len(batch), size))
+        self._bytes += size
+        self._rows += len(batch)
+        self.spooled += len(batch)
+        if self._full:
+            log.info("spool %s has room again", self.directory)
+        self._full = False
+        return True
+
+    def _refuse(self, rows: int, size: int) -> None:
+        self.dropped += rows
+        if not self._full:
+            log.error(
+                "spool %s is full (%d of %d bytes; %d more needed): dropping %d samples, and "
+                "every further write until it drains (see store.spool_dropped)",
+                self.directory,
+                self._bytes,
+                self.max_bytes,
+                size,
+                rows,
+            )
+        self._full = True
+
+    def oldest(self) -> Segment | None:
+        return self._segments[0] if self._segments else None
+
+    def waiting(self) -> list[Segment]:
+        """Every waiting segment, oldest first."""
+        return list(self._segments)
+
+    def read(self, segment: Segment) -> SampleBatch | None:
+        """The rows of a segment; None (logged, counted as dropped, set aside) if unreadable."""
+        try:
+            with pa.OSFile(str(segment.path), "rb") as source:
+                table = pa.ipc.open_file(source).read_all()
+            if table.schema != _SCHEMA or table.num_rows != segment.rows:
+                msg = f"schema {table.schema} with {table.num_rows} rows"
+                raise ValueError(msg)
+            return SampleBatch(
+                *(np.array(table.column(c).to_numpy(), copy=True) for c in SampleBatch.COLUMNS)
+            )
+        except (OSError, ValueError, pa.ArrowException) as err:
+            log.error(
+                "spool segment %s is unreadable (%s); set aside as .bad, %d samples lost",
+                segment.path,
+                err,
+                segment.rows,
+            )
+            self.dropped += segment.rows
+            self._forget(segment)
+            try:
+                segment.path.rename(segment.path.with_name(segment.path.name + ".bad"))
+            except OSError:
+                log.exception("cannot set aside %s", segment.path)
+            return None
+
+    def remove(self, segment: Segment) -> None:
+        """Delete a segment whose rows the store has committed."""
+        try:
+            segment.path.unlink(missing_ok=True)
+        except OSError as err:
+            # Still there: delivered again after a restart, and the store drops the repeats.
+            log.warning("cannot delete delivered spool segment %s: %s", segment.path, err)
+        self._forget(segment)
+        self.drained += segment.rows
+
+    def remove_all(self, segments: list[Segment]) -> None:
+        for segment in segments:
+            self.remove(segment)
+
+    def _forget(self, segment: Segment) -> None:
+        if self._segments and self._segments[0] == segment:
+            self._segments.popleft()
+        else:
+            self._segments.remove(segment)
+        self._bytes -= segment.size
+        self._rows -= segment.rows
+
+    def stats(self) -> SpoolStats:
+        oldest = self._segments[0].written if self._segments else None
+        return SpoolStats(
+            samples=self._rows,
+            bytes=self._bytes,
+            oldest_ns=oldest,
+            dropped=self.dropped,
+            spooled=self.spooled,
+            drained=self.drained,
+        )
+
+
+def _write_synced(path: Path, batch: SampleBatch) -> int:
+    """Write one Arrow IPC file and fsync it; its size in bytes."""
+    table = pa.table({c: pa.array(getattr(batch, c)) for c in SampleBatch.COLUMNS}, _SCHEMA)
+    with path.open("wb") as file:
+        with pa.ipc.new_file(file, _SCHEMA) as writer:
+            writer.write_table(table)
+        file.flush()
+        os.fsync(file.fileno())
+        return file.tell()
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename durable: fsync the directory entry."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
