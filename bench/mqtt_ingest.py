@@ -181,8 +181,15 @@ def bare_process(
         preexec_fn=pinned(sub_cores),  # noqa: PLW1509
     )
     assert sub.stdout is not None
-    assert sub.stdout.readline().strip() == "ready"
-    result: dict[str, Any] = json.loads(sub.communicate(timeout=600)[0].strip().splitlines()[-1])
+    ready = sub.stdout.readline().strip()
+    lines = sub.communicate(timeout=600)[0].strip().splitlines()
+    if ready != "ready" or not lines:
+        # The child's traceback went to stderr above; say which step failed instead of IndexError.
+        raise RuntimeError(
+            f"bare subscriber {client_id or '(clean)'} on {share}{prefix}/# exited "
+            f"{sub.returncode} after printing {ready!r} and {len(lines)} result lines"
+        )
+    result: dict[str, Any] = json.loads(lines[-1])
     return result
 
 
