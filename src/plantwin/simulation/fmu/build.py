@@ -47,7 +47,7 @@ def build_fmu(source_dir: str | Path, out: str | Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:  # noqa: PLR2004 - source and output
+    if len(argv) != 2:
         print("usage: python -m plantwin.simulation.fmu.build SOURCE_DIR OUT.fmu", file=sys.stderr)
         return 2
     try:

@@ -1,0 +1,234 @@
+"""FMUs stepped with the live stream: twin signals in, derived signals out.
+
+Each FMU starts once every signal it reads (inputs and ``initial`` start values) has a value,
+at the time the last of them arrived. Then, on each batch, it advances in fixed
+communication steps up to the newest sample of the signals it reads: over each step the
+inputs hold the value they had at its start (sample and hold, what a co-simulation master
+passes), and the outputs at its end become samples of the output signals. A residual is the
+measured signal, held at the same time, minus the model output. Outputs take the quality
+flags of the inputs they came from (with ``SUBSTITUTED``), like derived signals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plantwin.core.errors import SimulationError
+from plantwin.core.samples import Quality, SampleBatch
+from plantwin.model.catalog import SignalCatalog
+from plantwin.model.fmu_defs import FmuDef
+from plantwin.simulation.fmu.slave import FmuSlave
+from plantwin.twin.latest import NEVER, LatestValues
+
+log = logging.getLogger(__name__)
+
+# A gap in the data longer than this many steps starts the model again at the new data
+# instead of stepping through it on held inputs (hours of 0.1 s steps would stall the stream).
+MAX_CATCH_UP_STEPS = 100_000
+_SUBSTITUTED = np.uint8(Quality.SUBSTITUTED)
+SlaveFactory = Callable[[FmuDef, str], FmuSlave]
+
+
+class FmuCoSimulation:
+    """One FMU bound to a twin's signals; :meth:`advance` takes each canonical batch."""
+
+    def __init__(
+        self, fmu: FmuDef, catalog: SignalCatalog, slave_factory: SlaveFactory = FmuSlave
+    ) -> None:
+        self.fmu = fmu
+        self._factory = slave_factory
+        ids = catalog.id
+        self._in = np.array([ids(p.signal) for p in fmu.inputs], np.int64)
+        self._in_a = np.array([p.a for p in fmu.inputs])
+        self._in_b = np.array([p.b for p in fmu.inputs])
+        self._in_refs = [p.value_reference for p in fmu.inputs]
+        self._init = np.array([ids(p.signal) for p in fmu.initial], np.int64)
+        self._out = np.array([ids(p.signal) for p in fmu.outputs], np.int32)
+        self._out_a = np.array([p.a for p in fmu.outputs])
+        self._out_b = np.array([p.b for p in fmu.outputs])
+        self._out_refs = [p.value_reference for p in fmu.outputs]
+        position = {p.signal: i for i, p in enumerate(fmu.outputs)}
+        self._res = np.array([ids(r.signal) for r in fmu.residuals], np.int32)
+        self._res_measured = np.array([ids(r.measured) for r in fmu.residuals], np.int64)
+        self._res_model = np.array([position[r.model] for r in fmu.residuals], np.int64)
+        self._res_ab = np.array([[r.a, r.b, r.scale] for r in fmu.residuals]).reshape(-1, 3)
+        needed = np.concatenate([self._in, self._init])
+        self._needed = np.unique(needed)
+        self._reads = np.zeros(catalog.size, np.bool_)
+        self._reads[np.concatenate([needed, self._res_measured])] = True
+        self.held = LatestValues(catalog.size)  # what the model has seen of its signals
+        self._slave: FmuSlave | None = None
+        self._t0 = 0  # ns: model time 0
+        self._t = 0  # ns: current communication point
+        self.steps = 0
+        self.restarts = 0
+        self.error: str | None = None  # set when the FMU failed; it is then left alone
+
+    def advance(self, batch: SampleBatch) -> SampleBatch:
+        """Samples of the output and residual signals up to the newest sample read."""
+        if self.error is not None or not len(batch):
+            return SampleBatch.empty()
+        mine = self._reads[batch.signal]
+        if not mine.any():
+            return SampleBatch.empty()
+        seen = batch.take(np.flatnonzero(mine))  # still canonical: rows keep their order
+        try:
+            return self._advance(seen)
+        except SimulationError as err:
+            self.error = str(err)
+            log.error("%s; its signals stop until a restart", err)
+            self.close()
+            return SampleBatch.empty()
+        finally:
+            self.held.update(seen)
+
+    def close(self) -> None:
+        if self._slave is not None:
+            self._slave.close()
+            self._slave = None
+
+    def _advance(self, seen: SampleBatch) -> SampleBatch:
+        newest = int(seen.ts.max())
+        parts: list[SampleBatch] = []
+        if self._slave is not None and newest - self._t > MAX_CATCH_UP_STEPS * self.fmu.step_ns:
+            log.warning(
+                "FMU %s: data gap of %.0f s, starting the model again",
+                self.fmu.name,
+                (newest - self._t) / 1e9,
+            )
+            self.close()
+            self.restarts += 1
+        if self._slave is None:
+            start = self._start_time(seen)
+            if start is None:
+                return SampleBatch.empty()
+            parts.append(self._start(seen, start))
+        steps = (newest - self._t) // self.fmu.step_ns
+        if steps > 0:
+            parts.append(self._steps(seen, int(steps)))
+        return SampleBatch.concat(parts).canonical()
+
+    def _start_time(self, seen: SampleBatch) -> int | None:
+        """When every signal needed to start has a value: the latest of their first times."""
+        first = self.held.ts[self._needed].copy()
+        for i, sid in enumerate(self._needed):
+            if first[i] == NEVER:
+                rows = seen.ts[seen.signal == sid]
+                if not rows.size:
+                    return None
+                first[i] = rows.min()
+        return int(first.max()) if first.size else int(seen.ts.min())
+
+    def _start(self, seen: SampleBatch, start: int) -> SampleBatch:
+        slave = self._factory(self.fmu, f"{self.fmu.twin}:{self.fmu.name}")
+        self._slave = slave
+        at = np.array([start], np.int64)
+        start_values = [(p.value_reference, p.value) for p in self.fmu.parameters]
+        if len(self._init):
+            values, _ = self._held_at(seen, self._init, at)
+            start_values += [
+                (p.value_reference, p.a * float(v) + p.b)
+                for p, v in zip(self.fmu.initial, values[:, 0], strict=True)
+            ]
+        slave.start(start_values)
+        self._t0 = self._t = start
+        _, quality = self._held_at(seen, self._in, at)
+        outputs = np.array([slave.get(self._out_refs)], np.float64)
+        return self._samples(seen, at, outputs, quality)
+
+    def _steps(self, seen: SampleBatch, steps: int) -> SampleBatch:
+        slave = self._slave
+        assert slave is not None
+        h_ns = self.fmu.step_ns
+        begins = self._t + h_ns * np.arange(steps, dtype=np.int64)
+        values, quality = self._held_at(seen, self._in, begins)
+        inputs = values * self._in_a[:, None] + self._in_b[:, None]  # FMU units
+        outputs = np.empty((steps, len(self._out_refs)))
+        h = h_ns / 1e9
+        refs, out_refs = self._in_refs, self._out_refs
+        for k in range(steps):  # one FMI call per step: the FMU is the clock here
+            t = (int(begins[k]) - self._t0) / 1e9
+            slave.step(refs, inputs[:, k].tolist(), t, h)
+            outputs[k] = slave.get(out_refs)
+        self._t = int(begins[-1]) + h_ns
+        self.steps += steps
+        return self._samples(seen, begins + h_ns, outputs, quality)
+
+    def _samples(
+        self,
+        seen: SampleBatch,
+        ts: NDArray[np.int64],
+        outputs: NDArray[np.float64],
+        quality: NDArray[np.uint8],
+    ) -> SampleBatch:
+        """Output samples at ``ts`` (rows of ``outputs``) and the residuals at the same times."""
+        n = ts.size
+        flags = np.bitwise_or.reduce(quality, axis=0) if quality.size else np.zeros(n, np.uint8)
+        flags = flags | (_SUBSTITUTED * (flags != 0).astype(np.uint8))
+        signal_values = outputs * self._out_a + self._out_b  # (n, outputs) in signal units
+        signals = [np.repeat(self._out, n)]
+        values = [signal_values.T.ravel()]
+        qualities = [np.tile(flags, self._out.size)]
+        times = [np.tile(ts, self._out.size)]
+        if self._res.size:
+            measured, measured_q = self._held_at(seen, self._res_measured, ts)
+            a, b, scale = self._res_ab[:, 0:1], self._res_ab[:, 1:2], self._res_ab[:, 2:3]
+            model = signal_values[:, self._res_model].T
+            residual = scale * ((a * measured + b) - model)
+            known = np.isfinite(residual)
+            res_q = measured_q | flags
+            res_q = res_q | (_SUBSTITUTED * (res_q != 0).astype(np.uint8))
+            signals.append(np.repeat(self._res, n)[known.ravel()])
+            values.append(residual.ravel()[known.ravel()])
+            qualities.append(res_q.ravel()[known.ravel()])
+            times.append(np.tile(ts, self._res.size)[known.ravel()])
+        return SampleBatch(
+            signal=np.concatenate(signals).astype(np.int32),
+            ts=np.concatenate(times),
+            value=np.concatenate(values),
+            quality=np.concatenate(qualities).astype(np.uint8),
+        )
+
+    def _held_at(
+        self, seen: SampleBatch, sids: NDArray[np.int64], at: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.uint8]]:
+        """Values (signals x times) held at each time: the batch's latest sample at or before
+        it, else the value held before the batch (NaN if none)."""
+        values = np.empty((sids.size, at.size))
+        quality = np.empty((sids.size, at.size), np.uint8)
+        for i, sid in enumerate(sids):
+            rows = np.flatnonzero(seen.signal == sid)
+            held_v = self.held.value[sid] if self.held.ts[sid] != NEVER else np.nan
+            held_q = self.held.quality[sid]
+            if rows.size:
+                idx = np.searchsorted(seen.ts[rows], at, side="right") - 1
+                safe = rows[np.maximum(idx, 0)]
+                values[i] = np.where(idx >= 0, seen.value[safe], held_v)
+                quality[i] = np.where(idx >= 0, seen.quality[safe], held_q)
+            else:
+                values[i] = held_v
+                quality[i] = held_q
+        return values, quality
+
+
+class CoSimulator:
+    """Every FMU of a plant; :meth:`advance` gives their derived samples for one batch."""
+
+    def __init__(self, fmus: Sequence[FmuCoSimulation]) -> None:
+        self.fmus = list(fmus)
+
+    @classmethod
+    def for_plant(cls, catalog: SignalCatalog) -> CoSimulator:
+        return cls([FmuCoSimulation(f, catalog) for f in catalog.plant.fmus.values()])
+
+    def advance(self, batch: SampleBatch) -> SampleBatch:
+        parts = [fmu.advance(batch) for fmu in self.fmus]
+        return SampleBatch.concat([p for p in parts if len(p)]).canonical()
+
+    def close(self) -> None:
+        for fmu in self.fmus:
+            fmu.close()

@@ -1,0 +1,109 @@
+"""One FMU instance through FMPy: FMI 2.0 and 3.0 co-simulation behind the same few calls.
+
+FMPy raises its own exceptions on a failed FMI call; they become ``SimulationError`` naming
+the FMU and the call, so the co-simulation can report and stop one FMU without the pipeline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Sequence
+from typing import Any
+
+from fmpy import extract
+from fmpy.fmi2 import FMU2Slave
+from fmpy.fmi3 import FMU3Slave
+
+from plantwin.core.errors import SimulationError
+from plantwin.model.fmu_defs import FmuDef
+
+
+class FmuSlave:
+    """An instantiated, initialised co-simulation FMU; times are seconds from its start."""
+
+    def __init__(self, fmu: FmuDef, instance: str) -> None:
+        self.fmu = fmu
+        self._fmi3 = not fmu.fmi_version.startswith("2.")
+        try:
+            self._dir = extract(fmu.path)
+        except Exception as err:  # zip errors of every kind; the file was checked at load
+            msg = f"FMU {fmu.name}: cannot unpack {fmu.path}: {err}"
+            raise SimulationError(msg) from err
+        kind = FMU3Slave if self._fmi3 else FMU2Slave
+        try:
+            self._slave: Any = kind(
+                guid=fmu.token,
+                unzipDirectory=self._dir,
+                modelIdentifier=fmu.model_identifier,
+                instanceName=instance,
+            )
+        except Exception as err:  # a library that does not load (wrong platform, symbols)
+            shutil.rmtree(self._dir, ignore_errors=True)
+            msg = f"FMU {fmu.name} ({fmu.path}): loading its library failed: {err}"
+            raise SimulationError(msg) from err
+        self._live = False
+
+    def start(self, start_values: Sequence[tuple[int, float]]) -> None:
+        """Instantiate, set parameters and start values, and initialise at time 0."""
+        slave = self._slave
+        self._call("instantiate", slave.instantiate)
+        self._live = True
+        if not self._fmi3:
+            self._call("setupExperiment", lambda: slave.setupExperiment(startTime=0.0))
+        if start_values:
+            refs = [vr for vr, _ in start_values]
+            values = [v for _, v in start_values]
+            self._call("set start values", lambda: self._set(refs, values))
+        if self._fmi3:
+            self._call(
+                "enterInitializationMode", lambda: slave.enterInitializationMode(startTime=0.0)
+            )
+        else:
+            self._call("enterInitializationMode", slave.enterInitializationMode)
+        self._call("exitInitializationMode", slave.exitInitializationMode)
+
+    def step(self, refs: Sequence[int], values: Sequence[float], t: float, h: float) -> None:
+        """Set the inputs, held over the step, and advance from ``t`` by ``h`` seconds."""
+        slave = self._slave
+        try:
+            if refs:
+                self._set(refs, values)
+            slave.doStep(currentCommunicationPoint=t, communicationStepSize=h)
+        except Exception as err:  # FMPy's FMICallException and ctypes errors
+            msg = f"FMU {self.fmu.name}: step at t={t:g} s failed: {err}"
+            raise SimulationError(msg) from err
+
+    def get(self, refs: Sequence[int]) -> list[float]:
+        try:
+            values: list[float] = (
+                self._slave.getFloat64(refs) if self._fmi3 else self._slave.getReal(refs)
+            )
+        except Exception as err:  # see step
+            msg = f"FMU {self.fmu.name}: reading outputs failed: {err}"
+            raise SimulationError(msg) from err
+        return values
+
+    def close(self) -> None:
+        """Terminate and free the instance, unload the library, remove the unpacked files."""
+        if self._live:
+            self._live = False
+            # Freeing matters more than a failed terminate; the instance is gone either way.
+            with contextlib.suppress(Exception):
+                self._slave.terminate()
+            with contextlib.suppress(Exception):
+                self._slave.freeInstance()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _set(self, refs: Sequence[int], values: Sequence[float]) -> None:
+        if self._fmi3:
+            self._slave.setFloat64(list(refs), list(values))
+        else:
+            self._slave.setReal(list(refs), list(values))
+
+    def _call(self, what: str, call: Any) -> None:
+        try:
+            call()
+        except Exception as err:  # FMPy raises FMICallException, OSError, KeyError ...
+            msg = f"FMU {self.fmu.name} ({self.fmu.path}): {what} failed: {err}"
+            raise SimulationError(msg) from err
