@@ -30,3 +30,11 @@ def require_service(name: str, reason: str) -> None:
 @pytest.fixture(scope="session")
 def example_plant() -> Plant:
     return load_plant(EXAMPLE)
+
+
+@pytest.fixture(scope="session")
+def thermal_fmu(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/fmu/thermal compiled for this machine, once per session (about 1 s)."""
+    from tests.fmu_support import build_thermal  # noqa: PLC0415 - FMPy only where needed
+
+    return build_thermal(tmp_path_factory.mktemp("fmu") / "thermal.fmu")

@@ -58,11 +58,11 @@ def resolve_fmus(
     New signals are added to ``tree.signals`` and their twin's draft. Relative FMU paths
     start at ``base``, the plant file's folder.
     """
-    made = {
+    made = {  # planned output and residual signals (declared ones are reported as clashes)
         f"{spec.twin}/{name}"
         for spec in specs.values()
         for name in [*(_output(o).signal for o in spec.outputs.values()), *spec.residuals]
-    }
+    } - set(tree.signals)
     fmus: dict[str, FmuDef] = {}
     added: set[str] = set()
     for name, spec in specs.items():
@@ -71,9 +71,11 @@ def resolve_fmus(
             log.add(where, f"FMU name '{name}' must start with a letter (letters, digits, _ -)")
             continue
         context = _context(name, spec, tree, base, where, log)
-        if context is None:
-            continue
-        fmu = _resolve(context, tree, made, log)
+        fmu = None if context is None else _resolve(context, tree, made, log)
+        # Signals it should have made but could not: rules naming them stay quiet.
+        tree.broken.update(
+            k for k in made if k.startswith(f"{spec.twin}/") and k not in tree.signals
+        )
         if fmu is not None:
             fmus[name] = fmu
             added.update(p.signal for p in fmu.outputs)
@@ -307,9 +309,12 @@ def _residuals(
 ) -> tuple[ResidualDef, ...]:
     out: list[ResidualDef] = []
     by_name = {p.signal.rsplit("/", 1)[1]: p.signal for p in outputs}
+    planned = {_output(o).signal for o in ctx.spec.outputs.values()}
     for name, spec in ctx.spec.residuals.items():
         where = (*ctx.where, "residuals", name)
         model = by_name.get(spec.model)
+        if model is None and spec.model in planned:
+            continue  # its output failed, reported there
         if model is None:
             known = ", ".join(by_name) or "none"
             log.add(
