@@ -60,7 +60,8 @@ class FmuCoSimulation:
         self._needed = np.unique(needed)
         self._reads = np.zeros(catalog.size, np.bool_)
         self._reads[np.concatenate([needed, self._res_measured])] = True
-        self.held = LatestValues(catalog.size)  # what the model has seen of its signals
+        self.held = LatestValues(catalog.size)  # its signals' values at the communication point
+        self._pending = SampleBatch.empty()  # samples after the communication point
         self._slave: FmuSlave | None = None
         self._t0 = 0  # ns: model time 0
         self._t = 0  # ns: current communication point
@@ -76,6 +77,8 @@ class FmuCoSimulation:
         if not mine.any():
             return SampleBatch.empty()
         seen = batch.take(np.flatnonzero(mine))  # still canonical: rows keep their order
+        if len(self._pending):
+            seen = SampleBatch.concat([self._pending, seen]).canonical()
         try:
             return self._advance(seen)
         except SimulationError as err:
@@ -84,7 +87,11 @@ class FmuCoSimulation:
             self.close()
             return SampleBatch.empty()
         finally:
-            self.held.update(seen)
+            # Held values are those at the communication point; later samples wait for the
+            # steps they belong to (less than one step of data).
+            later = seen.ts > self._t if self._slave is not None else np.zeros(len(seen), bool)
+            self.held.update(seen.take(np.flatnonzero(~later)))
+            self._pending = seen.take(np.flatnonzero(later))
 
     def close(self) -> None:
         if self._slave is not None:
@@ -94,6 +101,7 @@ class FmuCoSimulation:
     def _advance(self, seen: SampleBatch) -> SampleBatch:
         newest = int(seen.ts.max())
         parts: list[SampleBatch] = []
+        not_before = None
         if self._slave is not None and newest - self._t > MAX_CATCH_UP_STEPS * self.fmu.step_ns:
             log.warning(
                 "FMU %s: data gap of %.0f s, starting the model again",
@@ -102,8 +110,9 @@ class FmuCoSimulation:
             )
             self.close()
             self.restarts += 1
+            not_before = newest
         if self._slave is None:
-            start = self._start_time(seen)
+            start = self._start_time(seen, not_before)
             if start is None:
                 return SampleBatch.empty()
             parts.append(self._start(seen, start))
@@ -112,7 +121,7 @@ class FmuCoSimulation:
             parts.append(self._steps(seen, int(steps)))
         return SampleBatch.concat(parts).canonical()
 
-    def _start_time(self, seen: SampleBatch) -> int | None:
+    def _start_time(self, seen: SampleBatch, not_before: int | None) -> int | None:
         """When every signal needed to start has a value: the latest of their first times."""
         first = self.held.ts[self._needed].copy()
         for i, sid in enumerate(self._needed):
@@ -121,7 +130,8 @@ class FmuCoSimulation:
                 if not rows.size:
                     return None
                 first[i] = rows.min()
-        return int(first.max()) if first.size else int(seen.ts.min())
+        start = int(first.max()) if first.size else int(seen.ts.min())
+        return start if not_before is None else max(start, not_before)
 
     def _start(self, seen: SampleBatch, start: int) -> SampleBatch:
         slave = self._factory(self.fmu, f"{self.fmu.twin}:{self.fmu.name}")
