@@ -212,3 +212,24 @@ def test_cosimulator_runs_every_fmu_and_cleans_up(thermal_fmu: Path) -> None:
     assert unpacked.is_dir()
     cosim.close()
     assert not unpacked.exists()
+
+
+def test_residuals_at_the_measured_samples_own_times(thermal_fmu: Path) -> None:
+    """Measured every 2.5 s: compared with the model interpolated between steps, not held."""
+    catalog, sim = _setup(oven_plant(thermal_fmu))
+    rows = [("power", T0, 40_000.0), ("hall", T0, 20.0)]
+    half = [T0 + k * 2_500_000_000 for k in range(9)]  # 0 .. 20 s
+    rows += [
+        ("temp", ts, analytic((ts - T0) / S, t0=30.0, power_kw=40.0, ambient=20.0)) for ts in half
+    ]
+    out = sim.advance(_batch(catalog, rows))
+    t, residual = _series(catalog, out, "temp_residual")
+    assert t.tolist() == [k * 2.5 for k in range(9)]
+    # Linear interpolation over 1 s of a curve with T'' < 1e-3 K/s^2: error below 1e-3 K.
+    assert np.abs(residual).max() < 1e-3
+    assert np.abs(residual[::2]).max() < TOL  # on communication points: exact
+    # A measured sample after the newest step waits for the step that covers it.
+    later = sim.advance(_batch(catalog, [("temp", T0 + 21 * S, 0.0)]))
+    t, residual = _series(catalog, later, "temp_residual")
+    assert t.tolist() == [21.0]
+    assert residual[0] == pytest.approx(-analytic(21, t0=30.0, power_kw=40.0, ambient=20.0))

@@ -4,15 +4,18 @@ Each FMU starts once every signal it reads (inputs and ``initial`` start values)
 at the time the last of them arrived. Then, on each batch, it advances in fixed
 communication steps up to the newest sample of the signals it reads: over each step the
 inputs hold the value they had at its start (sample and hold, what a co-simulation master
-passes), and the outputs at its end become samples of the output signals. A residual is the
-measured signal, held at the same time, minus the model output. Outputs take the quality
-flags of the inputs they came from (with ``SUBSTITUTED``), like derived signals.
+passes), and the outputs at its end become samples of the output signals. Samples after the
+newest communication point wait for the step that covers them. A residual is computed at
+each sample of the measured signal: the measurement minus the model at that time
+(interpolated linearly between communication points, exact on them). Outputs take the
+quality flags of the inputs they came from (with ``SUBSTITUTED``), like derived signals.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +34,18 @@ log = logging.getLogger(__name__)
 MAX_CATCH_UP_STEPS = 100_000
 _SUBSTITUTED = np.uint8(Quality.SUBSTITUTED)
 SlaveFactory = Callable[[FmuDef, str], FmuSlave]
+
+
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """Output signal values (times x outputs) at communication points, with their flags."""
+
+    ts: NDArray[np.int64]
+    values: NDArray[np.float64]
+    quality: NDArray[np.uint8]
+
+    def tail(self) -> _Grid:
+        return _Grid(ts=self.ts[-1:], values=self.values[-1:], quality=self.quality[-1:])
 
 
 class FmuCoSimulation:
@@ -63,6 +78,7 @@ class FmuCoSimulation:
         self.held = LatestValues(catalog.size)  # its signals' values at the communication point
         self._pending = SampleBatch.empty()  # samples after the communication point
         self._slave: FmuSlave | None = None
+        self._last: _Grid | None = None  # outputs at the current communication point
         self._t0 = 0  # ns: model time 0
         self._t = 0  # ns: current communication point
         self.steps = 0
@@ -100,7 +116,7 @@ class FmuCoSimulation:
 
     def _advance(self, seen: SampleBatch) -> SampleBatch:
         newest = int(seen.ts.max())
-        parts: list[SampleBatch] = []
+        grids: list[_Grid] = []
         not_before = None
         if self._slave is not None and newest - self._t > MAX_CATCH_UP_STEPS * self.fmu.step_ns:
             log.warning(
@@ -115,10 +131,22 @@ class FmuCoSimulation:
             start = self._start_time(seen, not_before)
             if start is None:
                 return SampleBatch.empty()
-            parts.append(self._start(seen, start))
+            self._last = None
+            grids.append(self._start(seen, start))
         steps = (newest - self._t) // self.fmu.step_ns
         if steps > 0:
-            parts.append(self._steps(seen, int(steps)))
+            grids.append(self._steps(seen, int(steps)))
+        if not grids:
+            return SampleBatch.empty()
+        grid = _Grid(
+            ts=np.concatenate([g.ts for g in grids]),
+            values=np.vstack([g.values for g in grids]),
+            quality=np.concatenate([g.quality for g in grids]),
+        )
+        before, self._last = self._last, grid.tail()
+        parts = [self._outputs(grid)]
+        if self._res.size:
+            parts.append(self._residuals(seen, before, grid))
         return SampleBatch.concat(parts).canonical()
 
     def _start_time(self, seen: SampleBatch, not_before: int | None) -> int | None:
@@ -133,7 +161,7 @@ class FmuCoSimulation:
         start = int(first.max()) if first.size else int(seen.ts.min())
         return start if not_before is None else max(start, not_before)
 
-    def _start(self, seen: SampleBatch, start: int) -> SampleBatch:
+    def _start(self, seen: SampleBatch, start: int) -> _Grid:
         slave = self._factory(self.fmu, f"{self.fmu.twin}:{self.fmu.name}")
         self._slave = slave
         at = np.array([start], np.int64)
@@ -148,9 +176,9 @@ class FmuCoSimulation:
         self._t0 = self._t = start
         _, quality = self._held_at(seen, self._in, at)
         outputs = np.array([slave.get(self._out_refs)], np.float64)
-        return self._samples(seen, at, outputs, quality)
+        return self._grid(at, outputs, quality)
 
-    def _steps(self, seen: SampleBatch, steps: int) -> SampleBatch:
+    def _steps(self, seen: SampleBatch, steps: int) -> _Grid:
         slave = self._slave
         assert slave is not None
         h_ns = self.fmu.step_ns
@@ -166,42 +194,63 @@ class FmuCoSimulation:
             outputs[k] = slave.get(out_refs)
         self._t = int(begins[-1]) + h_ns
         self.steps += steps
-        return self._samples(seen, begins + h_ns, outputs, quality)
+        return self._grid(begins + h_ns, outputs, quality)
 
-    def _samples(
-        self,
-        seen: SampleBatch,
-        ts: NDArray[np.int64],
-        outputs: NDArray[np.float64],
-        quality: NDArray[np.uint8],
-    ) -> SampleBatch:
-        """Output samples at ``ts`` (rows of ``outputs``) and the residuals at the same times."""
-        n = ts.size
-        flags = np.bitwise_or.reduce(quality, axis=0) if quality.size else np.zeros(n, np.uint8)
-        flags = flags | (_SUBSTITUTED * (flags != 0).astype(np.uint8))
-        signal_values = outputs * self._out_a + self._out_b  # (n, outputs) in signal units
-        signals = [np.repeat(self._out, n)]
-        values = [signal_values.T.ravel()]
-        qualities = [np.tile(flags, self._out.size)]
-        times = [np.tile(ts, self._out.size)]
-        if self._res.size:
-            measured, measured_q = self._held_at(seen, self._res_measured, ts)
-            a, b, scale = self._res_ab[:, 0:1], self._res_ab[:, 1:2], self._res_ab[:, 2:3]
-            model = signal_values[:, self._res_model].T
-            residual = scale * ((a * measured + b) - model)
-            known = np.isfinite(residual)
-            res_q = measured_q | flags
-            res_q = res_q | (_SUBSTITUTED * (res_q != 0).astype(np.uint8))
-            signals.append(np.repeat(self._res, n)[known.ravel()])
-            values.append(residual.ravel()[known.ravel()])
-            qualities.append(res_q.ravel()[known.ravel()])
-            times.append(np.tile(ts, self._res.size)[known.ravel()])
-        return SampleBatch(
-            signal=np.concatenate(signals).astype(np.int32),
-            ts=np.concatenate(times),
-            value=np.concatenate(values),
-            quality=np.concatenate(qualities).astype(np.uint8),
+    def _grid(
+        self, ts: NDArray[np.int64], outputs: NDArray[np.float64], quality: NDArray[np.uint8]
+    ) -> _Grid:
+        """Outputs at communication points in signal units, flagged by the inputs they used."""
+        flags = (
+            np.bitwise_or.reduce(quality, axis=0) if quality.size else np.zeros(ts.size, np.uint8)
         )
+        flags = flags | (_SUBSTITUTED * (flags != 0).astype(np.uint8))
+        return _Grid(ts=ts, values=outputs * self._out_a + self._out_b, quality=flags)
+
+    def _outputs(self, grid: _Grid) -> SampleBatch:
+        n, outs = grid.ts.size, self._out.size
+        return SampleBatch(
+            signal=np.repeat(self._out, n),
+            ts=np.tile(grid.ts, outs),
+            value=grid.values.T.ravel(),
+            quality=np.tile(grid.quality, outs),
+        )
+
+    def _residuals(self, seen: SampleBatch, before: _Grid | None, grid: _Grid) -> SampleBatch:
+        """Measured minus model at each measured sample the new steps cover.
+
+        The model between communication points is interpolated linearly (exact at them);
+        samples of the measured signal are compared at their own times, never held.
+        """
+        if before is not None:
+            grid = _Grid(
+                ts=np.concatenate([before.ts, grid.ts]),
+                values=np.vstack([before.values, grid.values]),
+                quality=np.concatenate([before.quality, grid.quality]),
+            )
+        low = grid.ts[0] - (1 if before is None else 0)
+        x = (grid.ts - grid.ts[0]).astype(np.float64)
+        parts: list[SampleBatch] = []
+        for r, sid in enumerate(self._res):
+            rows = np.flatnonzero(
+                (seen.signal == self._res_measured[r]) & (seen.ts > low) & (seen.ts <= grid.ts[-1])
+            )
+            if not rows.size:
+                continue
+            ts = seen.ts[rows]
+            model = np.interp(
+                (ts - grid.ts[0]).astype(np.float64), x, grid.values[:, self._res_model[r]]
+            )
+            a, b, scale = self._res_ab[r]
+            value = scale * ((a * seen.value[rows] + b) - model)
+            step = np.minimum(np.searchsorted(grid.ts, ts, side="left"), grid.ts.size - 1)
+            quality = seen.quality[rows] | grid.quality[step]
+            quality = quality | (_SUBSTITUTED * (quality != 0).astype(np.uint8))
+            parts.append(
+                SampleBatch(
+                    signal=np.full(rows.size, sid, np.int32), ts=ts, value=value, quality=quality
+                )
+            )
+        return SampleBatch.concat(parts)
 
     def _held_at(
         self, seen: SampleBatch, sids: NDArray[np.int64], at: NDArray[np.int64]
