@@ -185,13 +185,8 @@ class FmuCoSimulation:
         begins = self._t + h_ns * np.arange(steps, dtype=np.int64)
         values, quality = self._held_at(seen, self._in, begins)
         inputs = values * self._in_a[:, None] + self._in_b[:, None]  # FMU units
-        outputs = np.empty((steps, len(self._out_refs)))
-        h = h_ns / 1e9
-        refs, out_refs = self._in_refs, self._out_refs
-        for k in range(steps):  # one FMI call per step: the FMU is the clock here
-            t = (int(begins[k]) - self._t0) / 1e9
-            slave.step(refs, inputs[:, k].tolist(), t, h)
-            outputs[k] = slave.get(out_refs)
+        times = ((begins - self._t0) / 1e9).tolist()
+        outputs = slave.run(self._in_refs, self._out_refs, inputs.T, times, h_ns / 1e9)
         self._t = int(begins[-1]) + h_ns
         self.steps += steps
         return self._grid(begins + h_ns, outputs, quality)
@@ -231,9 +226,12 @@ class FmuCoSimulation:
         x = (grid.ts - grid.ts[0]).astype(np.float64)
         parts: list[SampleBatch] = []
         for r, sid in enumerate(self._res):
-            rows = np.flatnonzero(
-                (seen.signal == self._res_measured[r]) & (seen.ts > low) & (seen.ts <= grid.ts[-1])
-            )
+            measured = self._res_measured[r]
+            first = int(np.searchsorted(seen.signal, measured, side="left"))
+            end = int(np.searchsorted(seen.signal, measured, side="right"))
+            span = seen.ts[first:end]  # in time order (canonical batch)
+            lo, hi = np.searchsorted(span, [low, grid.ts[-1]], side="right")
+            rows = np.arange(first + lo, first + hi)
             if not rows.size:
                 continue
             ts = seen.ts[rows]
@@ -259,18 +257,21 @@ class FmuCoSimulation:
         it, else the value held before the batch (NaN if none)."""
         values = np.empty((sids.size, at.size))
         quality = np.empty((sids.size, at.size), np.uint8)
-        for i, sid in enumerate(sids):
-            rows = np.flatnonzero(seen.signal == sid)
-            held_v = self.held.value[sid] if self.held.ts[sid] != NEVER else np.nan
-            held_q = self.held.quality[sid]
-            if rows.size:
-                idx = np.searchsorted(seen.ts[rows], at, side="right") - 1
-                safe = rows[np.maximum(idx, 0)]
-                values[i] = np.where(idx >= 0, seen.value[safe], held_v)
-                quality[i] = np.where(idx >= 0, seen.quality[safe], held_q)
+        # The batch is canonical: each signal's rows are one run, in time order.
+        firsts = np.searchsorted(seen.signal, sids, side="left").tolist()
+        ends = np.searchsorted(seen.signal, sids, side="right").tolist()
+        held = self.held
+        for i, sid in enumerate(sids.tolist()):
+            first, end = firsts[i], ends[i]
+            held_v = held.value[sid] if held.ts[sid] != NEVER else np.nan
+            if end > first:
+                idx = np.searchsorted(seen.ts[first:end], at, side="right") - 1
+                rows = first + np.maximum(idx, 0)
+                values[i] = np.where(idx >= 0, seen.value[rows], held_v)
+                quality[i] = np.where(idx >= 0, seen.quality[rows], held.quality[sid])
             else:
                 values[i] = held_v
-                quality[i] = held_q
+                quality[i] = held.quality[sid]
         return values, quality
 
 
