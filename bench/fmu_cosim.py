@@ -1,16 +1,15 @@
 """FMU co-simulation benchmark: FMU steps per second in the stream, and the pipeline's cost.
 
-Run: .venv/bin/python -m bench.fmu_cosim [--samples 1_000_000]
+Run: .venv/bin/python -m bench.fmu_cosim [--samples 1_000_000] [--fmus 10,100]
 
 1. Raw baseline: the thermal FMU of examples/fmu stepped by FMPy alone in a loop (set two
    inputs, one doStep, get one output), against the same FMU stepped by
    ``FmuCoSimulation.advance`` from 1 Hz batches of its signals (10 s of data per batch).
 2. Pipeline: the ingest benchmark's plant (100 machines x 10 signals at 1 Hz, replayed from
-   Parquet into DuckDB, with the rule stage) without FMUs, then with a thermal FMU on every
-   machine (1 s step; inputs power and coolant temperature; start value and residual from
-   the bearing temperature; a threshold rule on the residual). The runs
-   alternate and the best of each is compared, in wall time and in CPU time of the
-   pipeline's thread, on one core.
+   Parquet into DuckDB, with the rule stage) without FMUs, then with a thermal FMU on 10 and
+   on all 100 machines (1 s step; inputs power and coolant temperature; start value and
+   residual from the bearing temperature; a threshold rule on the residual). The runs
+   alternate and the best of each is compared, in wall time of the pipeline, on one core.
 """
 
 from __future__ import annotations
@@ -99,17 +98,18 @@ def stream_steps_per_s(plant: Plant, steps: int, per_batch: int = 10) -> float:
     return done / elapsed
 
 
-def plant_with_fmus(fmu: Path | None) -> Plant:
-    """The ingest benchmark's plant; with ``fmu``, a thermal FMU and a rule on every machine."""
-    assets = "".join(f"          m{i:03d}: {{type: machine}}\n" for i in range(MACHINES))
+def plant_with_fmus(fmu: Path | None, count: int = MACHINES) -> Plant:
+    """The ingest benchmark's plant; with ``fmu``, a thermal FMU and a residual rule on each
+    of the first ``count`` machines."""
+    rule = "rules: {drift: {kind: threshold, signal: bearing_residual, above: 50 K}}"
+    assets = "".join(
+        f"          m{i:03d}: {{type: machine, {rule}}}\n"
+        if fmu is not None and i < count
+        else f"          m{i:03d}: {{type: machine}}\n"
+        for i in range(MACHINES)
+    )
     text = PLANT + assets
     if fmu is not None:
-        text = text.replace(
-            '      "*": {connector: plc, address: "ns=2;s={asset}.{signal}"}\n',
-            '      "*": {connector: plc, address: "ns=2;s={asset}.{signal}"}\n'
-            "    rules:\n"
-            "      drift: {kind: threshold, signal: bearing_residual, above: 50 K}\n",
-        )
         text += "fmus:\n" + "".join(
             f"  thermal{i:03d}:\n"
             f"    twin: s.L.m{i:03d}\n"
@@ -120,7 +120,7 @@ def plant_with_fmus(fmu: Path | None) -> Plant:
             "    parameters: {tau: 2 min, k: 0.5 K/kW}\n"
             "    initial: {T_start: bearing_temp}\n"
             "    residuals: {bearing_residual: {measured: bearing_temp, model: bearing_model}}\n"
-            for i in range(MACHINES)
+            for i in range(count)
         )
     return parse_plant(text, "bench.yaml")
 
@@ -166,52 +166,58 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--steps", type=int, default=100_000, help="steps of the raw baseline")
+    parser.add_argument("--fmus", default="10,100", help="machines with an FMU, per run")
     parser.add_argument("--dir", default=None)
     args = parser.parse_args()
+    counts = [int(c) for c in args.fmus.split(",")]
     core = pin_to_one_core()
+    figures: dict[str, object] = {"bench": "fmu_cosim"}
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         fmu = build_fmu(SOURCE, Path(tmp) / "thermal.fmu")
-        plain_plant, fmu_plant = plant_with_fmus(None), plant_with_fmus(fmu)
-        raw = raw_steps_per_s(fmu, fmu_plant, args.steps)
-        stream = stream_steps_per_s(fmu_plant, args.steps)
+        plain_plant = plant_with_fmus(None)
+        plants = {count: plant_with_fmus(fmu, count) for count in counts}
+        raw = raw_steps_per_s(fmu, plants[counts[0]], args.steps)
+        stream = stream_steps_per_s(plants[counts[0]], args.steps)
+        print(f"thermal FMU (FMI 2.0, C, RK4 in 0.1 s sub-steps), {core}")
+        print(f"{'FMPy loop (raw)':32}{raw:12,.0f} steps/s")
+        print(
+            f"{'FmuCoSimulation, 10 s batches':32}{stream:12,.0f} steps/s"
+            f"  ({raw / stream:.2f}x raw)"
+        )
+        figures |= {"raw_steps_per_s": round(raw), "stream_steps_per_s": round(stream)}
         batches = raw_batches(plain_plant, args.samples)
+        samples = len(batches) * 1000
+        figures["samples"] = samples
+        scans = samples // len(plain_plant.bindings)  # 1 Hz: one FMU step per scan
         recording = write_parquet(batches, Path(tmp) / "recording.parquet")
+        print(f"pipeline: {samples:,} samples of 100 machines at 1 Hz, FMUs at 1 s; best of 3")
+        print(f"{'':24}{'samples/s':>14}{'per CPU-s':>14}{'FMU steps/s':>14}{'cost':>8}")
         plain: list[Rates] = []
-        cosim: list[Rates] = []
+        runs: dict[int, list[Rates]] = {count: [] for count in counts}
         for round_ in range(3):
             plain.append(asyncio.run(run(plain_plant, recording, Path(tmp) / f"p{round_}")))
-            cosim.append(asyncio.run(run(fmu_plant, recording, Path(tmp) / f"f{round_}")))
-    scans = len(batches) * 1000 // len(plain_plant.bindings)  # 1 Hz: one FMU step per scan
+            for count in counts:
+                where = Path(tmp) / f"f{count}-{round_}"
+                runs[count].append(asyncio.run(run(plants[count], recording, where)))
     best_plain = max(r.wall for r in plain)
-    best_fmu = max(r.wall for r in cosim)
-    wall = best_plain / best_fmu
-    cpu = max(r.cpu for r in plain) / max(r.cpu for r in cosim)
-    fmu_steps_per_s = MACHINES * scans * best_fmu / (len(batches) * 1000)
-    print(f"thermal FMU (FMI 2.0, C, RK4 in 0.1 s sub-steps), {core}")
-    print(f"{'FMPy loop (raw)':32}{raw:12,.0f} steps/s")
-    print(f"{'FmuCoSimulation, 10 s batches':32}{stream:12,.0f} steps/s  ({raw / stream:.2f}x raw)")
-    print(f"pipeline: {len(batches) * 1000:,} samples, {MACHINES} FMUs at 1 s; best of 3")
-    print(f"{'':24}{'samples/s':>14}{'per CPU-s':>14}")
     print(f"{'without FMUs':24}{best_plain:14,.0f}{max(r.cpu for r in plain):14,.0f}")
-    print(f"{'with FMUs':24}{best_fmu:14,.0f}{max(r.cpu for r in cosim):14,.0f}")
-    print(
-        f"cost with FMUs / without: wall {wall:.3f}, pipeline thread CPU {cpu:.3f}; "
-        f"FMU steps in the stream {fmu_steps_per_s:,.0f}/s"
-    )
-    emit(
-        {
-            "bench": "fmu_cosim",
-            "raw_steps_per_s": round(raw),
-            "stream_steps_per_s": round(stream),
-            "samples": len(batches) * 1000,
-            "fmus": MACHINES,
-            "plain_samples_per_s": round(best_plain),
-            "fmu_samples_per_s": round(best_fmu),
-            "pipeline_fmu_steps_per_s": round(fmu_steps_per_s),
-            "cost_ratio_wall": round(wall, 3),
-            "cost_ratio_cpu": round(cpu, 3),
+    figures["plain_samples_per_s"] = round(best_plain)
+    for count, rates in runs.items():
+        best = max(r.wall for r in rates)
+        steps = count * scans * best / samples
+        label = f"with {count} FMUs"
+        print(
+            f"{label:24}{best:14,.0f}{max(r.cpu for r in rates):14,.0f}{steps:14,.0f}"
+            f"{best_plain / best:8.2f}"
+        )
+        figures[f"fmus_{count}"] = {
+            "samples_per_s": round(best),
+            "fmu_steps_per_s": round(steps),
+            "cost_ratio_wall": round(best_plain / best, 3),
+            "cost_ratio_cpu": round(max(r.cpu for r in plain) / max(r.cpu for r in rates), 3),
         }
-    )
+    print("cost: pipeline wall time with FMUs / without, same recording")
+    emit(figures)
 
 
 if __name__ == "__main__":
