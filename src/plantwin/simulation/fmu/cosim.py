@@ -86,7 +86,8 @@ class FmuCoSimulation:
         self.error: str | None = None  # set when the FMU failed; it is then left alone
 
     def advance(self, batch: SampleBatch) -> SampleBatch:
-        """Samples of the output and residual signals up to the newest sample read."""
+        """Samples of the output and residual signals up to the newest sample read (not in
+        canonical order)."""
         if self.error is not None or not len(batch):
             return SampleBatch.empty()
         mine = self._reads[batch.signal]
@@ -105,9 +106,13 @@ class FmuCoSimulation:
         finally:
             # Held values are those at the communication point; later samples wait for the
             # steps they belong to (less than one step of data).
-            later = seen.ts > self._t if self._slave is not None else np.zeros(len(seen), bool)
-            self.held.update(seen.take(np.flatnonzero(~later)))
-            self._pending = seen.take(np.flatnonzero(later))
+            later = seen.ts > self._t if self._slave is not None else None
+            if later is None or not later.any():
+                self.held.update(seen)
+                self._pending = SampleBatch.empty()
+            else:
+                self.held.update(seen.take(np.flatnonzero(~later)))
+                self._pending = seen.take(np.flatnonzero(later))
 
     def close(self) -> None:
         if self._slave is not None:
@@ -147,7 +152,7 @@ class FmuCoSimulation:
         parts = [self._outputs(grid)]
         if self._res.size:
             parts.append(self._residuals(seen, before, grid))
-        return SampleBatch.concat(parts).canonical()
+        return SampleBatch.concat(parts)  # not canonical: the co-simulator sorts once
 
     def _start_time(self, seen: SampleBatch, not_before: int | None) -> int | None:
         """When every signal needed to start has a value: the latest of their first times."""
@@ -195,10 +200,11 @@ class FmuCoSimulation:
         self, ts: NDArray[np.int64], outputs: NDArray[np.float64], quality: NDArray[np.uint8]
     ) -> _Grid:
         """Outputs at communication points in signal units, flagged by the inputs they used."""
-        flags = (
-            np.bitwise_or.reduce(quality, axis=0) if quality.size else np.zeros(ts.size, np.uint8)
-        )
-        flags = flags | (_SUBSTITUTED * (flags != 0).astype(np.uint8))
+        if quality.any():
+            flags = np.bitwise_or.reduce(quality, axis=0)
+            flags = flags | (_SUBSTITUTED * (flags != 0).astype(np.uint8))
+        else:
+            flags = np.zeros(ts.size, np.uint8)
         return _Grid(ts=ts, values=outputs * self._out_a + self._out_b, quality=flags)
 
     def _outputs(self, grid: _Grid) -> SampleBatch:
