@@ -15,6 +15,7 @@ from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import parse_plant
 from plantwin.model.plant import Plant
 from plantwin.simulation.fmu.cosim import CoSimulator, FmuCoSimulation
+from plantwin.twin import TwinState
 from tests.fmu_support import analytic, oven_plant, plant_text
 from tests.helpers import T0, S, catalog_for
 
@@ -233,3 +234,36 @@ def test_residuals_at_the_measured_samples_own_times(thermal_fmu: Path) -> None:
     t, residual = _series(catalog, later, "temp_residual")
     assert t.tolist() == [21.0]
     assert residual[0] == pytest.approx(-analytic(21, t0=30.0, power_kw=40.0, ambient=20.0))
+
+
+def test_expressions_and_windows_read_fmu_signals(thermal_fmu: Path) -> None:
+    """The twin takes the FMU's samples like a batch: derived and window signals follow."""
+    extra = (
+        "          misfit: {unit: K, expr: abs(temp_residual)}\n"
+        "          misfit_1m: {unit: K, window: {signal: misfit, fn: max, width: 1 min}}\n"
+    )
+    text = plant_text(thermal_fmu).replace(
+        "          temp: {unit: degC}\n", "          temp: {unit: degC}\n" + extra
+    )
+    plant = parse_plant(text, "oven.yaml")
+    catalog, sim = _setup(plant)
+    twin = TwinState(plant, catalog)
+    misfit, window = catalog.id("plant.oven/misfit"), catalog.id("plant.oven/misfit_1m")
+    seen_misfit, seen_window = [], []
+    for t in range(0, 130, 10):  # the oven runs 1 K hotter than the model says
+        rows = []
+        for s in range(t, t + 10):
+            exact = analytic(s, t0=30.0, power_kw=40.0, ambient=20.0)
+            ts = T0 + s * S
+            rows += [("power", ts, 40_000.0), ("hall", ts, 20.0), ("temp", ts, exact + (s > 0))]
+        batch = _batch(catalog, rows)
+        update = twin.apply(batch)
+        produced = sim.advance(SampleBatch.merge_disjoint(batch, update.derived)).canonical()
+        derived = twin.apply(produced).derived
+        seen_misfit += derived.value[derived.signal == misfit].tolist()
+        seen_window += derived.value[derived.signal == window].tolist()
+    assert len(seen_misfit) == 130  # one per residual sample, the start (0 K) included
+    assert seen_misfit[0] == 0.0
+    assert seen_misfit[-1] == pytest.approx(1.0, abs=TOL)
+    assert seen_window == pytest.approx([1.0, 1.0])  # minutes 0-1 and 1-2, closed at 2 min
+    sim.close()

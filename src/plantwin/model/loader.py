@@ -61,12 +61,14 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
         )
     tree = TreeBuilder(parts, log)
     tree.build()
+    # FMU outputs and residuals are signals before expressions and windows are resolved, so
+    # those may read them (the twin computes them when the FMU's samples arrive).
+    fmus, fmu_signals = resolve_fmus(parts.fmus, tree, FilePath(filename).parent, log)
     resolve_derived(tree.derived, tree.twins, tree.signals, tree.broken, log)
     state_signals = {d.states.signal for d in tree.twins.values() if d.states is not None}
     resolve_windows(tree.windows, tree.signals, tree.broken, log, state_signals)
     derived = {key for key, sig in tree.signals.items() if sig.derived is not None}
     derived |= {p.key for p in tree.derived} | {key for key, _, _ in tree.windows}
-    fmus, fmu_signals = resolve_fmus(parts.fmus, tree, FilePath(filename).parent, log)
     derived |= fmu_signals
     rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)
     kpis = resolve_kpis(tree.twins, tree.signals, tree.broken, tree.line_kpis, log)
