@@ -65,8 +65,14 @@ def _run(
     return SampleBatch.concat(outs)
 
 
-def test_outputs_follow_the_exact_solution_and_residual_is_zero(thermal_fmu: Path) -> None:
-    catalog, sim = _setup(oven_plant(thermal_fmu))
+@pytest.mark.parametrize("fmu_fixture", ["thermal_fmu", "thermal3_fmu"])
+def test_outputs_follow_the_exact_solution_and_residual_is_zero(
+    fmu_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """FMI 2.0 and FMI 3.0: the same model gives the same exact solution."""
+    fmu: Path = request.getfixturevalue(fmu_fixture)
+    catalog, sim = _setup(oven_plant(fmu))
+    assert sim.fmu.fmi_version == ("2.0" if fmu_fixture == "thermal_fmu" else "3.0")
     exact = [analytic(t, t0=30.0, power_kw=40.0, ambient=20.0) for t in range(601)]
     out = _run(sim, catalog, 600, power_w=lambda _: 40_000.0, measured=lambda t: exact[t])
     t, model = _series(catalog, out, "temp_model")
