@@ -68,7 +68,7 @@ def test_wrong_names_and_causality_are_reported_with_lines(thermal_fmu: Path) ->
     problems = _problems(text)
     assert problems == [
         "oven.yaml:23 fmus.thermal.inputs.Power: thermal has no variable 'Power' (P, T_amb)",
-        "oven.yaml:24 fmus.thermal.inputs.T: FMU variable 'T' is an output, not an input",
+        "oven.yaml:24 fmus.thermal.inputs.T: FMU variable 'T' has causality 'output', not 'input'",
         "oven.yaml:29 fmus.thermal.parameters.tau: unit 'kg' ([mass]) cannot be converted "
         "to 's' ([time])",
         "oven.yaml:32 fmus.thermal.initial.T_start: unknown signal 'tmp' of twin 'plant.oven'",

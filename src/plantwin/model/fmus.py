@@ -165,8 +165,10 @@ def _variable(
         log.add(where, f"{ctx.description.model_name} has no variable '{variable}'{hint}")
         return None
     if found.causality not in causalities:
-        wanted = " or ".join(causalities)
-        log.add(where, f"FMU variable '{variable}' is an {found.causality}, not an {wanted}")
+        wanted = "' or '".join(causalities)
+        log.add(
+            where, f"FMU variable '{variable}' has causality '{found.causality}', not '{wanted}'"
+        )
         return None
     if not found.real:
         log.add(where, f"FMU variable '{variable}' is not a real number (only reals are bound)")
