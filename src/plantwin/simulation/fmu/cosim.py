@@ -270,7 +270,11 @@ class FmuCoSimulation:
         for i, sid in enumerate(sids.tolist()):
             first, end = firsts[i], ends[i]
             held_v = held.value[sid] if held.ts[sid] != NEVER else np.nan
-            if end > first:
+            if end > first and at.size == 1:  # one step per batch, the common case: scalars
+                k = first + int(np.searchsorted(seen.ts[first:end], at[0], side="right")) - 1
+                values[i] = seen.value[k] if k >= first else held_v
+                quality[i] = seen.quality[k] if k >= first else held.quality[sid]
+            elif end > first:
                 idx = np.searchsorted(seen.ts[first:end], at, side="right") - 1
                 rows = first + np.maximum(idx, 0)
                 values[i] = np.where(idx >= 0, seen.value[rows], held_v)

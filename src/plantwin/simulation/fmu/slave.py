@@ -48,6 +48,7 @@ class FmuSlave:
             msg = f"FMU {fmu.name} ({fmu.path}): loading its library failed: {err}"
             raise SimulationError(msg) from err
         self._live = False
+        self._arrays: tuple[Any, ...] | None = None  # ctypes arrays of the FMI 2 fast path
 
     def start(self, start_values: Sequence[tuple[int, float]]) -> None:
         """Instantiate, set parameters and start values, and initialise at time 0."""
@@ -103,14 +104,20 @@ class FmuSlave:
         result: NDArray[np.float64],
     ) -> NDArray[np.float64]:
         # FMPy's setReal/getReal build ctypes arrays and check the status on every call;
-        # here that is done once per batch (3x fewer microseconds per step).
+        # here the arrays are made once and the status checked in place (3x faster a step).
         dll, component = self._slave.dll, self._slave.component
         set_real, do_step, get_real = dll.fmi2SetReal, dll.fmi2DoStep, dll.fmi2GetReal
         n_in, n_out = len(inputs), len(outputs)
-        in_refs = (ctypes.c_uint * n_in)(*inputs)
-        out_refs = (ctypes.c_uint * n_out)(*outputs)
-        in_values = (ctypes.c_double * n_in)()
-        out_values = (ctypes.c_double * n_out)()
+        key = (tuple(inputs), tuple(outputs))
+        if self._arrays is None or self._arrays[0] != key:  # made once: the ports never change
+            self._arrays = (
+                key,
+                (ctypes.c_uint * n_in)(*inputs),
+                (ctypes.c_uint * n_out)(*outputs),
+                (ctypes.c_double * n_in)(),
+                (ctypes.c_double * n_out)(),
+            )
+        _, in_refs, out_refs, in_values, out_values = self._arrays
         rows = values.tolist()
         for k, t in enumerate(times):
             in_values[:] = rows[k]
