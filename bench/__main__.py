@@ -20,6 +20,7 @@ BENCHES = {
     "http": "bench.http_ingest",
     "mqtt": "bench.mqtt_ingest",
     "spool": "bench.store_spool",
+    "fmu": "bench.fmu_cosim",
 }
 
 

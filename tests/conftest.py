@@ -30,3 +30,20 @@ def require_service(name: str, reason: str) -> None:
 @pytest.fixture(scope="session")
 def example_plant() -> Plant:
     return load_plant(EXAMPLE)
+
+
+@pytest.fixture(scope="session")
+def thermal_fmu(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/fmu/thermal compiled for this machine, once per session (about 1 s)."""
+    from tests.fmu_support import build_thermal  # noqa: PLC0415 - FMPy only where needed
+
+    return build_thermal(tmp_path_factory.mktemp("fmu") / "thermal.fmu")
+
+
+@pytest.fixture(scope="session")
+def thermal3_fmu(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same model as an FMI 3.0 FMU (tests/fmu3_thermal), built once per session."""
+    from plantwin.simulation.fmu.build import build_fmu  # noqa: PLC0415 - FMPy only where needed
+
+    source = Path(__file__).parent / "fmu3_thermal"
+    return build_fmu(source, tmp_path_factory.mktemp("fmu3") / "thermal3.fmu")

@@ -31,3 +31,7 @@ class InteropError(PlantwinError):
 
 class AnalyticsError(PlantwinError):
     """Analytics input (e.g. a benchmark data set) is missing or malformed, or a model failed."""
+
+
+class SimulationError(PlantwinError):
+    """A simulator (e.g. an FMU) could not be built, loaded or stepped."""

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from plantwin.model.bindings import resolve_bindings, resolve_command_binding
 from plantwin.model.commands import resolve_closed_loop
 from plantwin.model.derived import resolve_derived
+from plantwin.model.fmus import resolve_fmus
 from plantwin.model.kpi_settings import resolve_kpis
 from plantwin.model.layers import Located
 from plantwin.model.plant import ConnectorDef, NotificationDef, Plant, Twin
@@ -60,11 +61,15 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
         )
     tree = TreeBuilder(parts, log)
     tree.build()
+    # FMU outputs and residuals are signals before expressions and windows are resolved, so
+    # those may read them (the twin computes them when the FMU's samples arrive).
+    fmus, fmu_signals = resolve_fmus(parts.fmus, tree, FilePath(filename).parent, log)
     resolve_derived(tree.derived, tree.twins, tree.signals, tree.broken, log)
     state_signals = {d.states.signal for d in tree.twins.values() if d.states is not None}
     resolve_windows(tree.windows, tree.signals, tree.broken, log, state_signals)
     derived = {key for key, sig in tree.signals.items() if sig.derived is not None}
     derived |= {p.key for p in tree.derived} | {key for key, _, _ in tree.windows}
+    derived |= fmu_signals
     rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)
     kpis = resolve_kpis(tree.twins, tree.signals, tree.broken, tree.line_kpis, log)
     bindings = list(resolve_bindings(tree.twins, tree.signals, derived, connectors, log))
@@ -130,6 +135,7 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
             for name, spec in header.notifications.items()
         },
         calendars=dict(tree.calendars),
+        fmus=fmus,
     )
 
 

@@ -12,6 +12,7 @@ from datetime import date, time
 from enum import StrEnum
 
 from plantwin.model.expressions import Evaluator, Expression
+from plantwin.model.fmu_defs import FmuDef
 from plantwin.model.schema import DataType, Priority, RuleKind, StateCategory, WindowFn
 
 PropertyValue = str | int | float | bool | date
@@ -296,6 +297,7 @@ class Plant:
             yield from twin.rules
 
     calendars: Mapping[str, Calendar] = field(default_factory=dict)  # site id -> shifts
+    fmus: Mapping[str, FmuDef] = field(default_factory=dict)  # co-simulated FMUs by name
 
     def calendar(self, twin_id: str) -> Calendar:
         """The shift calendar of the site a twin belongs to (24/7 in UTC if unknown)."""

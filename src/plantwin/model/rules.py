@@ -116,6 +116,8 @@ class _RuleChecker:
         signal = self._signal("signal") if "signal" in allowed else None
         if "signal" in allowed and spec.signal is None:
             self.problem(None, f"a {spec.kind} rule needs 'signal'")
+        if spec.signal is not None and signal is None:
+            return None  # limits are in the signal's unit: nothing more can be checked
         reference = None
         if spec.kind is RuleKind.DEVIATION:
             reference = self._signal("reference")

@@ -273,6 +273,43 @@ class NotificationSpec(Spec):
     description: str = ""
 
 
+class FmuOutputSpec(Spec):
+    """A new signal of the twin carrying an FMU output."""
+
+    signal: str
+    unit: str | None = Field(default=None, description="default: the FMU variable's unit")
+    range: tuple[float, float] | None = None
+    description: str = ""
+
+
+class ResidualSpec(Spec):
+    """A new signal: measured minus model (an FMU output signal), in the model's unit."""
+
+    measured: str
+    model: str
+    unit: str | None = Field(default=None, description="default: the model signal's unit")
+    range: tuple[float, float] | None = None
+    description: str = ""
+
+
+class FmuSpec(Spec):
+    """An FMU (FMI 2.0/3.0 co-simulation) stepped with the stream of one twin's signals."""
+
+    twin: str = Field(description="twin id the FMU belongs to; signal names are relative to it")
+    file: str = Field(description="the .fmu file, relative to the plant file")
+    step: str | float = Field(description="communication step: '1 s' or seconds")
+    inputs: dict[str, str] = Field(default_factory=dict, description="FMU variable: signal")
+    outputs: dict[str, str | FmuOutputSpec] = Field(default_factory=dict)
+    parameters: dict[str, str | float] = Field(
+        default_factory=dict, description="FMU variable: number or quantity ('2 min')"
+    )
+    initial: dict[str, str] = Field(
+        default_factory=dict, description="FMU variable: signal whose value starts the model"
+    )
+    residuals: dict[str, ResidualSpec] = Field(default_factory=dict)
+    description: str = ""
+
+
 class PlantFileSpec(Spec):
     plantwin: Literal[1] = Field(description="plant file format version")
     name: str
@@ -281,3 +318,4 @@ class PlantFileSpec(Spec):
     notifications: dict[str, NotificationSpec] = Field(default_factory=dict)
     types: dict[str, TypeSpec] = Field(default_factory=dict)
     sites: dict[str, SiteSpec]
+    fmus: dict[str, FmuSpec] = Field(default_factory=dict)

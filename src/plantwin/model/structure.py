@@ -16,6 +16,7 @@ from plantwin.model.problems import Path, ProblemLog
 from plantwin.model.schema import (
     AssetSpec,
     ConnectorSpec,
+    FmuSpec,
     LineSpec,
     PlantFileSpec,
     SiteSpec,
@@ -46,6 +47,7 @@ class FileParts:
     connectors: dict[str, ConnectorSpec] = field(default_factory=dict)
     types: dict[str, TypeSpec] = field(default_factory=dict)
     sites: dict[str, SiteParts] = field(default_factory=dict)
+    fmus: dict[str, FmuSpec] = field(default_factory=dict)
 
 
 def check_structure(data: Any, log: ProblemLog) -> FileParts:
@@ -53,7 +55,8 @@ def check_structure(data: Any, log: ProblemLog) -> FileParts:
     if not isinstance(data, dict):
         log.add((), "a plant file is a YAML mapping with keys plantwin, name, types and sites")
         return parts
-    header = {k: v for k, v in data.items() if k not in ("connectors", "types", "sites")}
+    pieces = ("connectors", "types", "sites", "fmus")
+    header = {k: v for k, v in data.items() if k not in pieces}
     parts.header = validate(
         PlantFileSpec, {**header, "connectors": {}, "types": {}, "sites": {}}, (), data, log
     )
@@ -65,6 +68,10 @@ def check_structure(data: Any, log: ProblemLog) -> FileParts:
         type_spec = validate(TypeSpec, raw, ("types", name), raw, log)
         if type_spec is not None:
             parts.types[name] = type_spec
+    for name, raw in _section(data, "fmus", (), log).items():
+        fmu = validate(FmuSpec, raw, ("fmus", name), raw, log)
+        if fmu is not None:
+            parts.fmus[name] = fmu
     if not data.get("sites"):
         log.add(("sites",), "a plant has at least one site under 'sites'")
     for name, raw in _section(data, "sites", (), log).items():

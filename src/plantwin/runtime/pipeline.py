@@ -27,10 +27,12 @@ from plantwin.core.connector import Connector
 from plantwin.core.errors import StoreError
 from plantwin.core.records import DeadLetter
 from plantwin.core.samples import RawBatch, SampleBatch
+from plantwin.core.simulator import StreamModel
 from plantwin.core.store import Record, Store
 from plantwin.ingest import Ingestor
 from plantwin.processing.processor import RuleProcessor
 from plantwin.twin import TwinState
+from plantwin.twin.state import TwinUpdate
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class Pipeline:
         clock: Clock | None = None,
         tick_s: float = 1.0,
         coalesce: int = 32,
+        model: StreamModel | None = None,
     ) -> None:
         self.ingestor = ingestor
         self.twin = twin
@@ -85,6 +88,7 @@ class Pipeline:
         self.clock = clock
         self.tick_s = tick_s
         self.coalesce = coalesce  # most waiting batches the twin stage takes as one
+        self.model = model  # co-simulation (FMUs), stepped in the twin stage
         # How far the twin stage is behind the plant clock (a fast demo, a busy store): time
         # rules (stale data) measure against the clock minus this, not against data not yet read.
         self.lag_ns = 0
@@ -231,6 +235,8 @@ class Pipeline:
             ]
             message = SampleBatch.concat([first, *backlog]).canonical() if backlog else first
             update = self.twin.apply(message)
+            if self.model is not None:
+                update = self._cosimulate(self.model, message, update)
             if len(update.derived):
                 self.stats.derived += len(update.derived)
                 self.stats.derived_published += 1
@@ -250,6 +256,21 @@ class Pipeline:
                     await self._publish_record(record)
                 self.stats.alarm_events += len(alarms)
             self.stats.twin_through = max(self.stats.twin_through, newest)
+
+    def _cosimulate(
+        self, model: StreamModel, message: SampleBatch, update: TwinUpdate
+    ) -> TwinUpdate:
+        """Step the model with the batch; its samples join the batch's derived samples.
+
+        The twin takes them like a batch of its own (derived and window signals over model
+        outputs follow), so rules see model outputs and residuals with the samples they came from.
+        """
+        produced = model.advance(SampleBatch.merge_disjoint(message, update.derived))
+        if not len(produced):
+            return update
+        more = self.twin.apply(produced)
+        derived = SampleBatch.concat([update.derived, produced, more.derived]).canonical()
+        return TwinUpdate(derived=derived, changes=[*update.changes, *more.changes])
 
     async def _ticks(self) -> None:
         """Time-driven rules (stale data, delays, shelving) and operator actions' events."""

@@ -48,6 +48,7 @@ from plantwin.simulation.demo_plant.opcua_server import (
     READINGS_PER_PLANT_S,
     DemoOpcUaServer,
 )
+from plantwin.simulation.fmu.cosim import CoSimulator
 from plantwin.store.duckdb_store import DuckDBStore
 from plantwin.store.spool import SampleSpool
 from plantwin.twin import TwinState
@@ -177,6 +178,7 @@ class Runtime:
             connectors=self.connectors,
             processor=self.rules,
             clock=self.clock,
+            model=self._cosimulator(),
         )
         self.app = create_app(
             ApiContext(
@@ -194,6 +196,14 @@ class Runtime:
                 commands=self.commands,
             )
         )
+
+    def _cosimulator(self) -> CoSimulator | None:
+        """The plant's FMUs, stepped in the twin stage; closed with the runtime."""
+        if not self.plant.fmus:
+            return None
+        cosim = CoSimulator.for_plant(self.catalog)
+        self._stack.callback(cosim.close)
+        return cosim
 
     def _build_connectors(self) -> None:
         """The declared connectors this run starts; the others go to ``skipped`` with why."""
