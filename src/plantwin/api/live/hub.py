@@ -29,6 +29,8 @@ class HubStats:
     clients: int = 0
     gaps: int = 0  # clients that fell out of the ring (or resumed too late) and got a snapshot
     slow_disconnects: int = 0  # clients closed because one frame could not be sent in time
+    frames: int = 0  # messages sent to clients
+    bytes_sent: int = 0
 
 
 class LiveHub:
@@ -45,12 +47,15 @@ class LiveHub:
         max_entries: int = 20_000,
         max_samples: int = 2_000_000,
         drain: int = 256,
+        send_timeout_s: float = 10.0,
     ) -> None:
         self.catalog = catalog
         self.ring = Ring(max_entries=max_entries, max_samples=max_samples)
         self.stream = uuid.uuid4().hex[:16]
         self.stats = HubStats()
         self.closed = False
+        # A client whose socket takes no frame for this long is closed (4408): it is stalled.
+        self.send_timeout_s = send_timeout_s
         self._drain = drain
         self._waiters: set[asyncio.Event] = set()
         # Signal key by id (ids may have gaps), for the keys of sample points.

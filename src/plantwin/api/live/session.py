@@ -43,14 +43,12 @@ class LiveSession:
         hub: LiveHub,
         send: Send,
         *,
-        send_timeout_s: float = 10.0,
         heartbeat_s: float = 5.0,
         batch_entries: int = 5_000,
     ) -> None:
         self.ctx = ctx
         self.hub = hub
         self._send = send
-        self.send_timeout_s = send_timeout_s
         self.heartbeat_s = heartbeat_s
         self.batch_entries = batch_entries
         self.selection: Selection | None = None
@@ -166,8 +164,10 @@ class LiveSession:
     async def _send_json(self, message: dict[str, Any]) -> None:
         text = json.dumps(message, separators=(",", ":"), allow_nan=False)
         try:
-            await asyncio.wait_for(self._send(text), self.send_timeout_s)
+            await asyncio.wait_for(self._send(text), self.hub.send_timeout_s)
         except TimeoutError as err:
             self.hub.stats.slow_disconnects += 1
-            msg = f"a frame waited more than {self.send_timeout_s:g} s for the client"
+            msg = f"a frame waited more than {self.hub.send_timeout_s:g} s for the client"
             raise SlowClientError(msg) from err
+        self.hub.stats.frames += 1
+        self.hub.stats.bytes_sent += len(text)
