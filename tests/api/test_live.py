@@ -144,8 +144,11 @@ async def test_a_client_gets_its_signals_decimated_to_its_rate_with_continuous_s
     points = [f.samples[PRESSURE] for f in frames if f.samples]
     assert sum(p[4] for p in points) > 2 * len(points)
     assert all(p[2] <= p[1] <= p[3] for p in points)
-    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(received)]
-    assert min(gaps) > 0.2  # 1 / 4 Hz, less scheduling slack
+    # The rate holds over any window: 4 frames a second plus a burst of 2.
+    arrivals = [t for t, _ in received]
+    for i, start in enumerate(arrivals):
+        within = [t for t in arrivals[i:] if t - start < 1.0]
+        assert len(within) <= 4 + 2
 
 
 @pytest.mark.slow
@@ -283,6 +286,10 @@ async def test_a_stalled_client_slows_neither_the_pipeline_nor_other_clients(
         assert runtime.pipeline.stats.twin_through - twin_before > 120 * 10**9  # 4 s at 60x
         assert sent > 400  # the bus never waited long on the live hub
         assert runtime.live.stats.slow_disconnects == 1
+        for _ in range(40):  # both sessions end: the stalled one's and the closed one's
+            if runtime.live.stats.clients == 0:
+                break
+            await asyncio.sleep(0.05)
         assert runtime.live.stats.clients == 0
     finally:
         stalled.close()
