@@ -7,7 +7,8 @@ The server is a real runtime in its own process (pinned to one core): a plant of
 with 8 signals each behind an http connector. A producer posts every signal once a second
 (in 10 bodies of 100 readings, one every 100 ms, each reading stamped with the wall time it
 was made) to POST /api/v1/ingest; 20 clients subscribe to every signal over /api/v1/live at
-10 frames/s. Latency is the client's receive time minus the reading's time: ingest, twin,
+20 frames/s (--rate; at 10, the data's own rate, pacing adds up to a period: see
+docs/live-api.md). Latency is the client's receive time minus the reading's time: ingest, twin,
 live hub, frame and socket, end to end (one machine, one clock). Server CPU is the server
 process's CPU time over wall time while measuring (from /proc, Linux).
 
@@ -38,7 +39,6 @@ from plantwin.core.clock import iso
 
 SIGNALS = ("power", "current", "vibration", "bearing_temp", "coolant_temp", "speed", "pressure")
 BODIES_PER_S = 10
-RATE_HZ = 10.0
 WARMUP_S = 3.0
 
 PLANT = """
@@ -138,9 +138,11 @@ class Client:
     last_seq: int | None = None
 
 
-async def consume(url: str, client: Client, measuring: asyncio.Event, stop: asyncio.Event) -> None:
+async def consume(
+    url: str, rate: float, client: Client, measuring: asyncio.Event, stop: asyncio.Event
+) -> None:
     async with websockets.connect(url, max_size=None) as ws:
-        await ws.send(json.dumps({"subscribe": {"kinds": ["samples"], "max_rate_hz": RATE_HZ}}))
+        await ws.send(json.dumps({"subscribe": {"kinds": ["samples"], "max_rate_hz": rate}}))
         while not stop.is_set():
             try:
                 text = await asyncio.wait_for(ws.recv(), 0.5)
@@ -229,7 +231,7 @@ async def measure(
     stop, measuring = asyncio.Event(), asyncio.Event()
     clients = [Client() for _ in range(args.clients)]
     url = f"ws://127.0.0.1:{port}/api/v1/live"
-    tasks = [asyncio.create_task(consume(url, c, measuring, stop)) for c in clients]
+    tasks = [asyncio.create_task(consume(url, args.rate, c, measuring, stop)) for c in clients]
     produce = produce_http if name == "plantwin" else produce_ws
     producer = asyncio.create_task(produce(port, names, stop))
     await asyncio.sleep(WARMUP_S)
@@ -272,6 +274,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--signals", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=20.0, help="frames/s each client asks for")
     parser.add_argument("--serve", nargs="+", help=argparse.SUPPRESS)  # child process
     args = parser.parse_args()
     if args.serve:
@@ -304,7 +307,7 @@ def main() -> None:
                 stop_server(server)
     print(
         f"Live API benchmark: {args.signals:,} signals at 1 Hz, {args.clients} clients at "
-        f"{RATE_HZ:g} frames/s, {args.seconds:g} s measured; server pinned to one core"
+        f"{args.rate:g} frames/s, {args.seconds:g} s measured; server pinned to one core"
     )
     print(
         f"{'server':9} {'CPU':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'points/s':>9} "
@@ -326,6 +329,7 @@ def main() -> None:
             "bench": "live",
             "signals": args.signals,
             "clients": args.clients,
+            "rate_hz": args.rate,
             **{f"{n}_{k}": round(v, 3) for n, f in figures.items() for k, v in f.items()},
         }
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,6 +59,10 @@ class LiveHub:
         self.send_timeout_s = send_timeout_s
         self._drain = drain
         self._waiters: set[asyncio.Event] = set()
+        # Encoded frames by (selection, first seq, last seq): clients that subscribed alike
+        # and keep up get the same frames, built once. None: nothing selected in that run.
+        self.encoded: OrderedDict[tuple[int, int, int], str | None] = OrderedDict()
+        self.encoded_max = 256
         # Signal key by id (ids may have gaps), for the keys of sample points.
         self.keys: list[str] = [""] * catalog.size
         for key, sid in catalog.ids.items():
@@ -80,6 +85,11 @@ class LiveHub:
         self.stats.entries += 1
         for waiter in self._waiters:
             waiter.set()
+
+    def remember(self, key: tuple[int, int, int], text: str | None) -> None:
+        self.encoded[key] = text
+        if len(self.encoded) > self.encoded_max:
+            self.encoded.popitem(last=False)
 
     def watch(self) -> asyncio.Event:
         """An event set whenever something new arrives (or the hub closes)."""

@@ -30,6 +30,7 @@ class Selection:
     twins: frozenset[str]  # twins whose records are sent
     kinds: frozenset[Kind]
     interval_s: float  # shortest time between frames
+    key: int  # equal for equal selections: clients with the same one share encoded frames
 
     @property
     def signal_count(self) -> int:
@@ -73,9 +74,12 @@ def select(request: Subscription, catalog: SignalCatalog) -> Selection:
         for sid in catalog.ids.values():
             mask[sid] = True
         twins = set(plant.twins)
+    kinds = frozenset(request.kinds)
+    interval_s = 1.0 / request.max_rate_hz
     return Selection(
         mask=mask,
         twins=frozenset(twins),
-        kinds=frozenset(request.kinds),
-        interval_s=1.0 / request.max_rate_hz,
+        kinds=kinds,
+        interval_s=interval_s,
+        key=hash((mask.tobytes(), frozenset(twins), kinds, interval_s)),
     )

@@ -54,7 +54,7 @@ class LiveSession:
     ) -> None:
         self.ctx = ctx
         self.hub = hub
-        self._send = send
+        self._socket_send = send
         self.heartbeat_s = heartbeat_s
         self.batch_entries = batch_entries
         self.selection: Selection | None = None
@@ -157,9 +157,15 @@ class LiveSession:
     async def _frames(self, sel: Selection) -> None:
         entries = self.hub.ring.since(self.cursor, self.batch_entries)
         for group in groups(entries, sel.interval_s):
-            out = frame(group, self.reported, sel, self.hub.keys)
-            if out is not None:
-                await self._send_json(out)
+            key = (sel.key, self.reported, group[-1].seq)
+            if key in self.hub.encoded:
+                text = self.hub.encoded[key]
+            else:
+                out = frame(group, self.reported, sel, self.hub.keys)
+                text = None if out is None else _encode(out)
+                self.hub.remember(key, text)
+            if text is not None:
+                await self._send(text)
                 self.reported = group[-1].seq + 1
         self.cursor = entries[-1].seq + 1
 
@@ -177,12 +183,19 @@ class LiveSession:
             await self._send_json(self._controls.pop(0))
 
     async def _send_json(self, message: dict[str, Any]) -> None:
-        text = json.dumps(message, separators=(",", ":"), allow_nan=False)
+        await self._send(_encode(message))
+
+    async def _send(self, text: str) -> None:
         try:
-            await asyncio.wait_for(self._send(text), self.hub.send_timeout_s)
+            async with asyncio.timeout(self.hub.send_timeout_s):  # no extra task per send
+                await self._socket_send(text)
         except TimeoutError as err:
             self.hub.stats.slow_disconnects += 1
             msg = f"a frame waited more than {self.hub.send_timeout_s:g} s for the client"
             raise SlowClientError(msg) from err
         self.hub.stats.frames += 1
         self.hub.stats.bytes_sent += len(text)
+
+
+def _encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), allow_nan=False)
