@@ -93,7 +93,7 @@ class LiveSession:
                 wait = self._wait(sel)
                 if wait > 0:  # coalesce: let more arrive until this client's next frame
                     await asyncio.sleep(wait)
-                    self._wait(sel)
+                    continue  # the ring may have moved past this client meanwhile
                 self._tokens = max(0.0, self._tokens - 1.0)
                 await self._frames(sel)
         finally:
