@@ -320,3 +320,26 @@ async def test_wrong_requests_are_answered_and_change_nothing(runtime: Runtime) 
     assert {"FrameOut", "GapOut", "SnapshotOut", "SubscribeMessage"} <= set(
         schema["components"]["schemas"]
     )
+
+
+@pytest.mark.slow
+async def test_command_steps_arrive_as_they_happen(runtime: Runtime) -> None:
+    mill = "changwon.L1.mill1"
+    ws = await _connect(runtime)
+    async with ws:
+        await _subscribe(ws, twins=[mill], kinds=["commands"])
+        assert (await _recv(ws))["commands"] == []  # snapshot: nothing unfinished
+        body = {"twin": mill, "command": "set_feed_override", "parameters": {"percent": 110}}
+        base = f"http://127.0.0.1:{runtime.settings.port}/api/v1"
+        async with httpx.AsyncClient(base_url=base) as http:
+            answer = await http.post("/commands", json={**body, "user": "kim"})
+        assert answer.status_code in (202, 409), answer.text  # 409: the mill is not idle
+        command_id = answer.json()["id"] if answer.status_code == 202 else None
+        steps = [c for _, m in await _collect(ws, 1.5) for c in m.get("commands", [])]
+    assert steps, "no command step arrived"
+    assert all(s["twin"] == mill and s["command"] == "set_feed_override" for s in steps)
+    if command_id is not None:
+        assert {s["id"] for s in steps} == {command_id}
+        assert [s["status"] for s in steps][:2] == ["accepted", "sent"]
+    else:
+        assert steps[0]["status"] == "rejected"

@@ -50,7 +50,7 @@ PROTOCOL = LiveProtocolOut(
     auth=AuthMessage(auth={"token": "..."}),
     subscribe=SubscribeMessage(
         subscribe=Subscription(
-            twins=["changwon.line1.cnc1"],
+            twins=["changwon.L1.mill1"],
             signals=["changwon.meter1/power"],
             kinds=[Kind.SAMPLES, Kind.STATES, Kind.ALARMS],
             max_rate_hz=5,
@@ -73,7 +73,7 @@ PROTOCOL = LiveProtocolOut(
             {
                 "seq": 1847,
                 "ts": "2026-11-24T07:00:00.120Z",
-                "twin": "changwon.line1.cnc1",
+                "twin": "changwon.L1.mill1",
                 "state": "running",
                 "previous": "idle",
                 "previous_since": "2026-11-24T06:58:10Z",
@@ -87,7 +87,7 @@ PROTOCOL = LiveProtocolOut(
         time="2026-11-24T07:00:05Z",
         signals={"changwon.meter1/power": [1795514404998, 60.7, 0]},
         states={
-            "changwon.line1.cnc1": {
+            "changwon.L1.mill1": {
                 "state": "running",
                 "since": "2026-11-24T07:00:00.120Z",
                 "rollup": "production",
