@@ -313,6 +313,10 @@ async def test_wrong_requests_are_answered_and_change_nothing(runtime: Runtime) 
         assert (await _recv(ws))["where"] == "message"
         await _subscribe(ws, twins=["changwon.compressor1"], kinds=["samples"])
         assert (await _recv(ws))["type"] == "snapshot"
+    ws = await _connect(runtime)  # a token in a first `auth` message, then the subscription
+    async with ws:
+        await ws.send(json.dumps({"auth": {"token": "t0k3n"}}))
+        await _subscribe(ws, signals=[PRESSURE])
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.settings.port}") as http:
         protocol = (await http.get("/api/v1/live/protocol")).json()
         schema = (await http.get("/openapi.json")).json()

@@ -71,15 +71,17 @@ async def live(websocket: WebSocket) -> None:
             return
         subscribe = None  # the subscription comes next
     try:
-        await authenticate(ctx, token)
+        user = await authenticate(ctx, token)
     except PermissionError as err:
         await websocket.close(CLOSE_UNAUTHORIZED, str(err)[:120])
         return
-    await _serve(websocket, ctx, hub, subscribe)
+    await _serve(websocket, ctx, hub, subscribe, user)
 
 
-async def _serve(websocket: WebSocket, ctx: ApiContext, hub: LiveHub, first: str | None) -> None:
-    session = LiveSession(ctx, hub, websocket.send_text)
+async def _serve(
+    websocket: WebSocket, ctx: ApiContext, hub: LiveHub, first: str | None, user: object | None
+) -> None:
+    session = LiveSession(ctx, hub, websocket.send_text, user=user)
     if first is not None:
         _take(session, first)
     sender = asyncio.ensure_future(session.run())

@@ -49,12 +49,14 @@ class LiveSession:
         hub: LiveHub,
         send: Send,
         *,
+        user: object | None = None,
         heartbeat_s: float = 5.0,
         batch_entries: int = 5_000,
     ) -> None:
         self.ctx = ctx
         self.hub = hub
         self._socket_send = send
+        self.user = user  # who authenticated (route.authenticate); None until auth is wired
         self.heartbeat_s = heartbeat_s
         self.batch_entries = batch_entries
         self.selection: Selection | None = None
