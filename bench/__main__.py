@@ -21,6 +21,7 @@ BENCHES = {
     "mqtt": "bench.mqtt_ingest",
     "spool": "bench.store_spool",
     "fmu": "bench.fmu_cosim",
+    "live": "bench.live_api",
 }
 
 

@@ -8,6 +8,7 @@ import plantwin
 from plantwin.api import alarms, commands, connectors, errors, ingest, kpis, twins
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
+from plantwin.api.live import route as live
 from plantwin.api.schemas import ErrorResponse, HealthOut
 
 
@@ -17,7 +18,8 @@ def create_app(context: ApiContext) -> FastAPI:
         version=plantwin.__version__,
         summary=(
             "Live digital twin of a plant: twin tree, live state, history, connectors, ingest, "
-            "commands."
+            "commands; live updates over the WebSocket /api/v1/live "
+            "(protocol: GET /api/v1/live/protocol)."
         ),
         responses={
             400: {"model": ErrorResponse, "description": "malformed parameter"},
@@ -34,6 +36,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(connectors.router)
     app.include_router(ingest.router)
     app.include_router(commands.router)
+    app.include_router(live.router)
 
     @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
     async def health(ctx: Context) -> HealthOut:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from plantwin.api.live.hub import LiveHub
 from plantwin.core.clock import Clock
 from plantwin.core.connector import ConnectorHealth, Inlet
 from plantwin.core.samples import RawBatch
@@ -36,3 +37,4 @@ class ApiContext:
     # Rows of a batch that ingest would dead-letter, with why (Ingestor.screen); None: no check.
     screen: Callable[[RawBatch], Sequence[tuple[int, str]]] | None = None
     commands: CommandService | None = None  # None: the API says commands are not running
+    live: LiveHub | None = None  # None: the live WebSocket closes with "not running"

@@ -22,6 +22,7 @@ import uvicorn
 
 from plantwin.api.app import create_app
 from plantwin.api.context import ApiContext
+from plantwin.api.live import LiveHub
 from plantwin.bus.memory import MemoryBus
 from plantwin.connectors.http import HttpConnector
 from plantwin.core.bus import Topic
@@ -180,6 +181,8 @@ class Runtime:
             clock=self.clock,
             model=self._cosimulator(),
         )
+        self.live = LiveHub(self.catalog)
+        self.commands.listeners.append(self.live.publish)
         self.app = create_app(
             ApiContext(
                 plant=self.plant,
@@ -194,6 +197,7 @@ class Runtime:
                 inlets=self.inlets,
                 screen=self.ingestor.screen,
                 commands=self.commands,
+                live=self.live,
             )
         )
 
@@ -326,12 +330,14 @@ class Runtime:
         )
         await self._lifecycle("started")
         alarms_sub = self.bus.subscribe(Topic.RECORDS, maxsize=4096) if self.notifier else None
+        live_subs = [self.bus.subscribe(t, maxsize=4096) for t in Topic]  # read at once, never full
         try:
             with self._signals():
                 async with asyncio.TaskGroup() as group:
                     pipeline = group.create_task(self.pipeline.run(self._drained))
                     if self.notifier is not None and alarms_sub is not None:
                         group.create_task(self.notifier.run(alarms_sub))
+                    group.create_task(self.live.run(live_subs))
                     web = group.create_task(server.serve(sockets=[sock]))
                     if self.demo is not None:
                         group.create_task(self._snapshots())
@@ -345,6 +351,7 @@ class Runtime:
                         group.create_task(self._stop_after(duration))
                     await self.stop.wait()
                     await self._quiesce_demo_server()
+                    self.live.close()  # live clients are told the server stops
                     server.should_exit = True
                     await web
                     await self._close_inlets()  # what the API accepted reaches the pipeline
@@ -352,6 +359,8 @@ class Runtime:
                     await pipeline
                     if alarms_sub is not None:
                         await alarms_sub.close()  # the notifier delivers what it holds, then ends
+                    for sub in live_subs:
+                        await sub.close()
         finally:
             sock.close()
         if self.demo is not None and self._final_snapshot:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -117,6 +117,8 @@ class CommandService:
         self.poll_s = poll_s
         self.commands: dict[str, Command] = {}
         self._watchers: set[asyncio.Task[None]] = set()
+        # Told of every step once it is stored (the live API); must not block.
+        self.listeners: list[Callable[[CommandEvent], None]] = []
 
     # -- requests ------------------------------------------------------------------------
 
@@ -293,6 +295,8 @@ class CommandService:
         )
         await self.store.append_records([event])  # audited before anyone hears of it
         cmd.events.append(event)
+        for listener in self.listeners:
+            listener(event)
 
     # -- restart and shutdown ---------------------------------------------------------------
 

@@ -1,0 +1,149 @@
+"""The live WebSocket endpoint and its protocol description (OpenAPI has no WebSockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from plantwin.api.context import ApiContext
+from plantwin.api.live.hub import LiveHub
+from plantwin.api.live.protocol import PROTOCOL
+from plantwin.api.live.schemas import AuthMessage, LiveProtocolOut, SubscribeMessage
+from plantwin.api.live.selection import LiveRequestError
+from plantwin.api.live.session import LiveSession, SlowClientError
+
+router = APIRouter(prefix="/api/v1", tags=["live"])
+
+FIRST_MESSAGE_S = 10.0  # how long a client may connect without saying what it wants
+CLOSE_NOT_RUNNING = 4503
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_TOO_SLOW = 4408
+CLOSE_BAD_REQUEST = 4400
+
+
+async def authenticate(ctx: ApiContext, token: str | None) -> object | None:
+    """AUTH HOOK: the user for ``token`` (from ``?token=`` or a first ``auth`` message).
+
+    Access control is wired here: return the user, or raise PermissionError to refuse (the
+    socket is closed with 4401 and the reason). Until then every client is let in.
+    """
+    del ctx, token
+    return None
+
+
+@router.get(
+    "/live/protocol",
+    response_model=LiveProtocolOut,
+    summary="The live WebSocket protocol (ws://HOST/api/v1/live), one example per message",
+)
+async def live_protocol() -> LiveProtocolOut:
+    return PROTOCOL
+
+
+@router.websocket("/live")
+async def live(websocket: WebSocket) -> None:
+    ctx: ApiContext = websocket.app.state.context
+    await websocket.accept()
+    hub = ctx.live
+    if hub is None:
+        await websocket.close(CLOSE_NOT_RUNNING, "the live API is not running in this process")
+        return
+    try:
+        first = await asyncio.wait_for(websocket.receive_text(), FIRST_MESSAGE_S)
+    except TimeoutError:
+        await websocket.close(CLOSE_BAD_REQUEST, f"no subscribe message in {FIRST_MESSAGE_S:g} s")
+        return
+    except WebSocketDisconnect:
+        return
+    token = websocket.query_params.get("token")
+    subscribe: str | None = first
+    message = _parse(first)
+    if isinstance(message, dict) and "auth" in message:
+        try:
+            token = AuthMessage.model_validate(message).auth.get("token", token)
+        except ValidationError as err:
+            await websocket.close(CLOSE_BAD_REQUEST, _reason(err)[:120])
+            return
+        subscribe = None  # the subscription comes next
+    try:
+        user = await authenticate(ctx, token)
+    except PermissionError as err:
+        await websocket.close(CLOSE_UNAUTHORIZED, str(err)[:120])
+        return
+    await _serve(websocket, ctx, hub, subscribe, user)
+
+
+async def _serve(
+    websocket: WebSocket, ctx: ApiContext, hub: LiveHub, first: str | None, user: object | None
+) -> None:
+    session = LiveSession(ctx, hub, websocket.send_text, user=user)
+    if first is not None:
+        _take(session, first)
+    sender = asyncio.ensure_future(session.run())
+    receiver = asyncio.ensure_future(_receive(websocket, session))
+    try:
+        done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sender, receiver):
+            task.cancel()
+        await asyncio.gather(sender, receiver, return_exceptions=True)
+    if sender in done and not sender.cancelled():
+        error = sender.exception()
+        if isinstance(error, SlowClientError):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(websocket.close(CLOSE_TOO_SLOW, str(error)[:120]), 1.0)
+            return
+        if error is not None and not _is_disconnect(error):
+            raise error
+    if hub.closed:  # the server is stopping
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(1001, "server stopping"), 1.0)
+
+
+async def _receive(websocket: WebSocket, session: LiveSession) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            _take(session, await websocket.receive_text())
+
+
+def _take(session: LiveSession, text: str) -> None:
+    """Apply one client message; a wrong one is answered with an error and changes nothing."""
+    message = _parse(text)
+    if message is None:
+        session.tell(_error("message", "not a JSON object"))
+        return
+    try:
+        session.subscribe(SubscribeMessage.model_validate(message))
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "message"
+        session.tell(_error(where, first["msg"]))
+    except LiveRequestError as err:
+        session.tell(_error(err.where, err.message))
+
+
+def _parse(text: str) -> dict[str, Any] | None:
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def _error(where: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "where": where, "message": message}
+
+
+def _reason(err: ValidationError) -> str:
+    first = err.errors()[0]
+    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+
+
+def _is_disconnect(error: BaseException) -> bool:
+    # uvicorn raises its own ClientDisconnected (an OSError) for a send after the close.
+    return isinstance(error, WebSocketDisconnect | OSError)
