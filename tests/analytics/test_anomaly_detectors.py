@@ -31,7 +31,10 @@ MIXING = np.array(
 def healthy(n: int, seed: int) -> FloatArray:
     """Four correlated signals (two pairs), offset and scaled like real units."""
     latent = np.random.default_rng(seed).normal(size=(n, 4))
-    return latent @ MIXING * np.array([2.0, 5.0, 0.5, 1.0]) + np.array([10.0, 50.0, 3.0, -1.0])
+    rows: FloatArray = latent @ MIXING * np.array([2.0, 5.0, 0.5, 1.0]) + np.array(
+        [10.0, 50.0, 3.0, -1.0]
+    )
+    return rows
 
 
 FACTORIES: dict[str, Callable[[], Detector]] = {
