@@ -88,7 +88,7 @@ def test_delays_count_only_changepoints_that_open_an_anomaly() -> None:
     flagged = np.array([0, 0, 1, 0, 0, 1, 0, 0], dtype=bool)
     anomaly = np.array([0, 1, 1, 0, 0, 0, 1, 1], dtype=bool)
     changepoint = np.array([0, 1, 0, 1, 0, 0, 1, 0], dtype=bool)
-    delays = detection_delays(flagged, anomaly, changepoint, np.arange(8) * 5.0)
+    delays = detection_delays(flagged, anomaly, changepoint, np.arange(8, dtype=np.float64) * 5.0)
     assert delays.rows == [1]  # row 3 closes an anomaly: the flag at 5 is not a detection
     assert delays.seconds == [5.0]
     assert delays.missed == 1  # row 6: no flag before the end

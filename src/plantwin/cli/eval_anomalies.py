@@ -49,7 +49,6 @@ def anomalies(
     except PlantwinError as error:
         err.print(f"error: {error}", style="bold red", markup=False, highlight=False)
         raise typer.Exit(1) from None
-    say = lambda line: out.print(line, markup=False, highlight=False)  # noqa: E731
     say(
         f"{evaluation.files} file(s), fitted on the first {evaluation.fit_rows} rows of each, "
         f"{evaluation.rows_scored} rows scored"
@@ -70,3 +69,7 @@ def anomalies(
         )
     if as_json:
         out.print(json.dumps(evaluation.as_dict()), markup=False, highlight=False, soft_wrap=True)
+
+
+def say(line: str) -> None:
+    out.print(line, markup=False, highlight=False)
