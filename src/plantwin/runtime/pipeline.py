@@ -13,21 +13,31 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from plantwin.core.bus import Bus, Subscription, Topic
 from plantwin.core.clock import Clock
 from plantwin.core.connector import Connector
 from plantwin.core.errors import StoreError
-from plantwin.core.records import DeadLetter
+from plantwin.core.records import DeadLetter, Event
 from plantwin.core.samples import RawBatch, SampleBatch
 from plantwin.core.store import Record, Store
 from plantwin.ingest import Ingestor
 from plantwin.processing.processor import RuleProcessor
 from plantwin.twin import TwinState
+from plantwin.twin.state import TwinUpdate
 
 log = logging.getLogger(__name__)
 
 _END = object()
+
+
+class HealthStage(Protocol):
+    """Scores what the twin saw into health samples (analytics/anomaly/online.py)."""
+
+    def process(self, batch: SampleBatch, derived: SampleBatch) -> tuple[SampleBatch, list[Event]]:
+        """Health samples (canonical) and explanation events for raw and derived samples."""
+        ...
 
 
 @dataclass(slots=True)
@@ -64,6 +74,7 @@ class Pipeline:
         clock: Clock | None = None,
         tick_s: float = 1.0,
         coalesce: int = 32,
+        health: HealthStage | None = None,
     ) -> None:
         self.ingestor = ingestor
         self.twin = twin
@@ -76,6 +87,7 @@ class Pipeline:
         self.clock = clock
         self.tick_s = tick_s
         self.coalesce = coalesce  # most waiting batches the twin stage takes as one
+        self.health = health
         # How far the twin stage is behind the plant clock (a fast demo, a busy store): time
         # rules (stale data) measure against the clock minus this, not against data not yet read.
         self.lag_ns = 0
@@ -203,6 +215,8 @@ class Pipeline:
             ]
             message = SampleBatch.concat([first, *backlog]).canonical() if backlog else first
             update = self.twin.apply(message)
+            if self.health is not None:
+                update = await self._health(message, update)
             if len(update.derived):
                 self.stats.derived += len(update.derived)
                 self.stats.derived_published += 1
@@ -222,6 +236,19 @@ class Pipeline:
                     await self._publish_record(record)
                 self.stats.alarm_events += len(alarms)
             self.stats.twin_through = max(self.stats.twin_through, newest)
+
+    async def _health(self, message: SampleBatch, update: TwinUpdate) -> TwinUpdate:
+        """Score the batch into health signals, take them into the twin (rules see them
+        with the derived samples) and publish the explanation events."""
+        assert self.health is not None
+        scored, events = self.health.process(message, update.derived)
+        for event in events:
+            await self._publish_record(event)
+        if not len(scored):
+            return update
+        more = self.twin.apply(scored)
+        derived = SampleBatch.concat([update.derived, scored, more.derived]).canonical()
+        return TwinUpdate(derived=derived, changes=[*update.changes, *more.changes])
 
     async def _ticks(self) -> None:
         """Time-driven rules (stale data, delays, shelving) and operator actions' events."""

@@ -38,6 +38,7 @@ from plantwin.processing.commands import CommandService
 from plantwin.processing.kpis import KpiEngine, KpiService
 from plantwin.processing.processor import RuleProcessor
 from plantwin.runtime import connectors as connector_factories
+from plantwin.runtime.health import health_stage
 from plantwin.runtime.notifications import Notifier
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.runtime.settings import Settings
@@ -172,6 +173,7 @@ class Runtime:
             connectors=self.connectors,
             processor=self.rules,
             clock=self.clock,
+            health=await health_stage(self.catalog, self.store, newest),
         )
         self.app = create_app(
             ApiContext(
