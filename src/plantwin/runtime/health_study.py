@@ -16,6 +16,14 @@ from typing import TypeVar
 import numpy as np
 
 from plantwin.analytics.anomaly.online import HealthMonitors
+from plantwin.analytics.anomaly.warnings import (
+    NS_PER_H,
+    Failure,
+    WarningReport,
+    assess,
+    chains,
+    episodes,
+)
 from plantwin.core.clock import ManualClock
 from plantwin.core.records import AlarmEvent, Event
 from plantwin.core.samples import SampleBatch
@@ -55,8 +63,10 @@ def run_study(
     settings: DemoSettings | None = None,
     chunk_s: int = 60,
     health: bool = True,
+    time_from_ns: int = 0,
 ) -> StudyRun:
-    """Simulate ``days`` of the demo line and stream it through the twin stage's steps."""
+    """Simulate ``days`` of the demo line and stream it through the twin stage's steps;
+    the seconds of each step are counted for batches from ``time_from_ns`` on."""
     catalog = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
     clock = ManualClock(start_ns)
     ingestor = Ingestor(catalog, clock, max_future_s=days * 86_400 + 3600)
@@ -91,8 +101,9 @@ def run_study(
         records.extend(rules.tick(line.now_ns))
         alarms.extend(r for r in records if isinstance(r, AlarmEvent))
         t3 = time.perf_counter()
-        spent["ingest+twin+rules"] += (t1 - t0) + (t3 - t2)
-        spent["health"] += t2 - t1
+        if line.now_ns >= time_from_ns:
+            spent["ingest+twin+rules"] += (t1 - t0) + (t3 - t2)
+            spent["health"] += t2 - t1
     keys = {n: key for key, n in catalog.ids.items()}
     return StudyRun(
         start_ns=start_ns,
@@ -118,3 +129,26 @@ def _timed(source: Iterator[T], spent: dict[str, float], name: str) -> Iterator[
             return
         spent[name] += time.perf_counter() - t0
         yield item
+
+
+def warning_report(
+    plant: Plant, run: StudyRun, *, fit_h: float, alarm: str = "health_low", join_h: float = 1.0
+) -> WarningReport:
+    """Lead times of the CNCs' ``alarm`` before bearing failures and forced tool changes
+    (wear limit) after the healthy period, and false alarms per machine-day."""
+    twin_of = {t.rsplit(".", 1)[-1]: t for t in plant.twins}
+    fit_end = run.start_ns + int(fit_h * NS_PER_H)
+    failures = [
+        Failure(asset=twin_of[b.asset], ts=b.failed_ns, kind="bearing") for b in run.truth.bearings
+    ]
+    failures += [
+        Failure(asset=twin_of[c.asset], ts=c.start_ns, kind="tool")
+        for c in run.truth.tools
+        if c.reason != "planned"
+    ]
+    failures = [f for f in failures if f.ts > fit_end]
+    cncs = [twin_of["mill1"], twin_of["lathe1"]]
+    join = int(join_h * NS_PER_H)
+    joined = {t: chains(episodes(run.alarms, f"{t}:{alarm}", run.end_ns), join) for t in cncs}
+    days = (run.end_ns - fit_end) / (24 * NS_PER_H)
+    return assess(joined, failures, join_ns=join, asset_days=len(cncs) * days)
