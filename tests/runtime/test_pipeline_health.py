@@ -62,5 +62,9 @@ async def test_health_is_scored_stored_and_alarmed_through_the_pipeline() -> Non
         )
         assert len(parts) == len(history)
         alarms = await store.records(RecordQuery(kind=AlarmEvent, limit=10_000))
-        raised = [a for a in alarms if a.alarm == f"{mill}:health_low" and a.active]
+        raised = [
+            a
+            for a in alarms
+            if isinstance(a, AlarmEvent) and a.alarm == f"{mill}:health_low" and a.active
+        ]
         assert raised  # the rule on the health signal fired
