@@ -22,6 +22,7 @@ BENCHES = {
     "spool": "bench.store_spool",
     "fmu": "bench.fmu_cosim",
     "live": "bench.live_api",
+    "anomalies": "bench.anomalies",
 }
 
 

@@ -13,6 +13,7 @@ import typer
 
 from plantwin.cli.console import err, out, report_problems
 from plantwin.cli.eval_ai4i import ai4i
+from plantwin.cli.eval_anomalies import anomalies
 from plantwin.cli.evaluation import eval_app
 from plantwin.cli.interop import export_app, import_app
 from plantwin.cli.status import StatusView
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 eval_app.command("ai4i")(ai4i)
+eval_app.command("anomalies")(anomalies)
 app.add_typer(eval_app, name="eval")
 
 

@@ -11,6 +11,7 @@ from plantwin.model.bindings import resolve_bindings, resolve_command_binding
 from plantwin.model.commands import resolve_closed_loop
 from plantwin.model.derived import resolve_derived
 from plantwin.model.fmus import resolve_fmus
+from plantwin.model.health import resolve_health
 from plantwin.model.kpi_settings import resolve_kpis
 from plantwin.model.layers import Located
 from plantwin.model.plant import ConnectorDef, NotificationDef, Plant, Twin
@@ -70,6 +71,8 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
     derived = {key for key, sig in tree.signals.items() if sig.derived is not None}
     derived |= {p.key for p in tree.derived} | {key for key, _, _ in tree.windows}
     derived |= fmu_signals
+    resolve_health(tree.health, tree.signals, tree.broken, log)
+    derived |= {key for key, _, _ in tree.health}
     rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)
     kpis = resolve_kpis(tree.twins, tree.signals, tree.broken, tree.line_kpis, log)
     bindings = list(resolve_bindings(tree.twins, tree.signals, derived, connectors, log))

@@ -52,6 +52,20 @@ class SignalDef:
     description: str
     derived: DerivedDef | None = None
     window: WindowDef | None = None
+    health: HealthDef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthDef:
+    """A health score from an anomaly detector over ``signals`` (keys), fitted on the first
+    ``fit_ns`` of history and scored every ``every_ns``; with ``of`` (a health signal's key)
+    the share of that detector's score carried by ``signals``."""
+
+    signals: tuple[str, ...]
+    detector: str = "pca"
+    fit_ns: int = 0
+    every_ns: int = 0
+    of: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -109,6 +109,7 @@ class TreeBuilder:
         self.broken: set[str] = set()  # declared but invalid: names resolving here stay quiet
         self.derived: list[PendingDerived] = []
         self.windows: list[tuple[str, str, Located[SignalSpec]]] = []  # key, twin, declaration
+        self.health: list[tuple[str, str, Located[SignalSpec]]] = []  # key, twin, declaration
         self.timezones: dict[str, str] = {}
         self.calendars: dict[str, Calendar] = {}
         self.line_kpis: dict[str, Located[LineKpiSpec]] = {}
@@ -249,6 +250,8 @@ class TreeBuilder:
             self.derived.append(PendingDerived(key, draft.id, loc, expression))
         if loc.value.window is not None:
             self.windows.append((key, draft.id, loc))
+        if loc.value.health is not None:
+            self.health.append((key, draft.id, loc))
 
     def _states(self, draft: TwinDraft, loc: Located[StatesSpec]) -> StateModel | None:
         spec, path = loc.value, loc.path

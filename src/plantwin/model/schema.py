@@ -58,6 +58,24 @@ class WindowSpec(Spec):
     every: str | float | None = Field(default=None, description="output period; default width")
 
 
+class HealthSpec(Spec):
+    """A health score 0-100 computed by an anomaly detector over signals of the twin.
+
+    With ``of``: the share of another health signal's score carried by ``signals`` (a
+    component's health), with no detector of its own.
+    """
+
+    signals: list[str] = Field(
+        description="signals of the twin or its components: 'spindle.vibration'"
+    )
+    detector: Literal["pca", "iforest"] | None = None
+    fit: str | float | None = Field(
+        default=None, description="healthy period: the first '8 h' of history"
+    )
+    every: str | float | None = Field(default=None, description="scoring period, default 10 s")
+    of: str | None = Field(default=None, description="the health signal this one is a part of")
+
+
 class SignalSpec(Spec):
     unit: str
     type: DataType = DataType.FLOAT
@@ -65,6 +83,7 @@ class SignalSpec(Spec):
     rate: str | float | None = Field(default=None, description="nominal rate: '1 Hz' or '10 s'")
     expr: str | None = None
     window: WindowSpec | None = None
+    health: HealthSpec | None = None
     counter: bool = False
     description: str = ""
 

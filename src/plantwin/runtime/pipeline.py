@@ -20,12 +20,13 @@ import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from plantwin.core.bus import Bus, Subscription, Topic
 from plantwin.core.clock import Clock
 from plantwin.core.connector import Connector
 from plantwin.core.errors import StoreError
-from plantwin.core.records import DeadLetter
+from plantwin.core.records import DeadLetter, Event
 from plantwin.core.samples import RawBatch, SampleBatch
 from plantwin.core.simulator import StreamModel
 from plantwin.core.store import Record, Store
@@ -37,6 +38,14 @@ from plantwin.twin.state import TwinUpdate
 log = logging.getLogger(__name__)
 
 _END = object()
+
+
+class HealthStage(Protocol):
+    """Scores what the twin saw into health samples (analytics/anomaly/online.py)."""
+
+    def process(self, batch: SampleBatch, derived: SampleBatch) -> tuple[SampleBatch, list[Event]]:
+        """Health samples (canonical) and explanation events for raw and derived samples."""
+        ...
 
 
 @dataclass(slots=True)
@@ -76,6 +85,7 @@ class Pipeline:
         tick_s: float = 1.0,
         coalesce: int = 32,
         model: StreamModel | None = None,
+        health: HealthStage | None = None,
     ) -> None:
         self.ingestor = ingestor
         self.twin = twin
@@ -89,6 +99,7 @@ class Pipeline:
         self.tick_s = tick_s
         self.coalesce = coalesce  # most waiting batches the twin stage takes as one
         self.model = model  # co-simulation (FMUs), stepped in the twin stage
+        self.health = health
         # How far the twin stage is behind the plant clock (a fast demo, a busy store): time
         # rules (stale data) measure against the clock minus this, not against data not yet read.
         self.lag_ns = 0
@@ -237,6 +248,8 @@ class Pipeline:
             update = self.twin.apply(message)
             if self.model is not None:
                 update = self._cosimulate(self.model, message, update)
+            if self.health is not None:
+                update = await self._health(message, update)
             if len(update.derived):
                 self.stats.derived += len(update.derived)
                 self.stats.derived_published += 1
@@ -270,6 +283,19 @@ class Pipeline:
             return update
         more = self.twin.apply(produced)
         derived = SampleBatch.concat([update.derived, produced, more.derived]).canonical()
+        return TwinUpdate(derived=derived, changes=[*update.changes, *more.changes])
+
+    async def _health(self, message: SampleBatch, update: TwinUpdate) -> TwinUpdate:
+        """Score the batch into health signals, take them into the twin (rules see them
+        with the derived samples) and publish the explanation events."""
+        assert self.health is not None
+        scored, events = self.health.process(message, update.derived)
+        for event in events:
+            await self._publish_record(event)
+        if not len(scored):
+            return update
+        more = self.twin.apply(scored)
+        derived = SampleBatch.concat([update.derived, scored, more.derived]).canonical()
         return TwinUpdate(derived=derived, changes=[*update.changes, *more.changes])
 
     async def _ticks(self) -> None:

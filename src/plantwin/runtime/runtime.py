@@ -39,6 +39,7 @@ from plantwin.processing.commands import CommandService
 from plantwin.processing.kpis import KpiEngine, KpiService
 from plantwin.processing.processor import RuleProcessor
 from plantwin.runtime import connectors as connector_factories
+from plantwin.runtime.health import health_stage
 from plantwin.runtime.notifications import Notifier
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.runtime.settings import Settings
@@ -180,6 +181,7 @@ class Runtime:
             processor=self.rules,
             clock=self.clock,
             model=self._cosimulator(),
+            health=await health_stage(self.catalog, self.store, newest),
         )
         self.live = LiveHub(self.catalog)
         self.commands.listeners.append(self.live.publish)

@@ -126,6 +126,8 @@ def _signal(signal: SignalDef, names: IdShorts) -> model.SubmodelElementCollecti
             prop("Every", seconds(window.every_ns), description="output period in seconds"),
         ]
         elements.append(collection("Window", parts, semantic_id=v.WINDOW))
+    if signal.health is not None:
+        elements.append(_health(signal))
     return collection(
         id_short,
         elements,
@@ -133,6 +135,24 @@ def _signal(signal: SignalDef, names: IdShorts) -> model.SubmodelElementCollecti
         description=signal.description,
         qualifiers=quals,
     )
+
+
+def _health(signal: SignalDef) -> model.SubmodelElementCollection:
+    """An anomaly detector's health score: its inputs, and detector, fit and period or the
+    health signal it is a part of."""
+    health = signal.health
+    assert health is not None
+    names = ", ".join(relative_signal(key, signal.twin) for key in health.signals)
+    parts = [prop("Signals", names)]
+    if health.of is not None:
+        parts.append(prop("Of", relative_signal(health.of, signal.twin)))
+    else:
+        parts += [
+            prop("Detector", health.detector),
+            prop("Fit", seconds(health.fit_ns), description="healthy period in seconds"),
+            prop("Every", seconds(health.every_ns), description="scoring period in seconds"),
+        ]
+    return collection("Health", parts, semantic_id=v.HEALTH)
 
 
 def _iec61360(signal: SignalDef) -> model.EmbeddedDataSpecification:

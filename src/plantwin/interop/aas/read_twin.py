@@ -197,6 +197,9 @@ def _signal(smc: model.SubmodelElementCollection, at: str, notes: list[str]) -> 
     window = child(smc, "Window")
     if window is not None:
         spec["window"] = _window(window)
+    health = child(smc, "Health")
+    if health is not None:
+        spec["health"] = _health(health)
     description = lang_text(smc.description)
     if description:
         spec["description"] = description
@@ -209,6 +212,18 @@ def _window(window: model.SubmodelElement) -> Spec:
     spec["width"] = width
     if every is not None and every != width:
         spec["every"] = every
+    return spec
+
+
+def _health(health: model.SubmodelElement) -> Spec:
+    names = child_value(health, "Signals")
+    spec: Spec = {
+        "signals": [n.strip() for n in names.split(",")] if isinstance(names, str) else []
+    }
+    for key in ("Of", "Detector", "Fit", "Every"):
+        value = child_value(health, key)
+        if value is not None:
+            spec[key.lower()] = value
     return spec
 
 

@@ -1,0 +1,273 @@
+"""Health signals of the live twin: detectors fitted on the twin's own history, scoring
+every batch as it streams through the twin stage.
+
+For each health signal of the plant file (``health:`` on a signal, see docs/plant-file.md) a
+:class:`Monitor` samples its input signals on a grid of ``every`` (the value held at each
+grid time), collects the rows of the first ``fit`` of history as the healthy period, fits the
+detector on them, and from then on scores each new row into a health sample. Parts (``of``)
+get the share of the score their signals carry. When a score first passes the limit, an
+:class:`Event` names the signals contributing most: the explanation of the anomaly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from plantwin.analytics.anomaly.detector import Detector, FloatArray, Scored
+from plantwin.analytics.anomaly.drift import Adaptive
+from plantwin.analytics.anomaly.health import health
+from plantwin.analytics.anomaly.iforest import IsolationForestDetector
+from plantwin.analytics.anomaly.pca import PcaT2Spe
+from plantwin.core.records import Event, EventKind
+from plantwin.core.samples import SampleBatch
+from plantwin.model.catalog import SignalCatalog
+from plantwin.model.plant import HealthDef
+
+log = logging.getLogger(__name__)
+
+# Drift adaptation in the live twin, per scoring row: the centre follows healthy rows with a
+# half-life of a day of rows and moves at most 0.5 healthy standard deviations per day.
+ROWS_PER_DAY = 86_400e9
+MAX_DRIFT_PER_DAY = 0.5
+# Explanation events: one per anomaly, not one per noisy crossing of the limit.
+CONFIRM_ROWS = 3  # rows above the limit in a row before an anomaly is reported
+CLEAR_BELOW = 0.8  # a reported anomaly is over after CALM_ROWS rows below this share
+CALM_ROWS = 30
+
+I64 = npt.NDArray[np.int64]
+
+
+def make_detector(kind: str, every_ns: int, seed: int) -> Detector:
+    """The detector of a health signal, wrapped to follow slow drift."""
+    inner: Detector = (
+        PcaT2Spe(limits="empirical") if kind == "pca" else IsolationForestDetector(seed=seed)
+    )
+    per_day = ROWS_PER_DAY / every_ns
+    return Adaptive(inner, halflife=per_day, max_step=MAX_DRIFT_PER_DAY / per_day)
+
+
+@dataclass(slots=True)
+class Monitor:
+    """One detector health signal and its parts."""
+
+    key: str
+    twin: str
+    target: int  # signal id of the health signal
+    names: tuple[str, ...]  # input signal keys, column order
+    inputs: npt.NDArray[np.int32]  # their signal ids
+    every_ns: int
+    fit_ns: int
+    make: Callable[[], Detector]
+    parts: list[tuple[int, list[int]]] = field(default_factory=list)  # (signal id, columns)
+    held: FloatArray = field(init=False)  # last value of each input
+    open_k: int | None = None  # the open period ends at open_k * every_ns
+    _sum: FloatArray = field(init=False)  # sums and counts of the open period
+    _count: FloatArray = field(init=False)
+    _column: npt.NDArray[np.intp] = field(init=False)  # signal id -> input column or -1
+    start_t: int | None = None  # first complete row: the healthy period starts here
+    healthy: list[FloatArray] = field(default_factory=list)
+    detector: Detector | None = None
+    flagged: bool = False  # an anomaly was reported and is not over
+    run_above: int = 0  # rows in a row above the limit
+    run_calm: int = 0  # rows in a row below CLEAR_BELOW of it
+
+    def __post_init__(self) -> None:
+        p = len(self.inputs)
+        self.held = np.full(p, np.nan)
+        self._sum, self._count = np.zeros(p), np.zeros(p)
+        # one slot past the largest input id stands for every other signal (-1: not an input)
+        self._column = np.full(int(self.inputs.max(initial=0)) + 2, -1, np.intp)
+        self._column[self.inputs] = np.arange(p)
+
+    @property
+    def fitted(self) -> bool:
+        return self.detector is not None
+
+    def rows(self, *parts: SampleBatch) -> tuple[I64, FloatArray]:
+        """Grid times closed by these samples and, per input, the mean of its samples in
+        the period ending there (the last value before when it has none); complete rows only.
+        Averaging over the period keeps sensor noise from flagging, and sums carried between
+        calls make the rows the same however the stream is cut into batches.
+
+        ``parts`` are canonical batches with no signal in common (raw and derived samples).
+        """
+        p, every = len(self.inputs), self.every_ns
+        none = np.empty(0, np.int64), np.empty((0, p))
+        live = [part for part in parts if len(part)]
+        if not live:
+            return none
+        masks = [self._column[np.minimum(part.signal, len(self._column) - 1)] >= 0 for part in live]
+        ts = np.concatenate([part.ts[mask] for part, mask in zip(live, masks, strict=True)])
+        if self.open_k is None and not len(ts):
+            return none  # the grid starts with the first input sample
+        vals = np.concatenate([part.value[mask] for part, mask in zip(live, masks, strict=True)])
+        col = self._column[
+            np.concatenate([part.signal[mask] for part, mask in zip(live, masks, strict=True)])
+        ]
+        newest = max(int(part.ts.max()) for part in live)
+        if self.open_k is None:
+            self.open_k = -(-int(ts.min()) // every)
+        closing = newest // every - self.open_k + 1  # periods this call closes
+        if closing <= 0:  # most calls when batches are shorter than the period: just add up
+            self._sum += np.bincount(col, weights=vals, minlength=p)
+            self._count += np.bincount(col, minlength=p)
+            self.held[col] = vals  # the last sample of each input wins
+            return none
+        m = max(closing, 0)
+        # period of each sample, from the open one (late samples join the open one)
+        period = np.clip(-(-ts // every) - self.open_k, 0, m)
+        flat = period * p + col
+        sums = np.bincount(flat, weights=vals, minlength=(m + 1) * p).reshape(m + 1, p)
+        counts = np.bincount(flat, minlength=(m + 1) * p).reshape(m + 1, p).astype(np.float64)
+        sums[0] += self._sum
+        counts[0] += self._count
+        last = np.full((m + 1) * p, -1, np.int64)
+        last[flat] = np.arange(len(flat))  # samples are in time order per input
+        last = np.maximum.accumulate(last.reshape(m + 1, p), axis=0)
+        before = np.where(last >= 0, vals[np.maximum(last, 0)], self.held)
+        means = np.where(counts > 0, sums / np.maximum(counts, 1.0), before)
+        self._sum, self._count = sums[m].copy(), counts[m].copy()
+        self.held = before[m].copy()
+        if m == 0:
+            return none
+        times = (self.open_k + np.arange(m, dtype=np.int64)) * every
+        self.open_k += m
+        values = means[:m]
+        complete = np.isfinite(values).all(axis=1)
+        return times[complete], values[complete]
+
+    def take(self, times: I64, rows: FloatArray) -> tuple[I64, FloatArray]:
+        """Keep the rows of the healthy period; fit once it is complete. The rows after it."""
+        if self.detector is not None or not len(times):
+            return times, rows
+        if self.start_t is None:
+            self.start_t = int(times[0])
+        inside = times < self.start_t + self.fit_ns
+        self.healthy.append(rows[inside])
+        if inside.all():
+            return times[:0], rows[:0]
+        self._fit()
+        return times[~inside], rows[~inside]
+
+    def _fit(self) -> None:
+        healthy = np.concatenate(self.healthy)
+        self.healthy = []
+        detector = self.make()
+        detector.fit(healthy)
+        self.detector = detector
+        log.info("%s fitted on %d healthy rows", self.key, len(healthy))
+
+
+class HealthMonitors:
+    """Every health signal of a plant; ``process`` turns a batch into health samples."""
+
+    def __init__(self, catalog: SignalCatalog, *, seed: int = 0) -> None:
+        self.monitors: list[Monitor] = []
+        plant = catalog.plant
+        by_key: dict[str, Monitor] = {}
+        for key, sig in plant.signals.items():
+            h = sig.health
+            if h is None or h.of is not None:
+                continue
+            monitor = self._monitor(catalog, key, sig.twin, h, seed)
+            by_key[key] = monitor
+            self.monitors.append(monitor)
+        for key, sig in plant.signals.items():
+            h = sig.health
+            if h is not None and h.of is not None and h.of in by_key:
+                whole = by_key[h.of]
+                columns = [whole.names.index(name) for name in h.signals]
+                whole.parts.append((catalog.id(key), columns))
+
+    @staticmethod
+    def _monitor(catalog: SignalCatalog, key: str, twin: str, h: HealthDef, seed: int) -> Monitor:
+        return Monitor(
+            key=key,
+            twin=twin,
+            target=catalog.id(key),
+            names=h.signals,
+            inputs=np.array([catalog.id(s) for s in h.signals], np.int32),
+            every_ns=h.every_ns,
+            fit_ns=h.fit_ns,
+            make=lambda: make_detector(h.detector, h.every_ns, seed),
+        )
+
+    def warm(self, batch: SampleBatch) -> None:
+        """Take history (canonical, older than anything live) into the healthy periods."""
+        for monitor in self.monitors:
+            self.warm_one(monitor, batch)
+
+    @staticmethod
+    def warm_one(monitor: Monitor, batch: SampleBatch) -> None:
+        """History into one monitor's healthy period; rows after it are not scored."""
+        if not monitor.fitted:
+            monitor.take(*monitor.rows(batch))
+
+    def process(self, batch: SampleBatch, derived: SampleBatch) -> tuple[SampleBatch, list[Event]]:
+        """Health samples (canonical) for the grid times the raw and derived samples of a
+        batch close, and events naming the top contributors when a monitor passes its limit."""
+        out: list[SampleBatch] = []
+        events: list[Event] = []
+        for monitor in self.monitors:
+            times, rows = monitor.take(*monitor.rows(batch, derived))
+            if not len(times) or monitor.detector is None:
+                continue
+            scored = monitor.detector.score(rows)
+            out.append(
+                SampleBatch.of(np.full(len(times), monitor.target), times, health(scored.score))
+            )
+            for sid, columns in monitor.parts:
+                part = health(scored.contributions[:, columns].sum(axis=1))
+                out.append(SampleBatch.of(np.full(len(times), sid), times, part))
+            events.extend(_onsets(monitor, times, scored))
+        if not out:
+            return SampleBatch.empty(), events
+        return SampleBatch.concat(out).canonical(), events
+
+
+def _onsets(monitor: Monitor, times: I64, scored: Scored) -> list[Event]:
+    """An event when the score has been above the limit for ``CONFIRM_ROWS`` rows after
+    having been calm (below ``CLEAR_BELOW`` of the limit for ``CALM_ROWS`` rows)."""
+    events: list[Event] = []
+    for i, score in enumerate(scored.score):
+        monitor.run_above = monitor.run_above + 1 if score > 1.0 else 0
+        monitor.run_calm = monitor.run_calm + 1 if score < CLEAR_BELOW else 0
+        if not monitor.flagged and monitor.run_above >= CONFIRM_ROWS:
+            monitor.flagged = True
+            events.append(_explain(monitor, int(times[i]), float(score), scored.contributions[i]))
+        elif monitor.flagged and monitor.run_calm >= CALM_ROWS:
+            monitor.flagged = False
+    return events
+
+
+def _explain(monitor: Monitor, ts: int, score: float, contributions: FloatArray) -> Event:
+    order = np.argsort(contributions)[::-1][:3]
+    total = float(contributions.sum()) or 1.0
+    names = [relative(monitor.names[j], monitor.twin) for j in order]
+    shares = [float(contributions[j]) / total for j in order]
+    top = ", ".join(f"{name} {share:.0%}" for name, share in zip(names, shares, strict=True))
+    level = float(health(np.array([score]))[0])
+    return Event(
+        ts=ts,
+        twin=monitor.twin,
+        kind=EventKind.NOTE,
+        message=f"anomaly on {monitor.key}: health {level:.0f}; signals contributing most: {top}",
+        data={
+            "signal": monitor.key,
+            "health": round(level, 1),
+            "top": names[0],
+            "share": round(shares[0], 3),
+        },
+    )
+
+
+def relative(key: str, twin: str) -> str:
+    """A signal key as the plant file names it from ``twin``: 'spindle.vibration'."""
+    path, name = key.rsplit("/", 1)
+    below = path[len(twin) + 1 :] if path.startswith(twin + ".") else ""
+    return f"{below}.{name}" if below else name

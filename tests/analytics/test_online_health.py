@@ -1,0 +1,128 @@
+"""Health monitors on a stream: fitted on the first hours, scoring rows, explaining anomalies."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from plantwin.analytics.anomaly.online import HealthMonitors
+from plantwin.core.samples import SampleBatch
+from plantwin.model.catalog import SignalCatalog
+from plantwin.model.loader import parse_plant
+from plantwin.model.plant import Plant
+
+NS = 1_000_000_000
+START = 1_780_000_000 * NS
+PLANT = """\
+plantwin: 1
+name: pumps
+types:
+  pump:
+    signals:
+      flow: {unit: m^3/h}
+      current: {unit: A}
+      health:
+        unit: percent
+        health: {signals: [flow, current, motor.vibration], fit: 2 h, every: 5 s}
+      motor_health:
+        unit: percent
+        health: {of: health, signals: [motor.vibration]}
+    components:
+      motor: {type: motor}
+  motor:
+    kind: component
+    signals:
+      vibration: {unit: mm/s}
+sites:
+  s:
+    assets:
+      p1: {type: pump}
+"""
+FLOW, CURRENT, VIBRATION = "s.p1/flow", "s.p1/current", "s.p1.motor/vibration"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> SignalCatalog:
+    plant: Plant = parse_plant(PLANT, "pumps.yaml")
+    return SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
+
+
+def stream(catalog: SignalCatalog, hours: float, fault_from_h: float | None = None) -> SampleBatch:
+    """1 Hz flow, current (follows flow) and vibration; vibration +1 mm/s after the fault."""
+    n = int(hours * 3600)
+    rng = np.random.default_rng(3)
+    ts = START + np.arange(n, dtype=np.int64) * NS
+    flow = 10 + rng.normal(0, 0.3, n)
+    current = 2 * flow + rng.normal(0, 0.2, n)
+    vibration = 1 + rng.normal(0, 0.1, n)
+    if fault_from_h is not None:
+        vibration[int(fault_from_h * 3600) :] += 1.0
+    ids = [catalog.id(k) for k in (FLOW, CURRENT, VIBRATION)]
+    return SampleBatch.of(
+        np.repeat(ids, n), np.tile(ts, 3), np.concatenate([flow, current, vibration])
+    ).canonical()
+
+
+def run(catalog: SignalCatalog, samples: SampleBatch, cut_s: int) -> tuple[SampleBatch, list[str]]:
+    monitors = HealthMonitors(catalog)
+    out: list[SampleBatch] = []
+    messages: list[str] = []
+    edges = np.arange(START, int(samples.ts.max()) + cut_s * NS, cut_s * NS)
+    for lo, hi in itertools.pairwise(edges):
+        part = samples.take((samples.ts >= lo) & (samples.ts < hi))
+        health, events = monitors.process(part, SampleBatch.empty())
+        out.append(health)
+        messages += [e.message for e in events]
+    return SampleBatch.concat(out).canonical(), messages
+
+
+def test_nothing_before_the_fit_then_healthy_scores(catalog: SignalCatalog) -> None:
+    health, messages = run(catalog, stream(catalog, 4), cut_s=60)
+    mine = health.take(health.signal == catalog.id("s.p1/health"))
+    assert mine.ts.min() >= START + 2 * 3600 * NS  # the first 2 h are the healthy period
+    assert len(mine) == pytest.approx(2 * 3600 / 5, abs=2)  # one every 5 s after it
+    assert np.median(mine.value) > 80
+    assert np.mean(mine.value < 50) < 0.05
+    assert len(messages) <= 3
+
+
+def rows(catalog: SignalCatalog, samples: SampleBatch, cut_s: int) -> tuple[np.ndarray, np.ndarray]:
+    monitor = HealthMonitors(catalog).monitors[0]
+    times, values = [], []
+    edges = np.arange(START, int(samples.ts.max()) + cut_s * NS, cut_s * NS)
+    for lo, hi in itertools.pairwise(edges):
+        t, v = monitor.rows(samples.take((samples.ts >= lo) & (samples.ts < hi)))
+        times.append(t)
+        values.append(v)
+    return np.concatenate(times), np.concatenate(values)
+
+
+def test_the_rows_do_not_depend_on_how_the_stream_is_cut(catalog: SignalCatalog) -> None:
+    samples = stream(catalog, 0.5)
+    t1, v1 = rows(catalog, samples, cut_s=1)
+    t2, v2 = rows(catalog, samples, cut_s=7)
+    t3, v3 = rows(catalog, samples, cut_s=600)
+    np.testing.assert_array_equal(t1, t3)
+    np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_allclose(v1, v3, rtol=1e-12)
+    np.testing.assert_allclose(v1, v2, rtol=1e-12)
+    # each row is the mean of the 5 samples in (t - 5 s, t]
+    flow = samples.take(samples.signal == catalog.id(FLOW))
+    k = 10
+    window = (flow.ts > t1[k] - 5 * NS) & (flow.ts <= t1[k])
+    assert v1[k, 0] == pytest.approx(flow.value[window].mean())
+    assert window.sum() == 5
+
+
+def test_a_fault_lowers_health_and_is_explained(catalog: SignalCatalog) -> None:
+    health, messages = run(catalog, stream(catalog, 4, fault_from_h=3), cut_s=60)
+    whole = health.take(health.signal == catalog.id("s.p1/health"))
+    motor = health.take(health.signal == catalog.id("s.p1/motor_health"))
+    after = whole.ts > START + 3 * 3600 * NS + 60 * NS
+    assert np.mean(whole.value[after] < 50) > 0.95
+    assert np.median(motor.value[motor.ts > START + 3 * 3600 * NS + 60 * NS]) < 50
+    assert np.median(motor.value[motor.ts < START + 3 * 3600 * NS]) > 80
+    explained = [m for m in messages if "signals contributing most: motor.vibration" in m]
+    assert explained, messages

@@ -1,0 +1,70 @@
+"""The health stage in the pipeline: health samples in the twin and the store, a rule on
+health raising its alarm, explanation events stored."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from plantwin.analytics.anomaly.online import HealthMonitors
+from plantwin.bus.memory import MemoryBus
+from plantwin.core import ManualClock
+from plantwin.core.records import AlarmEvent
+from plantwin.core.store import HistoryQuery, RecordQuery
+from plantwin.ingest import Ingestor
+from plantwin.model.catalog import SignalCatalog
+from plantwin.model.loader import parse_plant
+from plantwin.processing.processor import RuleProcessor
+from plantwin.runtime.pipeline import Pipeline
+from plantwin.simulation.demo_plant.connector import DemoPlant
+from plantwin.store.memory import MemoryStore
+from plantwin.twin import TwinState
+from tests.helpers import T0, S
+
+DEMO = Path(__file__).parents[2] / "src/plantwin/simulation/demo_plant/machining-line.yaml"
+
+
+async def test_health_is_scored_stored_and_alarmed_through_the_pipeline() -> None:
+    # an hour's healthy period, and a health rule every score trips (below 100.5)
+    text = DEMO.read_text(encoding="utf-8").replace("fit: 24 h", "fit: 1 h")
+    plant = parse_plant(text.replace("below: 50\n", "below: 100.5\n"), "demo.yaml")
+    clock = ManualClock(T0)
+    async with MemoryStore() as store, MemoryBus() as bus:
+        catalog = SignalCatalog(plant, await store.register_signals(list(plant.signals)))
+        twin = TwinState(plant, catalog)
+        demo = DemoPlant(plant=plant, clock=clock, seed=5, start_ns=T0, poll_s=60)
+        async with demo:
+            pipeline = Pipeline(
+                ingestor=Ingestor(catalog, clock),
+                twin=twin,
+                store=store,
+                bus=bus,
+                connectors=[demo],
+                processor=RuleProcessor(twin, catalog, start_ns=T0),
+                clock=clock,
+                health=HealthMonitors(catalog),
+            )
+            stop = asyncio.Event()
+            runner = asyncio.create_task(pipeline.run(stop))
+            while demo.line.now_ns < T0 + 90 * 60 * S:  # noqa: ASYNC110 - virtual time
+                await asyncio.sleep(0)
+            stop.set()
+            await runner
+        mill = "changwon.L1.mill1"
+        sid = catalog.id(f"{mill}/health")
+        history = await store.history(HistoryQuery(signal=sid, start=T0, end=T0 + 2 * 3600 * S))
+        assert len(history) > 100  # every 10 s after the first hour
+        assert history.ts.min() >= T0 + 3600 * S
+        assert twin.latest.ts[sid] == history.ts.max()  # the twin holds the newest score
+        assert 0.0 <= history.last.min() <= history.last.max() <= 100.0
+        parts = await store.history(
+            HistoryQuery(signal=catalog.id(f"{mill}/tool_health"), start=T0, end=T0 + 7200 * S)
+        )
+        assert len(parts) == len(history)
+        alarms = await store.records(RecordQuery(kind=AlarmEvent, limit=10_000))
+        raised = [
+            a
+            for a in alarms
+            if isinstance(a, AlarmEvent) and a.alarm == f"{mill}:health_low" and a.active
+        ]
+        assert raised  # the rule on the health signal fired
