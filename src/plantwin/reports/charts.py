@@ -31,8 +31,7 @@ def _svg(height: int, body: list[str], title: str) -> str:
 
 def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "") -> str:
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {FONT} {extra}>'
-        f"{escape(text)}</text>"
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {FONT} {extra}>{escape(text)}</text>'
     )
 
 
@@ -47,7 +46,7 @@ def grouped_bars(
     values = [v for s in series for v in s.values if v is not None]
     if not groups or not values:
         return _empty(title)
-    top = max(1.0, max(values)) if percent else max(values) * 1.1 or 1.0
+    top = max(1.0, *values) if percent else max(values) * 1.1 or 1.0
     left, right, plot_top, plot_h = 44, 10, 28, 180
     height = plot_top + plot_h + 40
     group_w = (WIDTH - left - right) / len(groups)
@@ -61,8 +60,10 @@ def grouped_bars(
         frac = k / 4
         y = plot_top + plot_h * (1 - frac)
         label = f"{frac * top * 100:.0f} %" if percent else f"{frac * top:.3g}"
-        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" y2="{y:.1f}" '
-                    'stroke="#ddd" stroke-width="0.5"/>')
+        body.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" y2="{y:.1f}" '
+            'stroke="#ddd" stroke-width="0.5"/>'
+        )
         body.append(_text(left - 4, y + 4, label, "end"))
     for g, name in enumerate(groups):
         x0 = left + g * group_w + (group_w - bar_w * len(series)) / 2

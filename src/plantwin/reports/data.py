@@ -134,7 +134,11 @@ async def _downtime(
     categories = {s.name: s.category for s in asset.states.states}
     inside = await store.records(
         RecordQuery(
-            kind=StateChange, twin=asset.id, exact=True, start=period.start, end=end,
+            kind=StateChange,
+            twin=asset.id,
+            exact=True,
+            start=period.start,
+            end=end,
             limit=MAX_RECORDS,
         )
     )

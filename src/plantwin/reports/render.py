@@ -64,16 +64,20 @@ def _local(ns: int, zone: str) -> str:
 
 def render_html(data: ReportData) -> str:
     """The report as one self-contained HTML page (no scripts, no external files)."""
-    return _environment().get_template("report").render(
-        data=data,
-        sections=SECTIONS,
-        no_rul=NO_RUL,
-        version=plantwin.__version__,
-        start=_local(data.period.start, data.zone),
-        end=_local(data.period.end, data.zone),
-        generated=_local(data.now, data.zone),
-        charts=_charts(data),
-        losses=_losses(data.kpis),
+    return (
+        _environment()
+        .get_template("report")
+        .render(
+            data=data,
+            sections=SECTIONS,
+            no_rul=NO_RUL,
+            version=plantwin.__version__,
+            start=_local(data.period.start, data.zone),
+            end=_local(data.period.end, data.zone),
+            generated=_local(data.now, data.zone),
+            charts=_charts(data),
+            losses=_losses(data.kpis),
+        )
     )
 
 
