@@ -14,6 +14,7 @@ from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
 from plantwin.processing.commands import CommandService
 from plantwin.processing.processor import RuleProcessor
+from plantwin.store.sql_sandbox import SqlSandbox
 from plantwin.twin import TwinState
 
 
@@ -36,3 +37,4 @@ class ApiContext:
     # Rows of a batch that ingest would dead-letter, with why (Ingestor.screen); None: no check.
     screen: Callable[[RawBatch], Sequence[tuple[int, str]]] | None = None
     commands: CommandService | None = None  # None: the API says commands are not running
+    sql: SqlSandbox | None = None  # POST /api/v1/query; None: the store has no SQL (501)

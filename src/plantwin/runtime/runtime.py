@@ -52,6 +52,7 @@ from plantwin.simulation.demo_plant.opcua_server import (
     DemoOpcUaServer,
 )
 from plantwin.store.duckdb_store import DuckDBStore
+from plantwin.store.sql_sandbox import SqlSandbox
 from plantwin.twin import TwinState
 
 log = logging.getLogger(__name__)
@@ -105,9 +106,10 @@ class Runtime:
 
     async def _open(self) -> None:
         settings = self.settings
-        self.store: Store = await self._stack.enter_async_context(
+        duckdb_store = await self._stack.enter_async_context(
             DuckDBStore(path=settings.store, flush_interval=settings.flush_interval)
         )
+        self.store: Store = duckdb_store
         ids = await self.store.register_signals(list(self.plant.signals))
         self.catalog = SignalCatalog(self.plant, ids)
         self.twin = TwinState(self.plant, self.catalog)
@@ -190,6 +192,7 @@ class Runtime:
                 inlets=self.inlets,
                 screen=self.ingestor.screen,
                 commands=self.commands,
+                sql=SqlSandbox(duckdb_store.sql_connection, self.plant),
             )
         )
 
