@@ -234,5 +234,5 @@ async def test_a_store_without_sql_says_so() -> None:
         transport = httpx.ASGITransport(app=create_app(context))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             answer = await http.post("/api/v1/query", json={"sql": "SELECT 1"})
-    assert answer.status_code == 501
+    assert answer.status_code == 400
     assert "DuckDB store" in answer.json()["error"]["message"]

@@ -37,4 +37,4 @@ class ApiContext:
     # Rows of a batch that ingest would dead-letter, with why (Ingestor.screen); None: no check.
     screen: Callable[[RawBatch], Sequence[tuple[int, str]]] | None = None
     commands: CommandService | None = None  # None: the API says commands are not running
-    sql: SqlSandbox | None = None  # POST /api/v1/query; None: the store has no SQL (501)
+    sql: SqlSandbox | None = None  # POST /api/v1/query; None: the store has no SQL (400)

@@ -65,8 +65,10 @@ class QueryOut(BaseModel):
         200: {
             "content": {"text/csv": {}, "application/vnd.apache.parquet": {}, "image/svg+xml": {}}
         },
-        400: {"description": "not one SELECT, refused function, parse error, or timed out"},
-        501: {"description": "this store has no SQL (the memory store)"},
+        400: {
+            "description": "not one SELECT, refused function, parse error, timed out, or a "
+            "store without SQL (the memory store)"
+        },
     },
 )
 async def query(
@@ -75,8 +77,8 @@ async def query(
     format: Annotated[Literal["json", "csv", "parquet", "svg"], Query()] = "json",
 ) -> Response:
     if ctx.sql is None:
-        return error_response(
-            501,
+        return error_response(  # 400, not 501: this deployment's store, not a missing feature
+            400,
             "SQL queries need the DuckDB store; this API runs on a store without SQL "
             "(start plantwin with a DuckDB store file)",
         )
