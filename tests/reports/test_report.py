@@ -93,21 +93,31 @@ async def test_day_report_of_the_line_has_every_section_and_the_api_numbers(
     charts = _svg_sizes(html)
     assert len(charts) == 6  # OEE, losses, downtime, alarms, scrap, energy
     assert all(sum(a > 0 for a in areas) >= 2 for areas in charts), charts
-    # the numbers are the KPI API's for the same production day
-    answer = await opened.http.get(
-        "/api/v1/kpis",
-        params={
-            "scope": LINE,
-            "every": "day",
-            "start": "2026-01-01T00:00:00Z",
-            "end": "2026-01-01T12:00:00Z",
-        },
-    )
-    assert answer.status_code == 200, answer.text
-    (day,) = [p for p in answer.json()["periods"] if p["label"] == REPORT_DAY]
+    # the numbers are the KPI API's for the same production day, line and machines
+    api_values: dict[str, dict[str, float]] = {}
+    for twin in (LINE, *(f"{LINE}.{m}" for m in ("mill1", "lathe1", "washer1", "cmm1"))):
+        answer = await opened.http.get(
+            "/api/v1/kpis",
+            params={
+                "scope": twin,
+                "every": "day",
+                "start": "2026-01-01T00:00:00Z",
+                "end": "2026-01-01T12:00:00Z",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        (day,) = [p for p in answer.json()["periods"] if p["label"] == REPORT_DAY]
+        api_values[twin] = day["values"] | day["inputs"]
     assert data.kpis is not None
-    assert data.kpis.record.values["oee"] == pytest.approx(day["values"]["oee"])
-    oee_text = f"{day['values']['oee'] * 100:.1f} %"
+    assert data.kpis.record.values["oee"] == pytest.approx(api_values[LINE]["oee"])
+    assert {u.twin for u in data.units} == set(api_values)
+    for unit in data.units:
+        for key in ("oee", "availability", "quality"):
+            assert unit.record.values[key] == pytest.approx(api_values[unit.twin][key])
+        assert unit.record.inputs["pq"] == api_values[unit.twin]["pq"]
+    numbers = [
+        f"{api_values[t][k] * 100:.1f} %" for t in api_values for k in ("oee", "availability")
+    ] + [f"{api_values[t]['pq']:,.0f}" for t in api_values]
     # alarms and downtime came from the simulated day
     assert data.alarm_total > 0
     assert data.top_alarms
@@ -118,7 +128,7 @@ async def test_day_report_of_the_line_has_every_section_and_the_api_numbers(
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 1
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
-    for heading in (*SECTIONS, NO_RUL, oee_text, REPORT_DAY, "Machining line 1"):
+    for heading in (*SECTIONS, *numbers, NO_RUL, REPORT_DAY, "Machining line 1"):
         assert heading in text, heading
     # charts are drawn: the PDF has many more filled rectangles than without the SVGs
     bare = render_pdf(re.sub(r"<svg.*?</svg>", "", html, flags=re.S))
