@@ -30,6 +30,7 @@ from plantwin.core.samples import SampleBatch
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import load_plant
+from plantwin.model.plant import Plant
 from plantwin.processing.kpis import KpiEngine, KpiService, PeriodKind
 from plantwin.processing.processor import RuleProcessor
 from plantwin.reports import gather, render_html, render_pdf, report_period
@@ -71,62 +72,72 @@ def _best(times: list[float]) -> float:
     return min(times)
 
 
+async def _simulate_day(store: DuckDBStore, plant: Plant, catalog: SignalCatalog) -> None:
+    line = DemoLine(plant=plant, seed=7, start_ns=T0)
+    twin = TwinState(plant, catalog)
+    rules = RuleProcessor(twin, catalog, start_ns=T0)
+    ingest = Ingestor(catalog, ManualClock(T0))
+    for raw in line.run(86_400):
+        rows = ingest.process(raw)
+        update = twin.apply(rows.batch)
+        await store.append(rows.batch)
+        await store.append(update.derived)
+        await store.append_records(update.changes)
+        seen = SampleBatch.merge_disjoint(rows.batch, update.derived)
+        await store.append_records(rules.process(seen, update.changes))
+    await store.flush()
+
+
+async def _report_times(
+    store: DuckDBStore, plant: Plant, catalog: SignalCatalog, now: int
+) -> tuple[dict[str, list[float]], int]:
+    """Per round: the KPI service alone, then the report's data, HTML and PDF."""
+    period = report_period(plant, LINE, date(2026, 1, 1), None)
+    engine = KpiEngine(plant, catalog, store)
+    times: dict[str, list[float]] = {"kpi": [], "gather": [], "html": [], "pdf": []}
+    size = 0
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        service = KpiService(engine)
+        for scope in [LINE, *engine.members(LINE)]:
+            await service.query(scope, PeriodKind.DAY, period.start, period.end, now)
+        t1 = time.perf_counter()
+        data = await gather(plant, catalog, store, LINE, period, now)
+        t2 = time.perf_counter()
+        html = render_html(data)
+        t3 = time.perf_counter()
+        size = len(render_pdf(html))
+        t4 = time.perf_counter()
+        for key, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            times[key].append(seconds)
+    return times, size
+
+
+async def _sql_times(store: DuckDBStore, plant: Plant) -> tuple[list[float], list[float]]:
+    sandbox = SqlSandbox(store.sql_connection, plant)
+    raw_con = store.sql_connection()  # a plain cursor of the same database
+    sandboxed: list[float] = []
+    raw: list[float] = []
+    for _ in range(ROUNDS):
+        result = await sandbox.run(SANDBOXED)
+        sandboxed.append(result.elapsed_s)
+        t0 = time.perf_counter()
+        raw_con.execute(RAW).fetchall()
+        raw.append(time.perf_counter() - t0)
+    raw_con.close()
+    return sandboxed, raw
+
+
 async def run(where: Path) -> dict[str, object]:
     plant = load_plant(PLANT)
-    line = DemoLine(plant=plant, seed=7, start_ns=T0)
-    end = T0 + 86_400 * NS
-    now = end + 3600 * NS
+    now = T0 + 86_400 * NS + 3600 * NS
     async with DuckDBStore(path=where / "reports-bench.duckdb") as store:
         catalog = SignalCatalog(plant, await store.register_signals(list(plant.signals)))
-        twin = TwinState(plant, catalog)
-        rules = RuleProcessor(twin, catalog, start_ns=T0)
-        ingest = Ingestor(catalog, ManualClock(T0))
-        for raw in line.run(86_400):
-            rows = ingest.process(raw)
-            update = twin.apply(rows.batch)
-            await store.append(rows.batch)
-            await store.append(update.derived)
-            await store.append_records(update.changes)
-            seen = SampleBatch.merge_disjoint(rows.batch, update.derived)
-            await store.append_records(rules.process(seen, update.changes))
-        await store.flush()
-        period = report_period(plant, LINE, date(2026, 1, 1), None)
-        engine = KpiEngine(plant, catalog, store)
-        kpi_t: list[float] = []
-        gather_t: list[float] = []
-        html_t: list[float] = []
-        pdf_t: list[float] = []
-        size = 0
-        for _ in range(ROUNDS):
-            t0 = time.perf_counter()
-            service = KpiService(engine)
-            for scope in [LINE, *engine.members(LINE)]:
-                await service.query(scope, PeriodKind.DAY, period.start, period.end, now)
-            t1 = time.perf_counter()
-            data = await gather(plant, catalog, store, LINE, period, now)
-            t2 = time.perf_counter()
-            html = render_html(data)
-            t3 = time.perf_counter()
-            pdf = render_pdf(html)
-            t4 = time.perf_counter()
-            kpi_t.append(t1 - t0)
-            gather_t.append(t2 - t1)
-            html_t.append(t3 - t2)
-            pdf_t.append(t4 - t3)
-            size = len(pdf)
-        sandbox = SqlSandbox(store.sql_connection, plant)
-        raw_con = store.sql_connection()  # a plain cursor of the same database
-        sandboxed_t: list[float] = []
-        raw_t: list[float] = []
-        for _ in range(ROUNDS):
-            result = await sandbox.run(SANDBOXED)
-            sandboxed_t.append(result.elapsed_s)
-            t0 = time.perf_counter()
-            raw_con.execute(RAW).fetchall()
-            raw_t.append(time.perf_counter() - t0)
-        raw_con.close()
+        await _simulate_day(store, plant, catalog)
+        times, size = await _report_times(store, plant, catalog, now)
+        sandboxed_t, raw_t = await _sql_times(store, plant)
         samples = store.stats().committed_samples
-    kpi_s, gather_s, html_s, pdf_s = map(_best, (kpi_t, gather_t, html_t, pdf_t))
+    kpi_s, gather_s, html_s, pdf_s = (_best(times[k]) for k in ("kpi", "gather", "html", "pdf"))
     sql_s, sql_raw_s = _best(sandboxed_t), _best(raw_t)
     print(f"one simulated day, {samples:,} samples; best of {ROUNDS}")
     print(f"KPI service, line + 4 machines (baseline) {kpi_s * 1000:8.1f} ms")
