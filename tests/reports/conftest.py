@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -13,9 +14,7 @@ from tests.reports.demo_day import simulate_day
 @pytest.fixture(scope="session")
 def demo_day_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo-day") / "day.duckdb"
-    import asyncio  # noqa: PLC0415 - a session fixture runs outside the tests' event loops
-
-    asyncio.run(simulate_day(path))
+    asyncio.run(simulate_day(path))  # a session fixture runs outside the tests' event loops
     return path
 
 
