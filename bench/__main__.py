@@ -23,6 +23,7 @@ BENCHES = {
     "fmu": "bench.fmu_cosim",
     "live": "bench.live_api",
     "anomalies": "bench.anomalies",
+    "reports": "bench.reports_query",
 }
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import plantwin
-from plantwin.api import alarms, commands, connectors, errors, ingest, kpis, twins
+from plantwin.api import (
+    alarms,
+    commands,
+    connectors,
+    errors,
+    ingest,
+    kpis,
+    query,
+    reports,
+    twins,
+)
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
 from plantwin.api.live import route as live
@@ -37,6 +47,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(commands.router)
     app.include_router(live.router)
+    app.include_router(reports.router)
+    app.include_router(query.router)
 
     @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
     async def health(ctx: Context) -> HealthOut:

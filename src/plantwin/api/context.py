@@ -15,6 +15,7 @@ from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
 from plantwin.processing.commands import CommandService
 from plantwin.processing.processor import RuleProcessor
+from plantwin.store.sql_sandbox import SqlSandbox
 from plantwin.twin import TwinState
 
 
@@ -38,3 +39,4 @@ class ApiContext:
     screen: Callable[[RawBatch], Sequence[tuple[int, str]]] | None = None
     commands: CommandService | None = None  # None: the API says commands are not running
     live: LiveHub | None = None  # None: the live WebSocket closes with "not running"
+    sql: SqlSandbox | None = None  # POST /api/v1/query; None: the store has no SQL (400)

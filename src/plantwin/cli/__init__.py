@@ -16,6 +16,7 @@ from plantwin.cli.eval_ai4i import ai4i
 from plantwin.cli.eval_anomalies import anomalies
 from plantwin.cli.evaluation import eval_app
 from plantwin.cli.interop import export_app, import_app
+from plantwin.cli.report import report
 from plantwin.cli.status import StatusView
 from plantwin.cli.summary import plant_tree, replay_lines
 from plantwin.core.errors import PlantwinError
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
+app.command("report")(report)
 eval_app.command("ai4i")(ai4i)
 eval_app.command("anomalies")(anomalies)
 app.add_typer(eval_app, name="eval")
@@ -62,6 +64,10 @@ Host = Annotated[str, typer.Option("--host", help="address the API listens on")]
 Retention = Annotated[
     float | None, typer.Option("--retention-days", help="delete history older than this")
 ]
+ReportsDir = Annotated[
+    Path | None,
+    typer.Option("--reports-dir", help="write each closed shift's and day's report (PDF) here"),
+]
 
 
 @app.command()
@@ -73,6 +79,7 @@ def demo(
     store: StorePath = None,
     host: Host = "127.0.0.1",
     retention_days: Retention = None,
+    reports_dir: ReportsDir = None,
     opcua_port: Annotated[
         int, typer.Option("--opcua-port", help="port of the demo's OPC UA server (127.0.0.1)")
     ] = 4840,
@@ -101,6 +108,7 @@ def demo(
         retention_days=retention_days,
         opcua_port=opcua_port,
         in_process=in_process,
+        reports_dir=reports_dir,
     )
 
 
@@ -112,6 +120,7 @@ def run(
     store: StorePath = None,
     host: Host = "127.0.0.1",
     retention_days: Retention = None,
+    reports_dir: ReportsDir = None,
 ) -> None:
     """Run the twin of a plant file (its connectors, history and API), without the simulator."""
     _serve(
@@ -124,6 +133,7 @@ def run(
         speed=1.0,
         seed=0,
         retention_days=retention_days,
+        reports_dir=reports_dir,
     )
 
 
@@ -140,6 +150,7 @@ def _serve(
     retention_days: float | None,
     opcua_port: int = 4840,
     in_process: bool = False,
+    reports_dir: Path | None = None,
 ) -> None:
     from plantwin.runtime import Runtime, Settings  # noqa: PLC0415 - keeps 'validate' light
 
@@ -156,6 +167,7 @@ def _serve(
             retention_days=retention_days,
             opcua_port=opcua_port,
             in_process=in_process,
+            reports_dir=reports_dir,
         )
     except ValueError as error:
         err.print(f"error: {error}", style="bold red")

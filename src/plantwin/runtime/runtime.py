@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import asdict, replace
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -38,6 +39,8 @@ from plantwin.model.plant import Plant
 from plantwin.processing.commands import CommandService
 from plantwin.processing.kpis import KpiEngine, KpiService
 from plantwin.processing.processor import RuleProcessor
+from plantwin.reports import ReportError, ReportFormat
+from plantwin.reports.schedule import write_due_reports
 from plantwin.runtime import connectors as connector_factories
 from plantwin.runtime.health import health_stage
 from plantwin.runtime.notifications import Notifier
@@ -53,6 +56,7 @@ from plantwin.simulation.demo_plant.opcua_server import (
 from plantwin.simulation.fmu.cosim import CoSimulator
 from plantwin.store.duckdb_store import DuckDBStore
 from plantwin.store.spool import SampleSpool
+from plantwin.store.sql_sandbox import SqlSandbox
 from plantwin.twin import TwinState
 
 log = logging.getLogger(__name__)
@@ -106,13 +110,14 @@ class Runtime:
 
     async def _open(self) -> None:
         settings = self.settings
-        self.store: Store = await self._stack.enter_async_context(
+        duckdb_store = await self._stack.enter_async_context(
             DuckDBStore(
                 path=settings.store,
                 flush_interval=settings.flush_interval,
                 spool=_spool(settings),
             )
         )
+        self.store: Store = duckdb_store
         ids = await self.store.register_signals(list(self.plant.signals))
         self.catalog = SignalCatalog(self.plant, ids)
         self.twin = TwinState(self.plant, self.catalog)
@@ -200,6 +205,7 @@ class Runtime:
                 screen=self.ingestor.screen,
                 commands=self.commands,
                 live=self.live,
+                sql=SqlSandbox(duckdb_store.sql_connection, self.plant),
             )
         )
 
@@ -349,6 +355,8 @@ class Runtime:
                         group.create_task(self._retention(self.settings.retention_days))
                     if self.kpis.engine.scopes():
                         group.create_task(self._kpi_job())
+                        if self.settings.reports_dir is not None:
+                            group.create_task(self._report_job(self.settings.reports_dir))
                     if duration is not None:
                         group.create_task(self._stop_after(duration))
                     await self.stop.wait()
@@ -516,6 +524,28 @@ class Runtime:
             else:
                 if written:
                     log.info("stored KPIs of %d closed periods", written)
+
+    async def _report_job(self, folder: Path) -> None:
+        """Write the report of each closed shift and production day of the lines, once."""
+        fmt = ReportFormat(self.settings.report_format)
+        lookback = self.settings.kpi_lookback_days * 86_400
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.settings.kpi_every)
+            if self.stop.is_set():
+                return
+            try:
+                await write_due_reports(
+                    self.plant,
+                    self.catalog,
+                    self.store,
+                    folder,
+                    now=self.clock.now_ns(),
+                    lookback_s=lookback,
+                    fmt=fmt,
+                )
+            except (StoreError, ReportError, OSError) as err:  # try again next round
+                log.warning("writing scheduled reports to %s failed: %s", folder, err)
 
 
 def _spool(settings: Settings) -> SampleSpool | None:

@@ -28,11 +28,16 @@ class Settings:
     spool_max_bytes: int = 512 * 2**20
     kpi_every: float = 30.0  # wall seconds between runs of the job storing closed KPI periods
     kpi_lookback_days: float = 2.0  # how far back that job looks for closed shifts and days
+    reports_dir: Path | None = None  # scheduled reports: closed shifts and days of each line
+    report_format: str = "pdf"  # pdf or html
     only_connectors: frozenset[str] | None = None  # run just these declared connectors
     # Options laid over a connector's plant-file options (e.g. `plantwin replay FILE`).
     connector_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.report_format not in ("pdf", "html"):
+            msg = f"report format must be pdf or html, got {self.report_format!r}"
+            raise ValueError(msg)
         if not math.isfinite(self.speed) or self.speed <= 0:
             msg = f"speed must be positive, got {self.speed}"
             raise ValueError(msg)

@@ -66,6 +66,13 @@ T = TypeVar("T")
 # would not see the first one's writes.
 _OPEN_FILES: set[str] = set()
 
+# Applied once before the first SQL connection; the last one makes all of them final.
+SANDBOX_SETTINGS = (
+    "SET enable_progress_bar = false",
+    "SET enable_external_access = false",
+    "SET lock_configuration = true",
+)
+
 # While writes fail, keep at most this many flushes' worth of samples pending.
 PENDING_FLUSHES = 10
 
@@ -119,6 +126,7 @@ class DuckDBStore:
         self._timer: asyncio.Task[None] | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._failing = False  # the last write failed; logged once, cleared by a good write
+        self._sandboxed = False  # sql_connection() has locked the database down
         self._flush_at = self.flush_rows  # pending rows that make append() write
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -230,6 +238,23 @@ class DuckDBStore:
         if self._con is None:
             msg = f"store {self._where} is not open; use it inside 'async with'"
             raise StoreError(msg)
+
+    def sql_connection(self) -> duckdb.DuckDBPyConnection:
+        """A new connection to this store's database for sandboxed, read-only SQL.
+
+        The first call closes the database to files and the network for good
+        (``enable_external_access = false``, then ``lock_configuration = true``); the store
+        never needs either, and a query cannot turn them back on.
+        """
+        with self._db_lock:
+            if self._con is None:
+                msg = f"store {self._where} is not open; SQL needs an open store"
+                raise StoreError(msg)
+            if not self._sandboxed:
+                for setting in SANDBOX_SETTINGS:
+                    self._con.execute(setting)
+                self._sandboxed = True
+            return self._con.cursor()
 
     # -- samples -----------------------------------------------------------------------------
 
