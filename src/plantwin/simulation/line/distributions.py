@@ -9,7 +9,10 @@ a block of values at once, since one numpy call per value costs more than the wh
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain
 from typing import Literal
 
 import numpy as np
@@ -111,40 +114,30 @@ def check_distribution(dist: Distribution, where: str) -> None:
             raise ValueError(msg)
 
 
-class Stream:
-    """Values of one distribution from one generator, drawn ``BLOCK`` at a time."""
+def _blocks(draw: Callable[[int], FloatArray]) -> Iterator[list[float]]:
+    while True:
+        yield draw(BLOCK).tolist()
 
-    __slots__ = ("_block", "_dist", "_i", "_rng")
+
+class Stream:
+    """Values of one distribution from one generator, drawn ``BLOCK`` at a time.
+
+    ``next`` is a C-level ``partial(next, iterator)``: in the model's hot loop a Python
+    method call per value cost more than the rest of drawing it.
+    """
+
+    __slots__ = ("next",)
 
     def __init__(self, dist: Distribution, rng: np.random.Generator) -> None:
-        self._dist = dist
-        self._rng = rng
-        self._block: list[float] = []
-        self._i = 0
-
-    def next(self) -> float:
-        i = self._i
-        if i == len(self._block):
-            self._block = self._dist.draw(self._rng, BLOCK).tolist()
-            i = 0
-        self._i = i + 1
-        return self._block[i]
+        values = chain.from_iterable(_blocks(partial(dist.draw, rng)))
+        self.next: Callable[[], float] = partial(next, values)
 
 
 class Uniforms:
     """Uniform [0, 1) numbers drawn in blocks (scrap and rework decisions)."""
 
-    __slots__ = ("_block", "_i", "_rng")
+    __slots__ = ("next",)
 
     def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._block: list[float] = []
-        self._i = 0
-
-    def next(self) -> float:
-        i = self._i
-        if i == len(self._block):
-            self._block = self._rng.random(BLOCK).tolist()
-            i = 0
-        self._i = i + 1
-        return self._block[i]
+        values = chain.from_iterable(_blocks(rng.random))
+        self.next: Callable[[], float] = partial(next, values)

@@ -116,7 +116,8 @@ def run_line(
             if m == 0 and spec.name in start.wear_age_s and spec.wear is not None:
                 machine.start_worn(start.wear_age_s[spec.name])
             down = start.down_s.get(spec.name, 0.0) if m == 0 else 0.0
-            env.process(_started(env, machine, down))
+            # a wrapping generator costs every resume: only for a machine that starts down
+            env.process(_started(env, machine, down) if down > 0 else machine.run())
         machines.append(group)
 
     snapshots: list[list[float]] = []
@@ -130,9 +131,8 @@ def run_line(
 def _started(
     env: simpy.Environment, machine: Machine, down_s: float
 ) -> Generator[simpy.Event, Part | None, None]:
-    if down_s > 0:  # a machine down now finishes its repair first
-        machine.set_state(State.DOWN)
-        yield env.timeout(down_s)
+    machine.set_state(State.DOWN)  # a machine down now finishes its repair first
+    yield env.timeout(down_s)
     yield from machine.run()
 
 
