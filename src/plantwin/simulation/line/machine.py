@@ -51,6 +51,7 @@ class Purpose(IntEnum):
     WEAR_REPLACE = 6
     WEAR_PLANNED = 7
     RUL = 8
+    PLANNED_STOP = 9
     FAILURES = 10  # mode k uses FAILURES + 2k (between) and FAILURES + 2k + 1 (repair)
 
 
@@ -98,6 +99,8 @@ class Machine:
         "_setup",
         "_shifts",
         "_spec",
+        "_stop",
+        "_stop_every",
         "_tau",
         "acc",
         "corrective",
@@ -114,6 +117,7 @@ class Machine:
         "since",
         "since_setup",
         "state",
+        "stop_due",
         "wear_fail",
     )
 
@@ -160,6 +164,10 @@ class Machine:
             if wear and policy.rul_error > 0
             else None
         )
+        stop = spec.planned_stop
+        self._stop = Stream(stop.duration, rng(Purpose.PLANNED_STOP)) if stop else None
+        self._stop_every = stop.interval_s if stop else math.inf
+        self.stop_due = stop.first_s if stop else math.inf
         self.acc = [0.0] * N_STATES
         self.state = STARVED
         self.since = env.now
@@ -299,6 +307,8 @@ class Machine:
                 break
             if self.op >= self.planned_due:
                 yield from self._replace_planned()
+            if env._now >= self.stop_due:
+                yield from self._planned_stop()
             if part is None:
                 continue
             self.good += 1
@@ -325,6 +335,13 @@ class Machine:
         yield self._env.timeout(self._repairs[k].next())
         self.due[k] = self.op + self._between[k].next()
         self._refresh()
+
+    def _planned_stop(self) -> Generator[simpy.Event, Part | None, None]:
+        assert self._stop is not None
+        self._enter(MAINTENANCE)
+        yield self._env.timeout(self._stop.next())
+        while self.stop_due <= self._env._now:  # a stop that fell in a long repair is not repeated
+            self.stop_due += self._stop_every
 
     def _replace_planned(self) -> Generator[simpy.Event, Part | None, None]:
         assert self._planned is not None

@@ -33,6 +33,15 @@ class SetupSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedStopSpec:
+    """Planned maintenance on a calendar: due every ``interval_s``, taken at the end of a cycle."""
+
+    interval_s: float
+    duration: Distribution
+    first_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WearSpec:
     """A wear-out failure mode watched by a degradation signal (the spindle bearing).
 
@@ -99,6 +108,7 @@ class StationSpec:
     scrap: float = 0.0  # share of processed parts scrapped here
     rework: float = 0.0  # share processed again at once on the same machine
     wear: WearSpec | None = None
+    planned_stop: PlannedStopSpec | None = None
     ideal_cycle_s: float | None = None  # PRU for OEE; default the cycle's mean
 
     @property
@@ -230,6 +240,11 @@ def check_station(s: StationSpec) -> None:
             msg = f"{where}: setup every {s.setup.every_parts} parts must be >= 1"
             raise ValueError(msg)
         check_distribution(s.setup.duration, f"{where} setup")
+    if s.planned_stop is not None:
+        if not s.planned_stop.interval_s > 0:
+            msg = f"{where}: planned stops need an interval > 0"
+            raise ValueError(msg)
+        check_distribution(s.planned_stop.duration, f"{where} planned stop")
     if s.wear is not None and not (s.wear.v0 < s.wear.alarm_level < s.wear.failure_level):
         msg = f"{where}: wear levels need v0 < alarm_level < failure_level"
         raise ValueError(msg)
