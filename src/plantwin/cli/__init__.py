@@ -15,6 +15,7 @@ from plantwin.cli.console import err, out, report_problems
 from plantwin.cli.eval_ai4i import ai4i
 from plantwin.cli.evaluation import eval_app
 from plantwin.cli.interop import export_app, import_app
+from plantwin.cli.simulate import simulate
 from plantwin.cli.status import StatusView
 from plantwin.cli.summary import plant_tree, replay_lines
 from plantwin.core.errors import PlantwinError
@@ -32,6 +33,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 eval_app.command("ai4i")(ai4i)
 app.add_typer(eval_app, name="eval")
+app.command("simulate")(simulate)
 
 
 def demo_plant_file() -> Path:

@@ -220,10 +220,11 @@ def shift_plan(plant: Plant, line_id: str) -> ShiftPlan | None:
             cuts.append(end)
             for a, b in zip(cuts[::2], cuts[1::2], strict=True):
                 spans.append(((a - monday).total_seconds(), (b - monday).total_seconds()))
-    return _weekly(spans)
+    return weekly_plan(spans)
 
 
-def _weekly(spans: list[tuple[float, float]]) -> ShiftPlan | None:
+def weekly_plan(spans: list[tuple[float, float]]) -> ShiftPlan | None:
+    """Working spans (seconds from Monday 00:00, may run past Sunday) as a weekly plan."""
     week = 7 * DAY
     pieces: list[tuple[float, float]] = []
     for first, last in spans:

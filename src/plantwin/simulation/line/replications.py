@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
@@ -82,6 +82,12 @@ def summarise(name: str, runs: Sequence[RunResult]) -> Summary:
     )
 
 
+def difference(new: Summary, base: Summary, key: str) -> Estimate:
+    """Paired difference new - base of one KPI, replication by replication (same seeds)."""
+    pairs = zip(new.runs, base.runs, strict=True)
+    return estimate([a.kpis().get(key, math.nan) - b.kpis().get(key, math.nan) for a, b in pairs])
+
+
 def _one(
     line: LineSpec,
     horizon_s: float,
@@ -104,28 +110,55 @@ def run_replications(
     progress: Progress | None = None,
 ) -> list[RunResult]:
     """``replications`` runs of ``line``, in ``workers`` processes (default: CPUs, 1 = here)."""
+    out = run_scenarios(
+        {"": line},
+        replications=replications,
+        horizon_s=horizon_s,
+        warmup_s=warmup_s,
+        seed=seed,
+        workers=workers,
+        start=start,
+        progress=progress,
+    )
+    return out[""]
+
+
+def run_scenarios(
+    lines: Mapping[str, LineSpec],
+    *,
+    replications: int,
+    horizon_s: float,
+    warmup_s: float = 0.0,
+    seed: int = 0,
+    workers: int | None = None,
+    start: StartState | None = None,
+    progress: Progress | None = None,
+) -> dict[str, list[RunResult]]:
+    """Every line ``replications`` times; replication i of each line uses the same seed.
+
+    All runs share one pool of ``workers`` processes (default: the CPUs; 1 runs them here),
+    so a study of several scenarios keeps every core busy until its last run.
+    """
     if replications < 1:
         msg = f"need at least one replication, got {replications}"
         raise ValueError(msg)
     seeds = np.random.SeedSequence(seed).spawn(replications)
-    workers = min(replications, workers or os.cpu_count() or 1)
-    results: list[RunResult | None] = [None] * replications
-    done = 0
+    jobs = [(name, i) for name in lines for i in range(replications)]
+    results: dict[tuple[str, int], RunResult] = {}
+    workers = min(len(jobs), workers or os.cpu_count() or 1)
     if workers == 1:
-        for i, s in enumerate(seeds):
-            results[i] = _one(line, horizon_s, warmup_s, s, start)
-            done += 1
+        for name, i in jobs:
+            results[name, i] = _one(lines[name], horizon_s, warmup_s, seeds[i], start)
             if progress:
-                progress(done, replications)
+                progress(len(results), len(jobs))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {
-                pool.submit(_one, line, horizon_s, warmup_s, s, start): i
-                for i, s in enumerate(seeds)
+                pool.submit(_one, lines[name], horizon_s, warmup_s, seeds[i], start): (name, i)
+                for name, i in jobs
             }
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
-                done += 1
                 if progress:
-                    progress(done, replications)
-    return [r for r in results if r is not None]
+                    progress(len(results), len(jobs))
+    return {name: [results[name, i] for i in range(replications)] for name in lines}

@@ -76,6 +76,7 @@ class RunResult:
         """Every number of the run by name, for summaries across replications."""
         out = {
             "throughput_per_h": self.throughput_per_h,
+            "output": float(self.good),
             "oee": self.oee,
             "wip": self.wip,
             "lead_time_min": self.lead_time_s / 60.0,
