@@ -12,7 +12,7 @@ from plantwin.core.samples import SampleBatch
 from plantwin.model.loader import load_plant
 from plantwin.model.plant import Plant
 from plantwin.simulation.demo_plant import DemoSettings
-from plantwin.simulation.line import run_line
+from plantwin.simulation.line import StartState, run_line
 from plantwin.simulation.line.calibrate import calibrate, fit_weibull
 from plantwin.simulation.line.distributions import LogNormal, Weibull
 from plantwin.simulation.line.plant_line import line_from_plant, shift_plan
@@ -138,3 +138,16 @@ async def test_calibration_from_store_history(tmp_path: Path, plant: Plant) -> N
     details = {p.parameter: p.detail for p in history}
     assert details["cycle"] == "500 values, 2026-01-01T00:00Z .. 2026-01-01T12:28Z"
     assert details["repair"].startswith("299 values, 2026-01-01T")
+
+
+def test_a_run_from_the_live_state_starts_where_the_line_is(plant: Plant) -> None:
+    spec = line_from_plant(plant).spec  # deterministic cycles, no failures
+    empty = run_line(spec, horizon_s=3600, seed=1)
+    live = StartState(buffers={"cmm1": 8}, down_s={"mill1": 1800.0})
+    started = run_line(spec, horizon_s=3600, seed=1, start=live)
+    # eight parts wait before the CMM: it works from the first second, 80 s a part
+    assert started.good >= 8
+    assert empty.good == 37  # the first leaves at 90 + 75 + 60 + 80 = 305 s, then one per 90 s
+    assert started.station("mill1").down == pytest.approx(0.5)
+    # the other half hour at 90 s a part; the 20th would end at 3600 s, the end of the run
+    assert started.station("mill1").produced == 19

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import plantwin
-from plantwin.api import alarms, commands, connectors, errors, ingest, kpis, twins
+from plantwin.api import alarms, commands, connectors, errors, ingest, kpis, simulations, twins
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
 from plantwin.api.schemas import ErrorResponse, HealthOut
+from plantwin.simulation.line.service import SimulationService
 
 
 def create_app(context: ApiContext) -> FastAPI:
@@ -34,6 +35,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(connectors.router)
     app.include_router(ingest.router)
     app.include_router(commands.router)
+    app.include_router(simulations.router)
+    app.state.simulations = SimulationService(store=context.store, clock=context.clock)
 
     @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
     async def health(ctx: Context) -> HealthOut:

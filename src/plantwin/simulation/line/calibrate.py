@@ -127,7 +127,7 @@ class Calibration:
                     )
                 )
         spec = replace(built.spec, stations=tuple(stations))
-        return BuiltLine(spec=spec, provenance=tuple(notes), assets=built.assets)
+        return replace(built, spec=spec, provenance=tuple(notes))
 
 
 def _applied(station: StationSpec, fits: dict[str, Fitted]) -> StationSpec:

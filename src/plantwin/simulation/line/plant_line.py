@@ -12,7 +12,7 @@ changes, planned maintenance, the spindle bearing's wear), the twin's own histor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,6 +58,7 @@ class BuiltLine:
     spec: LineSpec
     provenance: tuple[Provenance, ...]
     assets: dict[str, str]  # station name -> twin id
+    feeders: dict[str, tuple[str, ...]] = field(default_factory=dict)  # station -> buffer twins
 
 
 def find_line(plant: Plant, line_id: str | None) -> Twin:
@@ -85,6 +86,8 @@ def line_from_plant(
     stations: list[StationSpec] = []
     buffers: list[int | None] = []
     pending: int | None = None  # capacity of the buffer(s) since the last station
+    waiting: list[str] = []  # buffer twins since the last station
+    feeders: dict[str, tuple[str, ...]] = {}
     provenance: list[Provenance] = []
     assets: dict[str, str] = {}
     for child_id in line.children:
@@ -93,12 +96,16 @@ def line_from_plant(
         short = child_id.rsplit(".", 1)[-1]
         if isinstance(capacity, int) and not isinstance(capacity, bool):
             pending = (pending or 0) + capacity
+            waiting.append(child_id)
             continue
         if twin.kpi is None or twin.kpi.ideal_cycle_s is None:
             continue  # not a station of the flow (a meter, a robot without a cycle)
         if stations:
             buffers.append(pending or 0)
         pending = None
+        if stations and waiting:  # the infeed before the first station is not modelled
+            feeders[short] = tuple(waiting)
+        waiting = []
         assets[short] = child_id
         station = StationSpec(name=short, cycle=Fixed(value=twin.kpi.ideal_cycle_s))
         provenance.append(
@@ -112,7 +119,7 @@ def line_from_plant(
         msg = f"line {line.id!r} has no station: give its machines kpi.ideal_cycle_time"
         raise ValueError(msg)
     spec = LineSpec(name=line.id, stations=tuple(stations), buffers=tuple(buffers), shifts=None)
-    return BuiltLine(spec=spec, provenance=tuple(provenance), assets=assets)
+    return BuiltLine(spec=spec, provenance=tuple(provenance), assets=assets, feeders=feeders)
 
 
 def _failure(f: FailureSettings) -> FailureSpec:

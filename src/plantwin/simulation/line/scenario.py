@@ -30,8 +30,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from plantwin.core.errors import PlantwinError
+from plantwin.model.plant import Plant
 from plantwin.model.units import duration_ns
-from plantwin.model.yaml_source import read_yaml_file
+from plantwin.model.yaml_source import load_yaml, read_yaml_file
 from plantwin.simulation.line.distributions import (
     Distribution,
     Exponential,
@@ -138,7 +139,7 @@ class ChangeModel(_Model):
 
 
 class ScenarioFile(_Model):
-    plant: str
+    plant: str | None = None  # required for files; the API uses the running plant
     line: str | None = None
     demo_settings: bool = True
     horizon: str | float = "30 d"
@@ -165,6 +166,7 @@ class Study:
 
     source: Path
     plant_file: Path
+    built: BuiltLine  # the line before any scenario's change (stations -> twins)
     lines: dict[str, LineSpec]
     horizon_s: float
     warmup_s: float
@@ -175,7 +177,15 @@ class Study:
 
 def read_scenario(path: Path) -> ScenarioFile:
     """Parse and check a scenario file; errors name file:line and the key."""
-    data, lines, problems = read_yaml_file(path)
+    return _checked(*read_yaml_file(path), path=path)
+
+
+def parse_scenario(text: str, name: str = "scenario") -> ScenarioFile:
+    """Parse and check scenario YAML given as text (the API's request body)."""
+    return _checked(*load_yaml(text), path=Path(name))
+
+
+def _checked(data: Any, lines: dict[Any, int], problems: list[Any], *, path: Path) -> ScenarioFile:
     if problems:
         raise ScenarioError("\n".join(p.render(str(path)) for p in problems))
     try:
@@ -217,7 +227,8 @@ def build_study(
             raise ScenarioError(msg) from err
     return Study(
         source=source,
-        plant_file=(source.parent / file.plant).resolve(),
+        plant_file=(source.parent / file.plant).resolve() if file.plant else source,
+        built=built,
         lines=lines,
         horizon_s=horizon_s or seconds(file.horizon),
         warmup_s=seconds(file.warmup),
@@ -343,6 +354,9 @@ def load_study(
     from plantwin.simulation.line.plant_line import line_from_plant  # noqa: PLC0415
 
     file = read_scenario(path)
+    if file.plant is None:
+        msg = f"{path}: name the plant file ('plant: ../machining-line.yaml')"
+        raise ScenarioError(msg)
     plant_file = (path.parent / file.plant).resolve()
     if not plant_file.is_file():
         msg = f"{path}: plant file {file.plant!r} not found (looked at {plant_file})"
@@ -354,4 +368,37 @@ def load_study(
         )
     except ValueError as err:
         raise ScenarioError(f"{path}: {err}") from err
-    return build_study(file, path, built, horizon_s=horizon_s, replications=replications)
+    return _study(file, path, built, horizon_s, replications)
+
+
+def _study(
+    file: ScenarioFile,
+    source: Path,
+    built: BuiltLine,
+    horizon_s: float | None,
+    replications: int | None,
+) -> Study:
+    try:
+        return build_study(file, source, built, horizon_s=horizon_s, replications=replications)
+    except ValueError as err:  # a duration pint cannot read, a shift plan that is wrong
+        raise ScenarioError(f"{source}: {err}") from err
+
+
+def study_for_plant(
+    file: ScenarioFile,
+    plant: Plant,
+    *,
+    horizon_s: float | None = None,
+    replications: int | None = None,
+) -> Study:
+    """A parsed scenario against a plant already loaded (the running twin's)."""
+    from plantwin.simulation.demo_plant.settings import DemoSettings  # noqa: PLC0415
+    from plantwin.simulation.line.plant_line import line_from_plant  # noqa: PLC0415
+
+    try:
+        built = line_from_plant(
+            plant, file.line, demo=DemoSettings() if file.demo_settings else None
+        )
+    except ValueError as err:
+        raise ScenarioError(str(err)) from err
+    return _study(file, Path(plant.source), built, horizon_s, replications)
