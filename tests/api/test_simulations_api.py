@@ -106,6 +106,9 @@ async def test_bad_scenario_and_unknown_id_are_answered(sim_app: SimApp) -> None
     )
     assert horizon.status_code == 422
     assert "horizon" in horizon.text
+    control = await sim_app.http.post("/api/v1/simulations", json={"scenario": "\x1f"})
+    assert control.status_code == 422
+    assert "not YAML text" in control.text
     missing = await sim_app.http.get("/api/v1/simulations/nope")
     assert missing.status_code == 404
     assert "nope" in missing.json()["error"]["message"]
