@@ -73,8 +73,11 @@ class Buffer:
                 event, held = putters.popleft()
                 items.append(held)
                 event.succeed()
-            else:
-                self.level.add(-1)
+            else:  # Level.add inlined: this runs once per part and buffer
+                level, now = self.level, self._env._now
+                level.area += level.value * (now - level.last)
+                level.last = now
+                level.value -= 1
             return part
         if self._putters:  # capacity 0: straight from the blocked machine
             event, held = self._putters.popleft()
@@ -95,7 +98,10 @@ class Buffer:
             return True
         if len(self._items) < self.capacity:
             self._items.append(part)
-            self.level.add(1)
+            level, now = self.level, self._env._now
+            level.area += level.value * (now - level.last)
+            level.last = now
+            level.value += 1
             return True
         return False
 

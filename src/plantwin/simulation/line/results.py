@@ -13,6 +13,7 @@ station that is so for the largest share of time is the bottleneck of the run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,7 +99,7 @@ class RunResult:
 
 
 def active_periods(
-    starts: list[float], ends: list[float], *, lo: float, hi: float
+    starts: Sequence[float], ends: Sequence[float], *, lo: float, hi: float
 ) -> tuple[FloatArray, FloatArray]:
     """Active periods clipped to the observed window [lo, hi], empty ones dropped."""
     s = np.clip(np.asarray(starts, np.float64), lo, hi)
