@@ -123,6 +123,7 @@ def test_start_from_the_live_twin(sim_app: SimApp) -> None:
             "changwon.L1.buf_ml/level": 5.0,
             "changwon.L1.buf_lw/level": 2.0,
             "changwon.L1.lathe1/state": 1.0,  # running
+            "changwon.L1.lathe1.spindle/vibration": 5.2,  # past the 4.5 mm/s alarm
         },
         T0 - 600 * S,
     )
@@ -131,3 +132,4 @@ def test_start_from_the_live_twin(sim_app: SimApp) -> None:
     assert start.buffers == {"lathe1": 5, "washer1": 2}
     # the mill's mean repair is 0.8 h; it has been down 10 minutes
     assert start.down_s == {"mill1": pytest.approx(0.8 * 3600 - 600)}
+    assert start.wear_level == {"lathe1": 5.2}  # the mill has no vibration reading yet

@@ -9,6 +9,7 @@ import pytest
 
 from plantwin.simulation.line import (
     LineSpec,
+    StartState,
     MaintenancePolicy,
     PolicyKind,
     StationSpec,
@@ -98,3 +99,18 @@ def test_costs_follow_the_counts() -> None:
     expected = 100.0 * s.preventive + 10.0 * (s.preventive + s.corrective) + hours
     assert result.maintenance_cost == pytest.approx(expected)
     assert result.spare_parts == s.preventive + s.corrective
+
+
+def test_a_degraded_part_at_start_fails_or_is_changed_soon() -> None:
+    ten_hours = 10 * HOUR
+    rtf = _worn_line(MaintenancePolicy())
+    fresh = run_line(rtf, horizon_s=ten_hours, seed=5).stations[0]
+    near = run_line(rtf, horizon_s=ten_hours, seed=5, start=StartState(wear_level={"m": 6.8}))
+    assert fresh.corrective == 0  # a new bearing is healthy for tens of hours
+    assert near.stations[0].corrective == 1  # 6.8 of 7.1 mm/s: it fails within the hours
+    cbm = _worn_line(MaintenancePolicy(kind=PolicyKind.CONDITION, lead_s=600.0))
+    alarmed = run_line(cbm, horizon_s=ten_hours, seed=5, start=StartState(wear_level={"m": 5.0}))
+    # past the alarm: changed after the lead time, before it can fail
+    assert alarmed.stations[0].preventive == 1
+    assert alarmed.stations[0].corrective == 0
+    assert alarmed.stations[0].maintenance == pytest.approx(HOUR / ten_hours, rel=0.01)

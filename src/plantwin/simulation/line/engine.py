@@ -43,12 +43,14 @@ class StartState:
 
     ``buffers`` gives the parts waiting before each station by station name; ``down_s`` the
     remaining repair of a station that is down; ``wear_age_s`` the operating seconds its
-    wearing part has run (its drawn life is then conditioned only by being cut at that age).
+    wearing part has run (its life is drawn conditional on having survived that long);
+    ``wear_level`` the current value of its degradation signal (vibration, mm/s).
     """
 
     buffers: dict[str, int] = field(default_factory=dict)
     down_s: dict[str, float] = field(default_factory=dict)
     wear_age_s: dict[str, float] = field(default_factory=dict)
+    wear_level: dict[str, float] = field(default_factory=dict)
 
 
 def generators(
@@ -116,6 +118,8 @@ def run_line(
         for m, machine in enumerate(group):
             if m == 0 and spec.name in start.wear_age_s and spec.wear is not None:
                 machine.start_worn(start.wear_age_s[spec.name])
+            if m == 0 and spec.name in start.wear_level:
+                machine.start_degraded(start.wear_level[spec.name])
             down = start.down_s.get(spec.name, 0.0) if m == 0 else 0.0
             # a wrapping generator costs every resume: only for a machine that starts down
             env.process(_started(env, machine, down) if down > 0 else machine.run())

@@ -229,7 +229,10 @@ class Machine:
             fail = onset + tau * math.log1p((wear.failure_level - wear.v0) / a)
             if fail > age_s:
                 break
-        born = self.op - age_s
+        self._plan(born=self.op - age_s, alarm=alarm, fail=fail)
+
+    def _plan(self, *, born: float, alarm: float, fail: float) -> None:
+        """Failure and planned replacement of a part born at ``born`` (alarm, fail: ages)."""
         self.wear_fail = max(self.op, born + fail)
         policy = self._policy
         if policy.kind is PolicyKind.FIXED_INTERVAL:
@@ -239,10 +242,29 @@ class Machine:
             if self._rul is not None:
                 predicted = (fail - alarm) * self._rul.next()
                 wait = max(wait, predicted - policy.margin_s)
-            self.planned_due = born + alarm + wait
+            self.planned_due = max(self.op, born + alarm) + wait
         else:
             self.planned_due = math.inf
         self._refresh()
+
+    def start_degraded(self, level: float) -> None:
+        """The wearing part's degradation signal reads ``level`` now (start from the twin).
+
+        Above ``v0`` the part is in its growth phase: with a drawn growth path the level
+        tells how far it has grown, hence when it will reach the alarm and failure levels.
+        At or below ``v0`` its age cannot be told and the new part drawn at start is kept.
+        """
+        wear = self._spec.wear
+        if wear is None or level <= wear.v0:
+            return
+        assert self._a is not None
+        assert self._tau is not None
+        a, tau = self._a.next(), self._tau.next()
+        top = wear.v0 + 0.999 * (wear.failure_level - wear.v0)
+        grown = tau * math.log1p((min(level, top) - wear.v0) / a)
+        alarm = tau * math.log1p((wear.alarm_level - wear.v0) / a)
+        fail = tau * math.log1p((wear.failure_level - wear.v0) / a)
+        self._plan(born=self.op - grown, alarm=alarm, fail=fail)  # onset counted as 0
 
     def set_state(self, state: int) -> None:
         """Put the machine in ``state`` now (a run starting from the live state)."""
