@@ -9,9 +9,9 @@ import pytest
 
 from plantwin.simulation.line import (
     LineSpec,
-    StartState,
     MaintenancePolicy,
     PolicyKind,
+    StartState,
     StationSpec,
     WearSpec,
     run_line,
