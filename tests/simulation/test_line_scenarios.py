@@ -8,7 +8,7 @@ import pytest
 
 from plantwin.simulation.line.compare import rows
 from plantwin.simulation.line.replications import difference
-from plantwin.simulation.line.scenario import ScenarioError, load_study
+from plantwin.simulation.line.scenario import ScenarioError, load_study, weekly_shifts
 from plantwin.simulation.line.study import run_study
 from tests.test_cli import plantwin
 
@@ -71,3 +71,28 @@ def test_simulate_command_names_a_bad_horizon() -> None:
     result = plantwin("simulate", str(DOUBLE), "--horizon", "ten days")
     assert result.returncode == 1
     assert "error:" in result.stderr
+
+
+def test_shift_plan_working_time_and_next_start() -> None:
+    plan = weekly_shifts([("Mon-Fri", "06:00", "22:00")])
+    hour, day = 3600.0, 86_400.0
+    assert plan.next_start(5 * hour) == 6 * hour  # Monday before the shift
+    assert plan.next_start(7 * hour) == 7 * hour  # inside it
+    assert plan.next_start(4 * day + 23 * hour) == 7 * day + 6 * hour  # Friday night -> Monday
+    assert plan.working_s(0.0, 7 * day) == 5 * 16 * hour
+    assert plan.working_s(0.0, 14 * day) == 10 * 16 * hour
+
+
+def test_two_shifts_run_in_parallel_processes(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "warmup: 1 h\nscenarios:\n  all day: {}\n"
+        "  two shifts: {shifts: [['Mon-Sun', '06:00', '22:00']]}\n",
+    )
+    study = load_study(path, horizon_s=4 * 86_400, replications=2)
+    around, shifts = run_study(study, workers=2)
+    ratio = shifts.kpis["throughput_per_h"].mean / around.kpis["throughput_per_h"].mean
+    assert ratio == pytest.approx(16 / 24, abs=0.05)  # 16 of 24 hours worked
+    # utilisation is per working hour: about the same
+    mill_all = around.kpis["utilisation[mill1]"].mean
+    assert shifts.kpis["utilisation[mill1]"].mean == pytest.approx(mill_all, abs=0.05)
