@@ -23,6 +23,7 @@ from plantwin.store import MemoryStore
 from plantwin.twin import TwinState
 from tests.conftest import EXAMPLE
 from tests.helpers import T0, S
+from tests.simulation.test_line_plant import mill_failures
 
 SCENARIO = """
 line: L1
@@ -133,3 +134,26 @@ def test_start_from_the_live_twin(sim_app: SimApp) -> None:
     # the mill's mean repair is 0.8 h; it has been down 10 minutes
     assert start.down_s == {"mill1": pytest.approx(0.8 * 3600 - 600)}
     assert start.wear_level == {"lathe1": 5.2}  # the mill has no vibration reading yet
+
+
+async def test_a_study_calibrated_from_the_running_store(sim_app: SimApp) -> None:
+    changes, _, _ = mill_failures(np.random.default_rng(8))
+    await sim_app.context.store.append_records(changes)
+    body = {"scenario": SCENARIO, "replications": 2, "horizon": "1 d", "calibrate": "1000 d"}
+    started = await sim_app.http.post("/api/v1/simulations", json=body)
+    assert started.status_code == 202, started.text
+    await sim_app.service.wait(started.json()["id"])
+    done = (await sim_app.http.get(f"/api/v1/simulations/{started.json()['id']}")).json()
+    assert done["status"] == "done", done["error"]
+    fitted = {
+        p["parameter"]: p["detail"]
+        for p in done["result"]["provenance"]
+        if p["source"] == "history" and p["station"] == "mill1"
+    }
+    assert set(fitted) == {"time_between_failures", "repair"}
+    assert fitted["repair"].startswith("299 values, ")
+    bad = await sim_app.http.post(
+        "/api/v1/simulations", json={"scenario": SCENARIO, "calibrate": "a while"}
+    )
+    assert bad.status_code == 422
+    assert "calibrate" in bad.text

@@ -14,10 +14,12 @@ from plantwin.model.plant import Plant
 from plantwin.simulation.demo_plant import DemoSettings
 from plantwin.simulation.line import StartState, run_line
 from plantwin.simulation.line.calibrate import calibrate, fit_weibull
+from plantwin.simulation.line.distributions import FloatArray as Float
 from plantwin.simulation.line.distributions import LogNormal, Weibull
 from plantwin.simulation.line.plant_line import line_from_plant, shift_plan
 from plantwin.store import DuckDBStore
 from tests.simulation.support import PLANT_FILE
+from tests.test_cli import plantwin
 
 NS = 1_000_000_000
 T0 = 1_767_225_600 * NS  # 2026-01-01T00:00:00Z
@@ -78,9 +80,9 @@ def test_weibull_fit_recovers_its_parameters() -> None:
     assert fitted.scale == pytest.approx(20.0, rel=0.05)
 
 
-async def test_calibration_from_store_history(tmp_path: Path, plant: Plant) -> None:
-    """300 failures of the mill written as state changes; the fit finds the distributions."""
-    rng = np.random.default_rng(12)
+def mill_failures(rng: np.random.Generator) -> tuple[list[StateChange], Float, int]:
+    """300 Weibull(1.4, 10 h) runs of the mill with log-normal repairs as state changes;
+    the times between failures and the end of the history."""
     tbf = Weibull(shape=1.4, scale=10 * 3600.0).draw(rng, 300)
     repair = LogNormal(mean=1800.0, sigma=0.5).draw(rng, 300)
     idle = rng.exponential(600.0, 300)  # idle time must not count as operating time
@@ -99,7 +101,14 @@ async def test_calibration_from_store_history(tmp_path: Path, plant: Plant) -> N
             changes.append(StateChange(ts=t, twin=twin, state=name, previous=state))
             state = name
             t += round(seconds * NS)
-    end = t + 3600 * NS
+    return changes, tbf, t + 3600 * NS
+
+
+async def test_calibration_from_store_history(tmp_path: Path, plant: Plant) -> None:
+    """300 failures of the mill written as state changes; the fit finds the distributions."""
+    rng = np.random.default_rng(12)
+    changes, tbf, end = mill_failures(rng)
+    twin = "changwon.L1.mill1"
     cycle_key = f"{twin}/cycle_time"
     async with DuckDBStore(path=tmp_path / "history.duckdb") as store:
         ids = await store.register_signals([cycle_key])
@@ -151,3 +160,33 @@ def test_a_run_from_the_live_state_starts_where_the_line_is(plant: Plant) -> Non
     assert started.station("mill1").down == pytest.approx(0.5)
     # the other half hour at 90 s a part; the 20th would end at 3600 s, the end of the run
     assert started.station("mill1").produced == 19
+
+
+@pytest.mark.integration
+async def test_simulate_calibrates_from_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "history.duckdb"
+    changes, _, _ = mill_failures(np.random.default_rng(3))
+    async with DuckDBStore(path=path) as store:
+        await store.append_records(changes)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        f"plant: {PLANT_FILE}\nwarmup: 1 h\nscenarios:\n  baseline: {{}}\n", encoding="utf-8"
+    )
+    result = plantwin(
+        "simulate",
+        str(scenario),
+        "--history",
+        str(path),
+        "--since",
+        "1000d",
+        "-n",
+        "2",
+        "--horizon",
+        "1d",
+        "--workers",
+        "1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "calibrated mill1 time_between_failures: Weibull" in result.stderr
+    assert "(299 values)" in result.stderr
+    assert "baseline" in result.stdout

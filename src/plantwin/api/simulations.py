@@ -11,8 +11,14 @@ from pydantic import BaseModel, Field
 from plantwin.api.deps import Context
 from plantwin.api.errors import NotFoundError
 from plantwin.model.units import duration_ns
+from plantwin.simulation.line.calibrate import calibrate_recent
 from plantwin.simulation.line.live import start_from_twin
-from plantwin.simulation.line.scenario import ScenarioError, parse_scenario, study_for_plant
+from plantwin.simulation.line.scenario import (
+    ScenarioError,
+    base_line,
+    parse_scenario,
+    study_for_plant,
+)
 from plantwin.simulation.line.service import SimulationService
 
 router = APIRouter(prefix="/api/v1", tags=["simulations"])
@@ -30,6 +36,11 @@ class SimulationRequest(BaseModel):
     horizon: str | None = Field(default=None, description="simulated time per run, e.g. '30 d'")
     from_now: bool = Field(
         default=False, description="start from the live twin: buffer levels, machines down"
+    )
+    calibrate: str | None = Field(
+        default=None,
+        description="fit failures, repairs, setups and cycles to this much recent history, "
+        "e.g. '7 d'; parameters with too little data keep their defaults",
     )
 
 
@@ -73,11 +84,17 @@ async def simulation_start(
     if horizon_s is not None and not 0 < horizon_s <= MAX_HORIZON_S:
         raise _invalid("horizon", "give a horizon above 0 and at most 5 years")
     try:
+        since_s = duration_ns(body.calibrate) / 1e9 if body.calibrate else None
+    except ValueError as err:
+        raise _invalid("calibrate", str(err)) from err
+    try:
+        file = parse_scenario(body.scenario)
+        built = base_line(file, ctx.plant, "scenario")
+        if since_s:
+            calibration = await calibrate_recent(built, ctx.plant, ctx.store, since_s=since_s)
+            built = calibration.apply(built)
         study = study_for_plant(
-            parse_scenario(body.scenario),
-            ctx.plant,
-            horizon_s=horizon_s,
-            replications=body.replications,
+            file, ctx.plant, built=built, horizon_s=horizon_s, replications=body.replications
         )
     except ScenarioError as err:
         raise _invalid("scenario", str(err)) from err

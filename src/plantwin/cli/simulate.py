@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress
@@ -13,6 +15,11 @@ from rich.table import Table
 from plantwin.cli.console import err, out, report_problems
 from plantwin.core.errors import PlantwinError
 from plantwin.model.problems import PlantFileError
+
+if TYPE_CHECKING:
+    from plantwin.simulation.line.calibrate import Calibration
+    from plantwin.simulation.line.plant_line import BuiltLine
+from plantwin.model.plant import Plant
 from plantwin.model.units import duration_ns
 
 
@@ -27,6 +34,13 @@ def simulate(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="processes (default: all CPUs)")
     ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option("--history", help="a plantwin DuckDB store to calibrate from", exists=True),
+    ] = None,
+    since: Annotated[
+        str, typer.Option("--since", help="how much of that history to fit, e.g. 7d")
+    ] = "7 d",
     as_json: Annotated[
         bool, typer.Option("--json", help="end with one JSON object of the estimates")
     ] = False,
@@ -39,7 +53,8 @@ def simulate(
 
     try:
         horizon_s = duration_ns(horizon) / 1e9 if horizon else None
-        study = load_study(scenario, horizon_s=horizon_s, replications=replications)
+        adjust = _calibrator(history, duration_ns(since) / 1e9) if history else None
+        study = load_study(scenario, horizon_s=horizon_s, replications=replications, adjust=adjust)
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task("simulating", total=None)
 
@@ -75,3 +90,23 @@ def simulate(
             for s in summaries
         }
         out.print(json.dumps(figures), markup=False, highlight=False, soft_wrap=True)
+
+
+def _calibrator(history: Path, since_s: float) -> Callable[[BuiltLine, Plant], BuiltLine]:
+    """Fit the line to the store's recent history and print what was fitted."""
+    from plantwin.simulation.line.calibrate import calibrate_recent, describe  # noqa: PLC0415
+    from plantwin.store import DuckDBStore  # noqa: PLC0415
+
+    def adjust(built: BuiltLine, plant: Plant) -> BuiltLine:
+        async def fit() -> Calibration:
+            async with DuckDBStore(path=history) as store:
+                return await calibrate_recent(built, plant, store, since_s=since_s)
+
+        calibration = asyncio.run(fit())
+        for fitted in calibration.fits:
+            err.print(f"calibrated {describe(fitted)}", markup=False, highlight=False)
+        if not calibration.fits:
+            err.print(f"no history to calibrate from in {history}; defaults kept")
+        return calibration.apply(built)
+
+    return adjust

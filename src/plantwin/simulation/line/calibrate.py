@@ -263,3 +263,21 @@ def describe(fit: Fitted) -> str:
     else:
         text = f"{v.kind}, mean {v.mean:.1f} s" if not math.isnan(v.mean) else v.kind
     return f"{fit.station} {fit.parameter}: {text} ({fit.n} values)"
+
+
+async def calibrate_recent(
+    built: BuiltLine, plant: Plant, store: HistorySource, *, since_s: float, min_samples: int = 5
+) -> Calibration:
+    """Calibrate from the last ``since_s`` of history before the newest state change of the
+    line's stations (plant time: a store filled by a fast demo may run ahead of the clock)."""
+    newest: int | None = None
+    for asset in built.assets.values():
+        query = RecordQuery(kind=StateChange, twin=asset, exact=True, limit=1)
+        for change in await store.records(query):
+            if isinstance(change, StateChange):
+                newest = change.ts if newest is None else max(newest, change.ts)
+    if newest is None:
+        return Calibration(fits=())
+    end = newest + 1
+    start = end - round(since_s * NS)
+    return await calibrate(built, plant, store, start_ns=start, end_ns=end, min_samples=min_samples)

@@ -23,6 +23,7 @@ each scenario uses the same seed), so the differences the table shows are the ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -346,12 +347,17 @@ def _clock(text: str) -> float:
 
 
 def load_study(
-    path: Path, *, horizon_s: float | None = None, replications: int | None = None
+    path: Path,
+    *,
+    horizon_s: float | None = None,
+    replications: int | None = None,
+    adjust: Callable[[BuiltLine, Plant], BuiltLine] | None = None,
 ) -> Study:
-    """Read a scenario file and its plant file and build every scenario's line."""
+    """Read a scenario file and its plant file and build every scenario's line.
+
+    ``adjust`` may change the line before the scenarios do (calibration from history).
+    """
     from plantwin.model.loader import load_plant  # noqa: PLC0415 - keeps imports light
-    from plantwin.simulation.demo_plant.settings import DemoSettings  # noqa: PLC0415
-    from plantwin.simulation.line.plant_line import line_from_plant  # noqa: PLC0415
 
     file = read_scenario(path)
     if file.plant is None:
@@ -362,13 +368,23 @@ def load_study(
         msg = f"{path}: plant file {file.plant!r} not found (looked at {plant_file})"
         raise ScenarioError(msg)
     plant = load_plant(plant_file)
+    built = base_line(file, plant, str(path))
+    if adjust is not None:
+        built = adjust(built, plant)
+    return _study(file, path, built, horizon_s, replications)
+
+
+def base_line(file: ScenarioFile, plant: Plant, where: str) -> BuiltLine:
+    """The scenario file's line from the plant, before any scenario's change."""
+    from plantwin.simulation.demo_plant.settings import DemoSettings  # noqa: PLC0415
+    from plantwin.simulation.line.plant_line import line_from_plant  # noqa: PLC0415
+
     try:
-        built = line_from_plant(
+        return line_from_plant(
             plant, file.line, demo=DemoSettings() if file.demo_settings else None
         )
     except ValueError as err:
-        raise ScenarioError(f"{path}: {err}") from err
-    return _study(file, path, built, horizon_s, replications)
+        raise ScenarioError(f"{where}: {err}") from err
 
 
 def _study(
@@ -388,17 +404,11 @@ def study_for_plant(
     file: ScenarioFile,
     plant: Plant,
     *,
+    built: BuiltLine | None = None,
     horizon_s: float | None = None,
     replications: int | None = None,
 ) -> Study:
-    """A parsed scenario against a plant already loaded (the running twin's)."""
-    from plantwin.simulation.demo_plant.settings import DemoSettings  # noqa: PLC0415
-    from plantwin.simulation.line.plant_line import line_from_plant  # noqa: PLC0415
-
-    try:
-        built = line_from_plant(
-            plant, file.line, demo=DemoSettings() if file.demo_settings else None
-        )
-    except ValueError as err:
-        raise ScenarioError(str(err)) from err
-    return _study(file, Path(plant.source), built, horizon_s, replications)
+    """A parsed scenario against a plant already loaded (the running twin's); ``built``
+    replaces the line made from the plant (e.g. calibrated from history)."""
+    line = built if built is not None else base_line(file, plant, "scenario")
+    return _study(file, Path(plant.source), line, horizon_s, replications)
