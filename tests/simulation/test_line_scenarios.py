@@ -50,6 +50,12 @@ def test_bad_value_points_at_its_line(tmp_path: Path) -> None:
         load_study(path)
 
 
+def test_unknown_kpi_is_refused_before_running(tmp_path: Path) -> None:
+    path = _write(tmp_path, "kpis: [throughput, oee]\nscenarios:\n  x: {}\n")
+    with pytest.raises(ScenarioError, match=r"s\.yaml:2 kpis: .*unknown KPI\(s\) throughput"):
+        load_study(path)
+
+
 def test_fixed_interval_needs_an_interval(tmp_path: Path) -> None:
     path = _write(tmp_path, "scenarios:\n  pm: {maintenance: {policy: fixed_interval}}\n")
     with pytest.raises(ScenarioError, match="needs 'interval'"):

@@ -28,6 +28,8 @@ PER_STATION = {
     "failures": ("Failures", 1),
 }
 
+KNOWN_KPIS = (*LABELS, *PER_STATION, "bottleneck")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Row:
@@ -59,7 +61,7 @@ def rows(summaries: list[Summary], kpis: tuple[str, ...]) -> list[Row]:
                 out.append(_row(summaries, f"{prefix}[{name}]", f"{label} {name}", digits))
             continue
         if kpi not in LABELS:
-            known = ", ".join([*LABELS, *PER_STATION, "bottleneck"])
+            known = ", ".join(KNOWN_KPIS)
             msg = f"unknown KPI {kpi!r}; choose from {known}"
             raise ValueError(msg)
         label, digits = LABELS[kpi]
