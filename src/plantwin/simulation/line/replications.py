@@ -8,6 +8,8 @@ scenarios are measured with far less noise than independent runs would give.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import multiprocessing.context
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -98,6 +100,16 @@ def _one(
     return run_line(line, horizon_s=horizon_s, warmup_s=warmup_s, seed=seed, start=start)
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers from a fork server where there is one: forking the caller itself (the API's
+    process, with connector threads holding locks) can deadlock a child."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["plantwin.simulation.line.replications"])
+    return context
+
+
 def run_replications(
     line: LineSpec,
     *,
@@ -152,7 +164,7 @@ def run_scenarios(
             if progress:
                 progress(len(results), len(jobs))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
             futures = {
                 pool.submit(_one, lines[name], horizon_s, warmup_s, seeds[i], start): (name, i)
                 for name, i in jobs
