@@ -24,6 +24,7 @@ BENCHES = {
     "live": "bench.live_api",
     "anomalies": "bench.anomalies",
     "reports": "bench.reports_query",
+    "des": "bench.des",
 }
 
 

@@ -14,12 +14,14 @@ from plantwin.api import (
     kpis,
     query,
     reports,
+    simulations,
     twins,
 )
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
 from plantwin.api.live import route as live
 from plantwin.api.schemas import ErrorResponse, HealthOut
+from plantwin.simulation.line.service import SimulationService
 
 
 def create_app(context: ApiContext) -> FastAPI:
@@ -49,6 +51,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(live.router)
     app.include_router(reports.router)
     app.include_router(query.router)
+    app.include_router(simulations.router)
+    app.state.simulations = SimulationService(store=context.store, clock=context.clock)
 
     @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
     async def health(ctx: Context) -> HealthOut:

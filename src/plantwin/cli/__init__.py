@@ -17,6 +17,7 @@ from plantwin.cli.eval_anomalies import anomalies
 from plantwin.cli.evaluation import eval_app
 from plantwin.cli.interop import export_app, import_app
 from plantwin.cli.report import report
+from plantwin.cli.simulate import simulate
 from plantwin.cli.status import StatusView
 from plantwin.cli.summary import plant_tree, replay_lines
 from plantwin.core.errors import PlantwinError
@@ -36,6 +37,7 @@ app.command("report")(report)
 eval_app.command("ai4i")(ai4i)
 eval_app.command("anomalies")(anomalies)
 app.add_typer(eval_app, name="eval")
+app.command("simulate")(simulate)
 
 
 def demo_plant_file() -> Path:

@@ -8,6 +8,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from plantwin.model.problems import Path, Problem
 
@@ -22,6 +23,8 @@ def load_yaml(text: str) -> tuple[Any, dict[Path, int], list[Problem]]:
         line = None if mark is None else mark.line + 1
         reason = err.problem or err.context or "invalid YAML"
         return None, {}, [Problem((), f"YAML syntax error: {reason}", line)]
+    except ReaderError as err:  # control characters: not a MarkedYAMLError
+        return None, {}, [Problem((), f"not YAML text: {err.reason} at character {err.position}")]
     lines: dict[Path, int] = {(): 1}
     return _plain(doc, (), lines), lines, []
 
