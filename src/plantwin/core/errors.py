@@ -31,3 +31,11 @@ class InteropError(PlantwinError):
 
 class AnalyticsError(PlantwinError):
     """Analytics input (e.g. a benchmark data set) is missing or malformed, or a model failed."""
+
+
+class AuthError(PlantwinError):
+    """A credential is missing, unknown, expired or revoked (HTTP 401); the message says which."""
+
+
+class AccountError(PlantwinError):
+    """A request about users or tokens cannot be done (unknown user, name taken, weak password)."""
