@@ -6,7 +6,7 @@ from plantwin.core.auth import Role, Token, User
 from plantwin.store.duckdb_ops import Con, transaction
 from plantwin.store.rules import check_token
 
-_TOKEN_COLUMNS = 'id, "user", digest, created, expires, revoked, label'
+_TOKEN_COLUMNS = 'id, "user", digest, created, expires, revoked, label'  # noqa: S105
 
 
 def put_user(con: Con, user: User) -> None:
@@ -31,7 +31,7 @@ def put_token(con: Con, token: Token) -> None:
         row = c.execute("SELECT id FROM tokens WHERE digest = ?", [token.digest]).fetchone()
         check_token(token, known, None if row is None else row[0])
         c.execute(
-            f"INSERT OR REPLACE INTO tokens ({_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO tokens ({_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             [
                 token.id,
                 token.user,
