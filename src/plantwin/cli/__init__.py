@@ -17,6 +17,7 @@ from plantwin.cli.evaluation import eval_app
 from plantwin.cli.interop import export_app, import_app
 from plantwin.cli.status import StatusView
 from plantwin.cli.summary import plant_tree, replay_lines
+from plantwin.cli.users import users_app
 from plantwin.core.errors import PlantwinError
 from plantwin.model.loader import load_plant
 from plantwin.model.problems import PlantFileError
@@ -32,6 +33,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 eval_app.command("ai4i")(ai4i)
 app.add_typer(eval_app, name="eval")
+app.add_typer(users_app, name="users")
 
 
 def demo_plant_file() -> Path:
@@ -60,6 +62,14 @@ Host = Annotated[str, typer.Option("--host", help="address the API listens on")]
 Retention = Annotated[
     float | None, typer.Option("--retention-days", help="delete history older than this")
 ]
+AdminToken = Annotated[
+    str | None,
+    typer.Option(
+        "--admin-token",
+        envvar="PLANTWIN_ADMIN_TOKEN",
+        help="the API's admin bearer token (20+ characters); default: a new one, printed once",
+    ),
+]
 
 
 @app.command()
@@ -81,6 +91,7 @@ def demo(
             help="read the simulator directly instead of over OPC UA (for speeds above ~600)",
         ),
     ] = False,
+    admin_token: AdminToken = None,
 ) -> None:
     """Run the demo machining line, its live twin and the API, with a status table.
 
@@ -99,6 +110,7 @@ def demo(
         retention_days=retention_days,
         opcua_port=opcua_port,
         in_process=in_process,
+        admin_token=admin_token,
     )
 
 
@@ -110,6 +122,7 @@ def run(
     store: StorePath = None,
     host: Host = "127.0.0.1",
     retention_days: Retention = None,
+    admin_token: AdminToken = None,
 ) -> None:
     """Run the twin of a plant file (its connectors, history and API), without the simulator."""
     _serve(
@@ -122,6 +135,7 @@ def run(
         speed=1.0,
         seed=0,
         retention_days=retention_days,
+        admin_token=admin_token,
     )
 
 
@@ -138,6 +152,7 @@ def _serve(
     retention_days: float | None,
     opcua_port: int = 4840,
     in_process: bool = False,
+    admin_token: str | None = None,
 ) -> None:
     from plantwin.runtime import Runtime, Settings  # noqa: PLC0415 - keeps 'validate' light
 
@@ -154,6 +169,7 @@ def _serve(
             retention_days=retention_days,
             opcua_port=opcua_port,
             in_process=in_process,
+            admin_token=admin_token,
         )
     except ValueError as error:
         err.print(f"error: {error}", style="bold red")
@@ -161,6 +177,8 @@ def _serve(
 
     async def main() -> None:
         async with Runtime(settings) as runtime:
+            if runtime.admin_token_generated:  # shown this once; only its hash is stored
+                out.print(f"admin token: {runtime.admin_token}", markup=False, highlight=False)
             view = StatusView(runtime, out)
             await view.run(runtime.serve(duration))
 

@@ -26,6 +26,8 @@ class Settings:
     kpi_every: float = 30.0  # wall seconds between runs of the job storing closed KPI periods
     kpi_lookback_days: float = 2.0  # how far back that job looks for closed shifts and days
     only_connectors: frozenset[str] | None = None  # run just these declared connectors
+    # The API's admin token for this run; None: a new one is generated (Runtime.admin_token).
+    admin_token: str | None = field(default=None, repr=False)
     # Options laid over a connector's plant-file options (e.g. `plantwin replay FILE`).
     connector_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
