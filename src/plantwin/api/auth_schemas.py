@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 RoleName = Literal["viewer", "operator", "engineer", "admin"]
 
 
-class LoginRequest(BaseModel):
+class _Request(BaseModel):
+    """Request bodies take JSON types as they are: 0 is not false, 1 is not "1"."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class LoginRequest(_Request):
     user: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
     expires: str = Field(default="12h", description="how long the token lives, e.g. 8h, 7d")
@@ -30,7 +36,7 @@ class MeOut(BaseModel):
     token: str = Field(description="id of the token used")
 
 
-class UserIn(BaseModel):
+class UserIn(_Request):
     name: str = Field(min_length=1, max_length=64, description="letters, digits, . _ @ -")
     role: RoleName
     password: str | None = Field(
@@ -41,7 +47,7 @@ class UserIn(BaseModel):
     )
 
 
-class UserPatch(BaseModel):
+class UserPatch(_Request):
     role: RoleName | None = None
     password: str | None = Field(default=None, min_length=8, max_length=1024)
     disabled: bool | None = Field(default=None, description="a disabled user's tokens fail")
@@ -59,7 +65,7 @@ class UserListOut(BaseModel):
     users: list[UserOut]
 
 
-class TokenIn(BaseModel):
+class TokenIn(_Request):
     expires: str = Field(default="30d", description="e.g. 12h, 30d, or 'never'")
     label: str = Field(default="", max_length=100, description="what it is for")
 

@@ -27,6 +27,7 @@ from plantwin.api.auth_schemas import (
 from plantwin.api.deps import Context
 from plantwin.api.errors import error_response
 from plantwin.api.params import parse_duration
+from plantwin.api.schemas import ErrorResponse
 from plantwin.core.auth import ROLE_PERMISSIONS, Permission, Role, Token, User
 from plantwin.core.clock import iso
 from plantwin.core.errors import AccountError, AuthError
@@ -40,6 +41,8 @@ from plantwin.processing.accounts import (
 router = APIRouter(prefix="/api/v1", tags=["access"])
 page = APIRouter()
 MAX_LOGIN_NS = 30 * 86_400 * 10**9  # a login token lives at most 30 days
+_NO_USER = {404: {"model": ErrorResponse, "description": "no such user or token"}}
+_REFUSED = {422: {"model": ErrorResponse, "description": "bad name or password, last admin"}}
 
 
 def _user(user: User) -> UserOut:
@@ -84,7 +87,7 @@ async def _issued(accounts: Accounts, issued: IssuedToken) -> IssuedTokenOut:
 @router.post(
     "/auth/login",
     response_model=IssuedTokenOut,
-    responses={401: {"description": "wrong user name or password"}},
+    responses={401: {"model": ErrorResponse, "description": "wrong user name or password"}},
     summary="Log in with a password; answers a bearer token (public)",
 )
 async def login(body: LoginRequest, ctx: Context) -> IssuedTokenOut:
@@ -114,13 +117,22 @@ async def user_list(ctx: Context, _: Admin) -> UserListOut:
     return UserListOut(users=[_user(u) for u in await ctx.accounts.users()])
 
 
-@router.post("/users", response_model=UserOut, status_code=201, summary="Add a user (admin)")
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    responses={409: {"model": ErrorResponse, "description": "the name is taken"}, **_REFUSED},
+    summary="Add a user (admin)",
+)
 async def user_add(body: UserIn, ctx: Context, _: Admin) -> UserOut:
     return _user(await ctx.accounts.add_user(body.name, Role(body.role), body.password))
 
 
 @router.patch(
-    "/users/{name}", response_model=UserOut, summary="Change a user's role, password or state"
+    "/users/{name}",
+    response_model=UserOut,
+    responses={**_NO_USER, **_REFUSED},
+    summary="Change a user's role, password or state (admin)",
 )
 async def user_change(name: str, body: UserPatch, ctx: Context, _: Admin) -> UserOut:
     user = await ctx.accounts.update_user(
@@ -136,6 +148,7 @@ async def user_change(name: str, body: UserPatch, ctx: Context, _: Admin) -> Use
     "/users/{name}/tokens",
     response_model=IssuedTokenOut,
     status_code=201,
+    responses=_NO_USER,
     summary="Issue a bearer token for a user (admin); the answer shows it once",
 )
 async def token_issue(
@@ -157,7 +170,12 @@ async def token_list(
     return TokenListOut(tokens=[_token(t, now) for t in await ctx.accounts.tokens(user)])
 
 
-@router.post("/tokens/{token_id}/revoke", response_model=TokenOut, summary="Revoke a token")
+@router.post(
+    "/tokens/{token_id}/revoke",
+    response_model=TokenOut,
+    responses=_NO_USER,
+    summary="Revoke a token (admin)",
+)
 async def token_revoke(token_id: str, ctx: Context, _: Admin) -> TokenOut:
     return _token(await ctx.accounts.revoke(token_id), ctx.accounts.now())
 
