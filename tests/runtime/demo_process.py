@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-
 ADMIN_TOKEN = re.compile(r"^admin token: (\S+)$", re.MULTILINE)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from plantwin.core.auth import Role
 from plantwin.core.records import AlarmEvent, DeadLetter
 from plantwin.core.store import RecordQuery
 from plantwin.runtime import Runtime, Settings
@@ -178,7 +179,9 @@ async def test_an_acknowledgement_is_stored_at_once(tmp_path: Path) -> None:
         runtime.pipeline.tick_s = 30.0  # a tick would come far too late to carry the ack
         serving = asyncio.create_task(runtime.serve())
         try:
-            headers = {"Authorization": f"Bearer {runtime.admin_token}"}
+            await runtime.accounts.add_user("kim", Role.OPERATOR)
+            token = (await runtime.accounts.issue("kim")).secret
+            headers = {"Authorization": f"Bearer {token}"}
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{port}", headers=headers
             ) as http:
