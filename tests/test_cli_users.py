@@ -76,6 +76,7 @@ async def test_users_add_token_list_revoke(tmp_path: Path) -> None:
     assert "error: no token 'nope'" in unknown.stderr
 
     # At rest there are only hashes: neither the password nor the token is in the files.
-    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("plant"))
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("plant")]  # noqa: ASYNC240
+    stored = b"".join(p.read_bytes() for p in files)
     assert b"correct horse" not in stored
     assert token.encode() not in stored

@@ -6,7 +6,7 @@ Secrets leave the API once: the answer that issues a token carries it; lists sho
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -41,8 +41,11 @@ from plantwin.processing.accounts import (
 router = APIRouter(prefix="/api/v1", tags=["access"])
 page = APIRouter()
 MAX_LOGIN_NS = 30 * 86_400 * 10**9  # a login token lives at most 30 days
-_NO_USER = {404: {"model": ErrorResponse, "description": "no such user or token"}}
-_REFUSED = {422: {"model": ErrorResponse, "description": "bad name or password, last admin"}}
+Responses = dict[int | str, dict[str, Any]]
+_NO_USER: Responses = {404: {"model": ErrorResponse, "description": "no such user or token"}}
+_REFUSED: Responses = {
+    422: {"model": ErrorResponse, "description": "bad name or password, last admin"}
+}
 
 
 def _user(user: User) -> UserOut:
