@@ -4,17 +4,18 @@ malformed, unknown, expired or revoked token (401) and a role too low for it (40
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 
 from plantwin.api.app import create_app
-from plantwin.api.auth import PUBLIC_PATHS, Requires
+from plantwin.api.auth import PUBLIC_PATHS, Requires, authorize_websocket
 from plantwin.api.context import ApiContext
 from plantwin.core import ManualClock
 from plantwin.core.auth import ROLE_PERMISSIONS, Permission, Role
@@ -187,3 +188,41 @@ async def test_openapi_declares_the_bearer_scheme(rig: Rig) -> None:
     twins = spec["paths"]["/api/v1/twins"]["get"]
     assert twins["security"] == [{"HTTPBearer": []}]
     assert "security" not in spec["paths"]["/api/v1/health"]["get"]
+
+
+def test_a_websocket_authenticates_with_the_same_rules(rig: Rig) -> None:
+    """What /api/v1/live does: authorize_websocket before anything is sent."""
+
+    @rig.app.websocket("/test/ws")
+    async def probe(websocket: WebSocket) -> None:
+        who = await authorize_websocket(websocket, Permission.OPERATE)
+        if who is None:
+            return
+        await websocket.accept()
+        await websocket.send_json({"user": who.user, "role": who.role.value})
+        await websocket.close()
+
+    with warnings.catch_warnings():  # Starlette would rather see httpx2; httpx still works
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient  # noqa: PLC0415
+
+    with TestClient(rig.app) as client:
+        token = rig.tokens["operator"]
+        with client.websocket_connect(f"/test/ws?access_token={token}") as ws:
+            assert ws.receive_json() == {"user": "operator", "role": "operator"}
+        header = {"Authorization": f"Bearer {rig.tokens['engineer']}"}
+        with client.websocket_connect("/test/ws", headers=header) as ws:
+            assert ws.receive_json()["user"] == "engineer"
+        for query, code, reason in (
+            ("", 4401, "no bearer token"),
+            (f"?access_token={rig.tokens['revoked']}", 4401, "was revoked"),
+            (f"?access_token={rig.tokens['expired']}", 4401, "expired at"),
+            (f"?access_token={rig.tokens['viewer']}", 4403, "needs the 'operate' permission"),
+        ):
+            with (
+                client.websocket_connect(f"/test/ws{query}") as ws,
+                pytest.raises(WebSocketDisconnect) as closed,
+            ):
+                ws.receive_json()
+            assert closed.value.code == code, query
+            assert reason in closed.value.reason, query
