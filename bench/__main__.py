@@ -19,6 +19,7 @@ BENCHES = {
     "replay": "bench.replay_file",
     "http": "bench.http_ingest",
     "mqtt": "bench.mqtt_ingest",
+    "auth": "bench.auth_check",
 }
 
 
