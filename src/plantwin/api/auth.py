@@ -24,7 +24,8 @@ from plantwin.core.auth import ROLE_PERMISSIONS, Permission, Principal
 from plantwin.core.errors import AuthError, PlantwinError
 
 REALM = "plantwin"
-# Paths served without a token: liveness, the API description, the login page and endpoint.
+# Paths served without a token: liveness, the API description (and the live WebSocket's
+# protocol description beside it), the login page and endpoint.
 PUBLIC_PATHS = frozenset(
     {
         "/api/v1/health",
@@ -34,6 +35,7 @@ PUBLIC_PATHS = frozenset(
         "/docs",
         "/docs/oauth2-redirect",
         "/redoc",
+        "/api/v1/live/protocol",
     }
 )
 WS_UNAUTHENTICATED = 4401  # WebSocket close codes (private range 4000-4999), after HTTP's
@@ -68,11 +70,14 @@ async def authenticate(ctx: ApiContext, token: str | None, permission: Permissio
 
 def token_of(conn: HTTPConnection, *, query: bool = False) -> str | None:
     """The bearer token of a request: the Authorization header, or with ``query=True`` (for
-    browsers' WebSockets, which cannot set headers) the ``access_token`` query parameter."""
+    browsers' WebSockets, which cannot set headers) the ``access_token`` (RFC 6750) or
+    ``token`` query parameter."""
     scheme, _, value = conn.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return conn.query_params.get("access_token") if query else None
+    if not query:
+        return None
+    return conn.query_params.get("access_token") or conn.query_params.get("token")
 
 
 def challenge(error: str | None = None, permission: Permission | None = None) -> str:
