@@ -25,6 +25,7 @@ BENCHES = {
     "anomalies": "bench.anomalies",
     "reports": "bench.reports_query",
     "des": "bench.des",
+    "auth": "bench.auth_check",
 }
 
 

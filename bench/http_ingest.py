@@ -116,6 +116,7 @@ class Poster:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.token = ""  # the bearer token sent with each request
 
     @classmethod
     async def connect(cls, port: int) -> Poster:
@@ -132,7 +133,7 @@ class Poster:
     async def post(self, path: str, content_type: str, body: bytes) -> tuple[int, bytes]:
         head = (
             f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+            f"Authorization: Bearer {self.token}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
         await self.writer.drain()
@@ -158,6 +159,7 @@ async def endpoint(
     async with Runtime(settings) as runtime:
         serving = asyncio.create_task(runtime.serve())
         client = await Poster.connect(settings.port)
+        client.token = runtime.admin_token
         start = time.perf_counter()
         for body in bodies:
             while True:

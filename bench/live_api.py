@@ -37,6 +37,9 @@ import websockets
 from bench.common import emit, free_port
 from plantwin.core.clock import iso
 
+TOKEN = "pwt_bench-live-api-admin-token"  # noqa: S105  # the server admin token (raw: ignored)
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
 SIGNALS = ("power", "current", "vibration", "bearing_temp", "coolant_temp", "speed", "pressure")
 BODIES_PER_S = 10
 WARMUP_S = 3.0
@@ -88,8 +91,10 @@ def cpu_seconds(pid: int) -> float | None:
 def serve_plantwin(plant: Path, port: int, store: Path) -> None:
     from plantwin.runtime import Runtime, Settings  # noqa: PLC0415 - only in the child
 
+    settings = Settings(plant=plant, store=str(store), port=port, admin_token=TOKEN)
+
     async def run() -> None:
-        async with Runtime(Settings(plant=plant, store=str(store), port=port)) as runtime:
+        async with Runtime(settings) as runtime:
             await runtime.serve()  # until SIGTERM
 
     asyncio.run(run())
@@ -141,7 +146,7 @@ class Client:
 async def consume(
     url: str, rate: float, client: Client, measuring: asyncio.Event, stop: asyncio.Event
 ) -> None:
-    async with websockets.connect(url, max_size=None) as ws:
+    async with websockets.connect(url, max_size=None, additional_headers=AUTH) as ws:
         await ws.send(json.dumps({"subscribe": {"kinds": ["samples"], "max_rate_hz": rate}}))
         while not stop.is_set():
             try:
@@ -167,7 +172,7 @@ async def produce_http(port: int, names: list[str], stop: asyncio.Event) -> int:
     """Every 100 ms, one tenth of the signals as NDJSON to POST /api/v1/ingest."""
     import httpx  # noqa: PLC0415
 
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=AUTH) as http:
         return await _produce(names, stop, lambda body: _post(http, body))
 
 

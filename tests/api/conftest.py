@@ -18,7 +18,7 @@ from plantwin.model.loader import load_plant
 from plantwin.store import MemoryStore
 from plantwin.twin import TwinState
 from tests.conftest import ROOT
-from tests.helpers import T0, S
+from tests.helpers import T0, S, accounts_for, bearer
 
 REPLAY_PLANT = ROOT / "examples" / "replay-line.yaml"
 
@@ -48,11 +48,15 @@ async def ingest_app() -> AsyncIterator[IngestApp]:
                 store=store,
                 clock=clock,
                 health=lambda: {"status": "ok"},
+                accounts=accounts_for(store),
                 connectors=lambda: [gateway.health()],
                 not_running={"recording": "not selected for this run"},
                 inlets={"gateway": gateway},
                 screen=ingestor.screen,
             )
             transport = httpx.ASGITransport(app=create_app(context))
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            headers = await bearer(context.accounts)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://test", headers=headers
+            ) as http:
                 yield IngestApp(http, gateway, context)

@@ -12,16 +12,18 @@ import pytest
 from plantwin.api.app import create_app
 from plantwin.api.context import ApiContext
 from plantwin.core import ManualClock, RawBatch
+from plantwin.core.auth import Role
 from plantwin.core.records import AlarmEvent
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import RecordQuery
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
+from plantwin.processing.accounts import Accounts
 from plantwin.processing.processor import RuleProcessor
 from plantwin.store import MemoryStore
 from plantwin.twin import TwinState
-from tests.helpers import T0, S
+from tests.helpers import T0, S, accounts_for, bearer
 
 VIB = "changwon.L1.mill1.spindle:vibration_high"
 
@@ -33,6 +35,7 @@ class Setup:
     store: MemoryStore
     clock: ManualClock
     feed: Any
+    accounts: Accounts
 
 
 @pytest.fixture
@@ -62,11 +65,14 @@ async def setup(example_plant: Plant) -> AsyncIterator[Setup]:
             store=store,
             clock=clock,
             health=lambda: {"status": "ok"},
+            accounts=accounts_for(store),
             rules=rules,
         )
         transport = httpx.ASGITransport(app=create_app(context))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield Setup(http, rules, store, clock, feed)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=await bearer(context.accounts)
+        ) as http:
+            yield Setup(http, rules, store, clock, feed, context.accounts)
 
 
 async def _vibration(setup: Setup, start_s: int, values: list[float]) -> None:
@@ -95,7 +101,10 @@ async def test_alarm_life_cycle_through_the_api(setup: Setup) -> None:
     only_low = (await http.get("/api/v1/alarms", params={"priority": "low"})).json()
     assert [a["id"] for a in only_low["alarms"]] == ["changwon.L1.mill1.spindle:vibration_warning"]
 
-    acked = await http.post(f"/api/v1/alarms/{VIB}/ack", json={"user": "kim", "reason": "seen"})
+    kim = await bearer(setup.accounts, "kim", Role.OPERATOR)
+    acked = await http.post(
+        f"/api/v1/alarms/{VIB}/ack", json={"user": "mallory", "reason": "seen"}, headers=kim
+    )
     assert acked.status_code == 200, acked.text
     assert acked.json()["state"] == "acknowledged"
     again = await http.post(f"/api/v1/alarms/{VIB}/ack")
@@ -117,7 +126,7 @@ async def test_alarm_life_cycle_through_the_api(setup: Setup) -> None:
         ("ack", "acknowledged"),
         ("activate", "unacknowledged"),
     ]
-    assert history[1]["user"] == "kim"
+    assert history[1]["user"] == "kim"  # the token's user, not what the body says
     assert history[1]["reason"] == "seen"
 
 
@@ -125,9 +134,7 @@ async def test_shelve_out_of_service_and_errors(setup: Setup) -> None:
     http = setup.http
     await _vibration(setup, 0, [5.0] * 30)
     setup.clock.advance(40)
-    shelved = await http.post(
-        f"/api/v1/alarms/{VIB}/shelve", json={"duration": "30m", "user": "lee"}
-    )
+    shelved = await http.post(f"/api/v1/alarms/{VIB}/shelve", json={"duration": "30m"})
     assert shelved.status_code == 200, shelved.text
     assert shelved.json()["state"] == "shelved"
     assert shelved.json()["shelved_until"] == "2027-01-15T08:30:40Z"

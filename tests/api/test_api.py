@@ -17,7 +17,7 @@ from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant, TwinKind
 from plantwin.store import DuckDBStore
 from plantwin.twin import TwinState
-from tests.helpers import T0, S
+from tests.helpers import T0, S, accounts_for, bearer
 
 MINUTE = 60 * S
 
@@ -49,9 +49,12 @@ async def client(example_plant: Plant, tmp_path: Any) -> AsyncIterator[httpx.Asy
             store=store,
             clock=clock,
             health=lambda: {"status": "ok", "samples": len(rows.batch)},
+            accounts=accounts_for(store),
         )
         transport = httpx.ASGITransport(app=create_app(context))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=await bearer(context.accounts)
+        ) as http:
             yield http
 
 
@@ -217,6 +220,7 @@ async def test_an_unexpected_error_is_a_json_500(client: httpx.AsyncClient) -> N
         store=context.store,
         clock=context.clock,
         health=broken,
+        accounts=context.accounts,
     )
     quiet = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=quiet, base_url="http://test") as http:

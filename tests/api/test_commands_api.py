@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ import pytest
 from plantwin.api.app import create_app
 from plantwin.api.context import ApiContext
 from plantwin.core import ManualClock, RawBatch
+from plantwin.core.auth import Role
 from plantwin.core.clock import Clock
 from plantwin.core.connector import Connector
 from plantwin.core.records import CommandEvent, CommandStatus
@@ -25,13 +26,14 @@ from plantwin.core.store import RecordQuery
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
+from plantwin.processing.accounts import Accounts
 from plantwin.processing.commands import CommandService
 from plantwin.runtime import connectors as connector_factories
 from plantwin.simulation.demo_plant.connector import DemoPlant
 from plantwin.simulation.demo_plant.opcua_server import DEMO_NAMESPACE
 from plantwin.store import MemoryStore
 from plantwin.twin import TwinState
-from tests.helpers import T0
+from tests.helpers import T0, accounts_for, bearer
 
 MILL = "changwon.L1.mill1"
 COMPRESSOR = "changwon.compressor1"
@@ -47,6 +49,14 @@ class Setup:
     demo: DemoPlant
     ingest: Ingestor
     twin: TwinState
+    accounts: Accounts
+    users: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> headers
+
+    async def headers(self, name: str) -> dict[str, str]:
+        """An operator's Authorization header (the user is added on first use)."""
+        if name not in self.users:
+            self.users[name] = await bearer(self.accounts, name, Role.OPERATOR)
+        return self.users[name]
 
     async def feed(self, raw: RawBatch) -> None:
         batch = self.ingest.process(raw).batch.canonical()
@@ -65,7 +75,9 @@ class Setup:
         await self.feed(self.demo.line.advance(seconds))
 
     async def send(self, **body: Any) -> httpx.Response:
-        return await self.http.post("/api/v1/commands", json={"user": "kim", **body})
+        return await self.http.post(
+            "/api/v1/commands", json=body, headers=await self.headers("kim")
+        )
 
     async def audit(self, command_id: str) -> list[CommandStatus]:
         events = await self.store.records(RecordQuery(kind=CommandEvent))
@@ -100,11 +112,19 @@ async def opened(plant: Plant, writers: Writers) -> AsyncIterator[Setup]:
             store=store,
             clock=clock,
             health=lambda: {"status": "ok"},
+            accounts=accounts_for(store),
             commands=service,
         )
         transport = httpx.ASGITransport(app=create_app(context))
-        async with demo, httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            setup = Setup(http, service, store, clock, demo, Ingestor(catalog, clock), twin)
+        async with (
+            demo,
+            httpx.AsyncClient(
+                transport=transport, base_url="http://test", headers=await bearer(context.accounts)
+            ) as http,
+        ):
+            setup = Setup(
+                http, service, store, clock, demo, Ingestor(catalog, clock), twin, context.accounts
+            )
             await setup.run_plant(30)  # the machines have reported their state and values
             yield setup
         await service.close()
@@ -178,12 +198,22 @@ async def test_bad_parameters_are_422_naming_the_parameter(
     assert await setup.store.records(RecordQuery(kind=CommandEvent)) == []
 
 
-async def test_a_request_without_a_user_is_422(setup: Setup) -> None:
+async def test_the_requester_is_the_token_user_not_the_body(setup: Setup) -> None:
+    await setup.report({"L1/mill1/state": STATE["running"]})
     r = await setup.http.post(
-        "/api/v1/commands", json={"twin": MILL, "command": "set_feed_override"}
+        "/api/v1/commands",
+        json={
+            "twin": MILL,
+            "command": "set_feed_override",
+            "parameters": {"percent": 105},
+            "user": "mallory",
+        },
+        headers=await setup.headers("lee"),
     )
-    assert r.status_code == 422
-    assert "user" in r.json()["error"]["message"]
+    assert r.status_code == 202, r.text
+    assert r.json()["requested_by"] == "lee"
+    events = await setup.store.records(RecordQuery(kind=CommandEvent))
+    assert {e.requested_by for e in events if isinstance(e, CommandEvent)} == {"lee"}
 
 
 # -- states and interlocks -----------------------------------------------------------------
@@ -290,10 +320,11 @@ async def test_a_critical_command_waits_for_a_second_user(setup: Setup) -> None:
     await setup.run_plant(1)
     assert setup.demo.line.truth.commands == []  # nothing sent yet
     url = f"/api/v1/commands/{pending['id']}"
-    mine = await setup.http.post(f"{url}/approve", json={"user": "kim"})
+    mine = await setup.http.post(f"{url}/approve", json={}, headers=await setup.headers("kim"))
     assert mine.status_code == 403
     assert "needs the approval of a different user" in mine.json()["error"]["message"]
-    ok = await setup.http.post(f"{url}/approve", json={"user": "lee", "reason": "checked"})
+    lee = await setup.headers("lee")
+    ok = await setup.http.post(f"{url}/approve", json={"reason": "checked"}, headers=lee)
     assert ok.status_code == 200, ok.text
     body = ok.json()
     assert (body["status"], body["approved_by"]) == ("sent", "lee")
@@ -301,7 +332,7 @@ async def test_a_critical_command_waits_for_a_second_user(setup: Setup) -> None:
     (applied,) = setup.demo.line.truth.commands
     assert applied.address == "changwon/compressor1/cmd/set_pressure"
     assert applied.value == pytest.approx(6.5)  # written in psi, converted back by the machine
-    again = await setup.http.post(f"{url}/approve", json={"user": "park"})
+    again = await setup.http.post(f"{url}/approve", headers=await setup.headers("park"))
     assert again.status_code == 409
     events = await setup.store.records(RecordQuery(kind=CommandEvent))
     users = [(e.status.value, e.user) for e in reversed(events) if isinstance(e, CommandEvent)]
@@ -311,10 +342,12 @@ async def test_a_critical_command_waits_for_a_second_user(setup: Setup) -> None:
 async def test_a_rejected_critical_command_is_never_sent(setup: Setup) -> None:
     r = await setup.send(twin=COMPRESSOR, command="set_pressure", parameters={"pressure": 7.2})
     url = f"/api/v1/commands/{r.json()['id']}"
-    rejected = await setup.http.post(f"{url}/reject", json={"user": "lee", "reason": "not now"})
+    lee = await setup.headers("lee")
+    rejected = await setup.http.post(f"{url}/reject", json={"reason": "not now"}, headers=lee)
     assert rejected.status_code == 200
     assert rejected.json()["status"] == "rejected"
-    assert (await setup.http.post(f"{url}/approve", json={"user": "park"})).status_code == 409
+    park = await setup.headers("park")
+    assert (await setup.http.post(f"{url}/approve", headers=park)).status_code == 409
     await setup.run_plant(1)
     assert setup.demo.line.truth.commands == []
 

@@ -179,6 +179,8 @@ async def test_bad_arrow_and_connector_choice_errors(ingest_app: IngestApp) -> N
     ):
         transport = httpx.ASGITransport(app=create_app(ctx))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            response = await http.post("/api/v1/ingest", content=b"", headers=NDJSON)
+            response = await http.post(
+                "/api/v1/ingest", content=b"", headers={**NDJSON, **ingest_app.http.headers}
+            )
         assert response.status_code == status
         assert response.json()["error"]["message"] == message

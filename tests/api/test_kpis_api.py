@@ -13,6 +13,7 @@ from plantwin.api.context import ApiContext
 from plantwin.core import ManualClock
 from plantwin.store import DuckDBStore
 from plantwin.twin import TwinState
+from tests.helpers import accounts_for, bearer
 from tests.processing.kpi_support import H, catalog, counter, local, plant, states
 
 SHIFT_A = local("2027-01-18 06:00")  # Monday, Berlin
@@ -36,9 +37,12 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
             store=store,
             clock=ManualClock(SHIFT_A + 10 * H),
             health=lambda: {"status": "ok"},
+            accounts=accounts_for(store),
         )
         transport = httpx.ASGITransport(app=create_app(context))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=await bearer(context.accounts)
+        ) as http:
             yield http
 
 

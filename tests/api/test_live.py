@@ -75,10 +75,14 @@ def _url(rt: Runtime) -> str:
     return f"ws://127.0.0.1:{rt.settings.port}/api/v1/live"
 
 
-async def _connect(rt: Runtime) -> ClientConnection:
+def _auth(rt: Runtime) -> dict[str, str]:
+    return {"Authorization": f"Bearer {rt.admin_token}"}
+
+
+async def _connect(rt: Runtime, *, token: bool = True) -> ClientConnection:
     for _ in range(100):
         try:
-            return await websockets.connect(_url(rt))
+            return await websockets.connect(_url(rt), additional_headers=_auth(rt) if token else {})
         except OSError:
             await asyncio.sleep(0.05)
     pytest.fail("the live API did not come up")
@@ -251,6 +255,7 @@ async def _stalled_client(rt: Runtime, request: Message) -> asyncio.StreamWriter
         (
             "GET /api/v1/live HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Authorization: Bearer {rt.admin_token}\r\n"
             "Sec-WebSocket-Version: 13\r\n\r\n"
         ).encode()
     )
@@ -313,10 +318,18 @@ async def test_wrong_requests_are_answered_and_change_nothing(runtime: Runtime) 
         assert (await _recv(ws))["where"] == "message"
         await _subscribe(ws, twins=["changwon.compressor1"], kinds=["samples"])
         assert (await _recv(ws))["type"] == "snapshot"
-    ws = await _connect(runtime)  # a token in a first `auth` message, then the subscription
+    ws = await _connect(runtime, token=False)  # a token in a first `auth` message, then subscribe
     async with ws:
-        await ws.send(json.dumps({"auth": {"token": "t0k3n"}}))
+        await ws.send(json.dumps({"auth": {"token": runtime.admin_token}}))
         await _subscribe(ws, signals=[PRESSURE])
+    for first in ({"auth": {"token": "pwt_not-a-token"}}, {"subscribe": {"signals": [PRESSURE]}}):
+        ws = await _connect(runtime, token=False)  # a wrong token, or none: closed with 4401
+        async with ws:
+            await ws.send(json.dumps(first))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await _recv(ws)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4401
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.settings.port}") as http:
         protocol = (await http.get("/api/v1/live/protocol")).json()
         schema = (await http.get("/openapi.json")).json()
@@ -335,8 +348,8 @@ async def test_command_steps_arrive_as_they_happen(runtime: Runtime) -> None:
         assert (await _recv(ws))["commands"] == []  # snapshot: nothing unfinished
         body = {"twin": mill, "command": "set_feed_override", "parameters": {"percent": 110}}
         base = f"http://127.0.0.1:{runtime.settings.port}/api/v1"
-        async with httpx.AsyncClient(base_url=base) as http:
-            answer = await http.post("/commands", json={**body, "user": "kim"})
+        async with httpx.AsyncClient(base_url=base, headers=_auth(runtime)) as http:
+            answer = await http.post("/commands", json=body)
         assert answer.status_code in (202, 409), answer.text  # 409: the mill is not idle
         command_id = answer.json()["id"] if answer.status_code == 202 else None
         steps = [c for _, m in await _collect(ws, 1.5) for c in m.get("commands", [])]

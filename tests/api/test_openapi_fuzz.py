@@ -7,6 +7,7 @@ declared schemas, and errors that follow HTTP (e.g. 405 carries an Allow header)
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import numpy as np
@@ -22,12 +23,15 @@ from plantwin.core import ManualClock, RawBatch
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import load_plant
+from plantwin.processing.accounts import Accounts
 from plantwin.processing.commands import CommandService
 from plantwin.processing.processor import RuleProcessor
 from plantwin.store import MemoryStore
 from plantwin.twin import TwinState
 from tests.conftest import EXAMPLE
-from tests.helpers import T0, S
+from tests.helpers import T0, S, accounts_for, bearer
+
+ACCOUNTS: list[Accounts] = []  # the app's accounts, for a fresh admin token per case
 
 
 def _schema() -> schemathesis.schemas.BaseSchema:
@@ -60,6 +64,7 @@ def _schema() -> schemathesis.schemas.BaseSchema:
         store=store,
         clock=clock,
         health=lambda: {"status": "ok"},
+        accounts=accounts_for(store),
         rules=RuleProcessor(twin, catalog, start_ns=T0),
         connectors=lambda: [inlet.health()],
         not_running={"plc1": "connector kind 'opcua' is not available yet"},
@@ -83,6 +88,7 @@ def _schema() -> schemathesis.schemas.BaseSchema:
             }
         }
     )
+    ACCOUNTS.append(context.accounts)
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(context), config=config)
 
 
@@ -91,6 +97,7 @@ schemathesis.serializer.alias(
     ["application/x-ndjson", "application/vnd.apache.arrow.stream"], "application/octet-stream"
 )
 schema = _schema()
+CASES = itertools.count()
 
 
 @schema.parametrize()
@@ -98,4 +105,15 @@ def test_every_operation_answers_any_input_per_its_schema(case: Case[Any]) -> No
     # Which bytes form an Arrow IPC stream cannot be said in JSON Schema, so generated
     # "valid" binary bodies are rightly refused (400); every other check still applies.
     arrow = case.media_type == "application/vnd.apache.arrow.stream"
-    case.call_and_validate(excluded_checks=[positive_data_acceptance] if arrow else None)
+    # A generated user name and password are rightly refused by the login (401).
+    login = case.operation.path == "/api/v1/auth/login"
+    # Each case acts as a new admin with a new token: a case may log out (revoking its token)
+    # or change users, and must not lock out the next one. A case generated without the
+    # Authorization header (negative testing of security) goes without it, expecting 401.
+    (accounts,) = ACCOUNTS
+    headers = None
+    if not case.operation.schema.is_security_param_negated(case):
+        headers = asyncio.run(bearer(accounts, f"fuzz{next(CASES)}"))
+    case.call_and_validate(
+        headers=headers, excluded_checks=[positive_data_acceptance] if arrow or login else None
+    )

@@ -26,6 +26,7 @@ from plantwin.processing.kpis import KpiEngine, KpiService, PeriodKind
 from plantwin.store import DuckDBStore, MemoryStore
 from plantwin.store.sql_sandbox import SqlSandbox
 from plantwin.twin import TwinState
+from tests.helpers import accounts_for, bearer
 from tests.reports.demo_day import demo_plant, simulate_day
 from tests.simulation.support import START, S
 
@@ -77,10 +78,13 @@ async def api(six_hours: Path) -> AsyncIterator[Api]:
             store=store,
             clock=ManualClock(END),
             health=lambda: {"status": "ok"},
+            accounts=accounts_for(store),
             sql=SqlSandbox(store.sql_connection, plant, timeout_s=5.0, max_rows=1000),
         )
         transport = httpx.ASGITransport(app=create_app(context))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=await bearer(context.accounts)
+        ) as http:
             yield Api(http, store, catalog, plant)
 
 
@@ -230,9 +234,12 @@ async def test_a_store_without_sql_says_so() -> None:
             store=store,
             clock=ManualClock(END),
             health=lambda: {"status": "ok"},
+            accounts=accounts_for(store),
         )
         transport = httpx.ASGITransport(app=create_app(context))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=await bearer(context.accounts)
+        ) as http:
             answer = await http.post("/api/v1/query", json={"sql": "SELECT 1"})
     assert answer.status_code == 400
     assert "DuckDB store" in answer.json()["error"]["message"]

@@ -22,7 +22,7 @@ from plantwin.simulation.line.service import SimulationService
 from plantwin.store import MemoryStore
 from plantwin.twin import TwinState
 from tests.conftest import EXAMPLE
-from tests.helpers import T0, S
+from tests.helpers import T0, S, accounts_for, bearer
 from tests.simulation.test_line_plant import mill_failures
 
 SCENARIO = """
@@ -54,10 +54,13 @@ async def sim_app() -> AsyncIterator[SimApp]:
             store=store,
             clock=ManualClock(T0),
             health=lambda: {"status": "ok"},
+            accounts=accounts_for(store),
         )
         app = create_app(context)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=await bearer(context.accounts)
+        ) as http:
             yield SimApp(http, context, app.state.simulations)
 
 

@@ -206,7 +206,7 @@ class Operators:
         password: str | None = None,
         certificate: object = None,
     ) -> User | None:
-        if username == "operator" and password == "secret":  # noqa: S105
+        if username == "operator" and password == "secret":
             return User(role=UserRole.User, name=username)
         return None
 
@@ -222,7 +222,7 @@ async def test_user_and_password_log_in_and_a_wrong_password_is_reported() -> No
             await srv.write("m/a", 5.0, T)
             await until(lambda: len(got.rows()) == 1, "a sample")
             await got.close()
-        login["password"] = "wrong"  # noqa: S105
+        login["password"] = "wrong"
         async with connector(srv.endpoint, "m/a", extra=login) as bad:
             await until(lambda: bad.health().last_error is not None, "an error")
             await asyncio.sleep(0.3)

@@ -35,6 +35,7 @@ from plantwin.reports import (
 from plantwin.reports.schedule import write_due_reports
 from plantwin.store import DuckDBStore
 from plantwin.twin import TwinState
+from tests.helpers import accounts_for, bearer
 from tests.reports.demo_day import END, REPORT_DAY, demo_plant
 from tests.simulation.support import PLANT_FILE, S
 
@@ -63,9 +64,12 @@ async def opened(demo_store_file: Path) -> AsyncIterator[Opened]:
             store=store,
             clock=ManualClock(NOW),
             health=lambda: {"status": "ok"},
+            accounts=accounts_for(store),
         )
         transport = httpx.ASGITransport(app=create_app(context))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=await bearer(context.accounts)
+        ) as http:
             yield Opened(plant, catalog, store, http)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+ADMIN_TOKEN = re.compile(r"^admin token: (\S+)$", re.MULTILINE)
 
 
 def free_port() -> int:
@@ -43,9 +46,18 @@ class DemoProcess:
         )
         self.started = time.monotonic()
 
-    def get(self, path: str) -> Any:
-        url = f"http://127.0.0.1:{self.port}{path}"
-        with urllib.request.urlopen(url, timeout=10) as response:
+    def admin_token(self) -> str:
+        """The token `plantwin demo` printed at start (it prints one when none is given)."""
+        found = ADMIN_TOKEN.findall(self.output())
+        assert len(found) == 1, f"expected one printed admin token:\n{self.output()}"
+        return str(found[0])
+
+    def get(self, path: str, *, token: str | None = None) -> Any:
+        """GET as the printed admin (health is public and goes without a token)."""
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}")
+        if not path.startswith("/api/v1/health"):
+            request.add_header("Authorization", f"Bearer {token or self.admin_token()}")
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our URL
             return json.load(response)
 
     def wait_up(self, timeout: float = 60.0) -> None:

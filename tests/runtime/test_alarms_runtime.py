@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from plantwin.core.auth import Role
 from plantwin.core.records import AlarmEvent, DeadLetter
 from plantwin.core.store import RecordQuery
 from plantwin.runtime import Runtime, Settings
@@ -178,13 +179,18 @@ async def test_an_acknowledgement_is_stored_at_once(tmp_path: Path) -> None:
         runtime.pipeline.tick_s = 30.0  # a tick would come far too late to carry the ack
         serving = asyncio.create_task(runtime.serve())
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            await runtime.accounts.add_user("kim", Role.OPERATOR)
+            token = (await runtime.accounts.issue("kim")).secret
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", headers=headers
+            ) as http:
                 for _ in range(100):  # until the always-active alarm is up
                     body = (await http.get(f"/api/v1/alarms/{ALWAYS}")).json()
                     if body.get("state") == "unacknowledged":
                         break
                     await asyncio.sleep(0.1)
-                acked = await http.post(f"/api/v1/alarms/{ALWAYS}/ack", json={"user": "kim"})
+                acked = await http.post(f"/api/v1/alarms/{ALWAYS}/ack", json={"reason": "seen"})
                 assert acked.status_code == 200, acked.text
             start = time.monotonic()
             found: list[AlarmEvent] = []

@@ -12,6 +12,7 @@ import duckdb
 import httpx
 import pytest
 
+from plantwin.core.auth import Role
 from plantwin.core.connector import ConnectorStatus
 from plantwin.runtime import Runtime
 from tests.connectors.test_opcua import until
@@ -34,12 +35,14 @@ async def test_a_command_is_acknowledged_over_opcua_and_audited(tmp_path: Path) 
         state = runtime.twin.states.status[MILL]
         await until(lambda: state.state is not None, "the mill's state")
         base = f"http://127.0.0.1:{config.port}/api/v1"
-        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        kim = await runtime.accounts.add_user("kim", Role.OPERATOR)
+        token = (await runtime.accounts.issue(kim.name)).secret
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base, timeout=10, headers=headers) as http:
             body = {
                 "twin": MILL,
                 "command": "set_feed_override",
                 "parameters": {"percent": 115},
-                "user": "kim",
                 "reason": "test",
             }
             for _ in range(100):  # the mill may be in setup or down for a while: refused
@@ -50,7 +53,7 @@ async def test_a_command_is_acknowledged_over_opcua_and_audited(tmp_path: Path) 
                 await asyncio.sleep(0.1)
             assert r.status_code == 202, r.text
             command: dict[str, Any] = r.json()
-            assert command["status"] == "sent"
+            assert (command["status"], command["requested_by"]) == ("sent", "kim")
             url = f"/commands/{command['id']}"
             for _ in range(300):  # the mill reports its feed override every 10 plant s
                 command = (await http.get(url)).json()

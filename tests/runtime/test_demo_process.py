@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 from pathlib import Path
 
 import duckdb
@@ -37,6 +38,9 @@ def test_demo_serves_live_state_and_history_after_30_seconds(
     demo.wait_up()
     power = "/api/v1/twins/changwon.meter1"
     first = demo.get(power)["signals"][0]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        demo.get(power, token="pwt_not-the-printed-one")
+    assert refused.value.code == 401
     time.sleep(max(0.0, 30 - (time.monotonic() - demo.started)))
     assert _assets(demo.get("/api/v1/twins")) == {
         t.id for t in example_plant.twins.values() if t.kind is TwinKind.ASSET
@@ -130,6 +134,8 @@ def test_run_serves_a_plant_without_the_simulator(tmp_path: Path) -> None:
             str(tmp_path / "run.duckdb"),
             "--duration",
             "3",
+            "--admin-token",
+            "a-chosen-admin-token-for-run",
         ],
         capture_output=True,
         text=True,
@@ -140,6 +146,9 @@ def test_run_serves_a_plant_without_the_simulator(tmp_path: Path) -> None:
     assert (
         "connector demo not started: demo connectors run only under 'plantwin demo'" in proc.stdout
     )
+    # A given token is not printed (nor any other).
+    assert "admin token" not in proc.stdout
+    assert "a-chosen-admin-token-for-run" not in proc.stdout + proc.stderr
 
 
 def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:

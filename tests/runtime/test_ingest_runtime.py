@@ -60,7 +60,8 @@ async def test_replay_and_http_ingest_land_in_the_store_with_a_count_check(
     async with Runtime(settings) as runtime:
         serving = asyncio.create_task(runtime.serve())
         base = f"http://127.0.0.1:{settings.port}"
-        async with httpx.AsyncClient(base_url=base) as http:
+        headers = {"Authorization": f"Bearer {runtime.admin_token}"}
+        async with httpx.AsyncClient(base_url=base, headers=headers) as http:
             await _wait_until_up(http)
             ndjson = await http.post(
                 "/api/v1/ingest?precision=s",

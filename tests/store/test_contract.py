@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plantwin.core.auth import Role, Token, User
 from plantwin.core.errors import QueryError, StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.records import (
@@ -713,3 +714,64 @@ async def test_a_closed_store_refuses_work(backend: Backend) -> None:
         await store.register_signals(["a"])
     with pytest.raises(StoreError, match="not open"):
         await store.records(RecordQuery(kind=Event))
+
+
+# -- users and tokens --------------------------------------------------------------------------
+
+DIGEST_A, DIGEST_B = "a" * 64, "0123456789abcdef" * 4
+
+
+async def test_users_are_replaced_by_name_and_listed_by_name(store: Store) -> None:
+    assert await store.users() == []
+    kim = User(name="kim", role=Role.OPERATOR, created=5, password="scrypt$x")
+    await store.put_user(User(name="lee", role=Role.VIEWER, created=1))
+    await store.put_user(kim)
+    await store.put_user(replace(kim, role=Role.ENGINEER, disabled=True))
+    assert await store.users() == [
+        replace(kim, role=Role.ENGINEER, disabled=True),
+        User(name="lee", role=Role.VIEWER, created=1),
+    ]
+    with pytest.raises(StoreError, match="user name 'no spaces' is not allowed"):
+        await store.put_user(User(name="no spaces", role=Role.VIEWER, created=1))
+
+
+async def test_tokens_are_found_by_digest_and_replaced_by_id(store: Store) -> None:
+    await store.put_user(User(name="kim", role=Role.OPERATOR, created=0))
+    await store.put_user(User(name="lee", role=Role.ADMIN, created=0))
+    first = Token(id="t2", user="kim", digest=DIGEST_A, created=10, expires=100, label="login")
+    second = Token(id="t1", user="lee", digest=DIGEST_B, created=20)
+    await store.put_token(second)
+    await store.put_token(first)
+    assert await store.token_by_digest(DIGEST_A) == first
+    assert await store.token_by_digest("f" * 64) is None
+    assert await store.tokens() == [first, second]  # oldest first
+    assert await store.tokens("lee") == [second]
+    assert await store.tokens("nobody") == []
+    revoked = replace(first, revoked=50)
+    await store.put_token(revoked)
+    assert await store.token_by_digest(DIGEST_A) == revoked
+    assert len(await store.tokens()) == 2
+
+
+async def test_bad_tokens_are_refused(store: Store) -> None:
+    await store.put_user(User(name="kim", role=Role.OPERATOR, created=0))
+    await store.put_token(Token(id="t1", user="kim", digest=DIGEST_A, created=0))
+    with pytest.raises(StoreError, match="token 't2': no user 'lee'"):
+        await store.put_token(Token(id="t2", user="lee", digest=DIGEST_B, created=0))
+    with pytest.raises(StoreError, match="64 lowercase hex digits"):
+        await store.put_token(Token(id="t2", user="kim", digest="secret", created=0))
+    with pytest.raises(StoreError, match="belongs to token 't1'"):
+        await store.put_token(Token(id="t2", user="kim", digest=DIGEST_A, created=0))
+    assert [t.id for t in await store.tokens()] == ["t1"]
+
+
+async def test_users_and_tokens_survive_reopen_and_prune(persistent: Backend) -> None:
+    user = User(name="kim", role=Role.ADMIN, created=1, password="scrypt$h")
+    token = Token(id="t1", user="kim", digest=DIGEST_A, created=2, expires=3, revoked=4)
+    async with persistent.make() as store:
+        await store.put_user(user)
+        await store.put_token(token)
+        await store.prune(older_than=10**18)  # retention never removes accounts
+    async with persistent.make() as store:
+        assert await store.users() == [user]
+        assert await store.tokens() == [token]

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from plantwin.api.auth import Engineer, Operator, Reader
 from plantwin.api.deps import Context
 from plantwin.api.errors import ConflictError, NotFoundError
 from plantwin.api.params import ParamError, parse_duration, parse_time
@@ -22,6 +23,7 @@ from plantwin.api.schemas import (
     ShelveAction,
 )
 from plantwin.api.twins import _twin
+from plantwin.core.auth import Principal
 from plantwin.core.clock import NS_PER_S, iso
 from plantwin.core.records import AlarmEvent, AlarmState
 from plantwin.core.store import RecordQuery
@@ -82,6 +84,7 @@ def _out(point: AlarmPoint) -> AlarmOut:
 @router.get("/alarms", response_model=AlarmListOut, summary="Alarms now (not normal)")
 async def alarm_list(
     ctx: Context,
+    _: Reader,
     state: Annotated[list[StateName] | None, Query(description="one or more states")] = None,
     priority: Annotated[list[PriorityName] | None, Query()] = None,
     twin: Annotated[str | None, Query(description="a twin and everything below it")] = None,
@@ -161,6 +164,7 @@ def _groups(points: list[AlarmPoint]) -> list[AlarmGroupOut]:
 )
 async def alarm_history(
     ctx: Context,
+    _: Reader,
     twin: Annotated[str | None, Query()] = None,
     alarm: Annotated[str | None, Query(description="one alarm id")] = None,
     start: Annotated[str, Query()] = "-24h",
@@ -215,7 +219,7 @@ async def alarm_history(
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmOut, summary="One alarm now")
-async def alarm_detail(alarm_id: str, ctx: Context) -> AlarmOut:
+async def alarm_detail(alarm_id: str, ctx: Context, _: Reader) -> AlarmOut:
     rules = _rules(ctx)
     point = rules.board.points.get(alarm_id)
     if point is None:
@@ -223,25 +227,26 @@ async def alarm_detail(alarm_id: str, ctx: Context) -> AlarmOut:
     return _out(point)
 
 
-def _act(ctx: Context, alarm_id: str, action: str, body: AlarmAction) -> AlarmOut:
+def _act(ctx: Context, who: Principal, alarm_id: str, action: str, body: AlarmAction) -> AlarmOut:
+    """Do an operator action; the audit names the authenticated user."""
     rules = _rules(ctx)
-    board, now = rules.board, ctx.clock.now_ns()
+    board, now, user = rules.board, ctx.clock.now_ns(), who.user
     try:
         if action == "ack":
-            event = board.ack(alarm_id, now, body.user, body.reason)
+            event = board.ack(alarm_id, now, user, body.reason)
         elif action == "reset":
-            event = board.reset(alarm_id, now, body.user, body.reason)
+            event = board.reset(alarm_id, now, user, body.reason)
         elif action == "unshelve":
-            event = board.unshelve(alarm_id, now, body.user, body.reason)
+            event = board.unshelve(alarm_id, now, user, body.reason)
         elif action == "out-of-service":
-            event = board.remove_from_service(alarm_id, now, body.user, body.reason)
+            event = board.remove_from_service(alarm_id, now, user, body.reason)
         elif action == "in-service":
-            event = board.return_to_service(alarm_id, now, body.user, body.reason)
+            event = board.return_to_service(alarm_id, now, user, body.reason)
         else:
             assert isinstance(body, ShelveAction)
             duration = parse_duration(body.duration, "duration")
             event = board.shelve(
-                alarm_id, now, duration / NS_PER_S, body.user, body.reason, one_shot=body.one_shot
+                alarm_id, now, duration / NS_PER_S, user, body.reason, one_shot=body.one_shot
             )
     except UnknownAlarmError as err:
         raise NotFoundError(str(err)) from err
@@ -262,8 +267,10 @@ _ACTION_RESPONSES: dict[int | str, dict[str, str]] = {
     responses=_ACTION_RESPONSES,
     summary="Acknowledge an alarm",
 )
-async def alarm_ack(alarm_id: str, ctx: Context, body: AlarmAction | None = None) -> AlarmOut:
-    return _act(ctx, alarm_id, "ack", body or AlarmAction())
+async def alarm_ack(
+    alarm_id: str, ctx: Context, who: Operator, body: AlarmAction | None = None
+) -> AlarmOut:
+    return _act(ctx, who, alarm_id, "ack", body or AlarmAction())
 
 
 @router.post(
@@ -272,8 +279,8 @@ async def alarm_ack(alarm_id: str, ctx: Context, body: AlarmAction | None = None
     responses=_ACTION_RESPONSES,
     summary="Shelve an alarm for a limited time",
 )
-async def alarm_shelve(alarm_id: str, ctx: Context, body: ShelveAction) -> AlarmOut:
-    return _act(ctx, alarm_id, "shelve", body)
+async def alarm_shelve(alarm_id: str, ctx: Context, who: Operator, body: ShelveAction) -> AlarmOut:
+    return _act(ctx, who, alarm_id, "shelve", body)
 
 
 @router.post(
@@ -282,8 +289,10 @@ async def alarm_shelve(alarm_id: str, ctx: Context, body: ShelveAction) -> Alarm
     responses=_ACTION_RESPONSES,
     summary="Unshelve an alarm",
 )
-async def alarm_unshelve(alarm_id: str, ctx: Context, body: AlarmAction | None = None) -> AlarmOut:
-    return _act(ctx, alarm_id, "unshelve", body or AlarmAction())
+async def alarm_unshelve(
+    alarm_id: str, ctx: Context, who: Operator, body: AlarmAction | None = None
+) -> AlarmOut:
+    return _act(ctx, who, alarm_id, "unshelve", body or AlarmAction())
 
 
 @router.post(
@@ -292,8 +301,10 @@ async def alarm_unshelve(alarm_id: str, ctx: Context, body: AlarmAction | None =
     responses=_ACTION_RESPONSES,
     summary="Reset a latched alarm",
 )
-async def alarm_reset(alarm_id: str, ctx: Context, body: AlarmAction | None = None) -> AlarmOut:
-    return _act(ctx, alarm_id, "reset", body or AlarmAction())
+async def alarm_reset(
+    alarm_id: str, ctx: Context, who: Operator, body: AlarmAction | None = None
+) -> AlarmOut:
+    return _act(ctx, who, alarm_id, "reset", body or AlarmAction())
 
 
 @router.post(
@@ -302,8 +313,10 @@ async def alarm_reset(alarm_id: str, ctx: Context, body: AlarmAction | None = No
     responses=_ACTION_RESPONSES,
     summary="Take an alarm out of service (needs a reason)",
 )
-async def alarm_out_of_service(alarm_id: str, ctx: Context, body: AlarmAction) -> AlarmOut:
-    return _act(ctx, alarm_id, "out-of-service", body)
+async def alarm_out_of_service(
+    alarm_id: str, ctx: Context, who: Engineer, body: AlarmAction
+) -> AlarmOut:
+    return _act(ctx, who, alarm_id, "out-of-service", body)
 
 
 @router.post(
@@ -313,14 +326,16 @@ async def alarm_out_of_service(alarm_id: str, ctx: Context, body: AlarmAction) -
     summary="Return an alarm to service",
 )
 async def alarm_in_service(
-    alarm_id: str, ctx: Context, body: AlarmAction | None = None
+    alarm_id: str, ctx: Context, who: Engineer, body: AlarmAction | None = None
 ) -> AlarmOut:
-    return _act(ctx, alarm_id, "in-service", body or AlarmAction())
+    return _act(ctx, who, alarm_id, "in-service", body or AlarmAction())
 
 
 @router.get("/rules", response_model=RuleListOut, summary="Rules and their conditions now")
 async def rule_list(
-    ctx: Context, twin: Annotated[str | None, Query(description="a twin and below")] = None
+    ctx: Context,
+    _: Reader,
+    twin: Annotated[str | None, Query(description="a twin and below")] = None,
 ) -> RuleListOut:
     rules = _rules(ctx)
     if twin is not None:

@@ -16,6 +16,7 @@ from plantwin.api import (
     reports,
     simulations,
     twins,
+    users,
 )
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
@@ -33,15 +34,23 @@ def create_app(context: ApiContext) -> FastAPI:
             "commands; live updates over the WebSocket /api/v1/live "
             "(protocol: GET /api/v1/live/protocol)."
         ),
+        description=(
+            "Every route except `/api/v1/health`, `/api/v1/auth/login`, `/login` and this "
+            "description needs `Authorization: Bearer <token>` and a role that grants the "
+            "route's permission (read, operate, engineer or admin); see docs/security.md."
+        ),
         responses={
             400: {"model": ErrorResponse, "description": "malformed parameter"},
             404: {"model": ErrorResponse, "description": "unknown twin, signal or alarm"},
+            401: {"model": ErrorResponse, "description": "no, unknown, expired or revoked token"},
+            403: {"model": ErrorResponse, "description": "the user's role lacks the permission"},
             422: {"model": ErrorResponse, "description": "invalid request"},
         },
     )
     app.state.context = context
     errors.install(app)
     commands.install_errors(app)
+    users.install_errors(app)
     app.include_router(twins.router)
     app.include_router(alarms.router)
     app.include_router(kpis.router)
@@ -53,8 +62,15 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(query.router)
     app.include_router(simulations.router)
     app.state.simulations = SimulationService(store=context.store, clock=context.clock)
+    app.include_router(users.router)
+    app.include_router(users.page)
 
-    @app.get("/api/v1/health", response_model=HealthOut, tags=["health"], summary="Runtime health")
+    @app.get(
+        "/api/v1/health",
+        response_model=HealthOut,
+        tags=["health"],
+        summary="Runtime health (public)",
+    )
     async def health(ctx: Context) -> HealthOut:
         details = dict(ctx.health())
         status = str(details.pop("status", "ok"))

@@ -13,12 +13,12 @@ class CommandRequest(BaseModel):
     parameters: dict[str, ParameterValue] = Field(
         default_factory=dict, description="by name, in the parameter's unit"
     )
-    user: str = Field(min_length=1, max_length=100, description="who asks (until access control)")
     reason: str = Field(default="", max_length=1000)
 
 
 class ApprovalRequest(BaseModel):
-    user: str = Field(min_length=1, max_length=100, description="who approves or rejects")
+    """Who approves or rejects is the authenticated user (not the requester)."""
+
     reason: str = Field(default="", max_length=1000)
 
 

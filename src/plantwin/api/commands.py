@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
+from plantwin.api.auth import Operator, Reader
 from plantwin.api.command_schemas import (
     ApprovalRequest,
     CommandEventOut,
@@ -42,7 +43,7 @@ StatusName = Literal[
 ]
 
 _RESPONSES: dict[int | str, dict[str, str]] = {
-    403: {"description": "the requester cannot approve their own critical command"},
+    403: {"description": "role too low, or the requester approving their own command"},
     409: {"description": "refused by the twin's state or an interlock, or not pending"},
 }
 
@@ -95,13 +96,13 @@ def _out(cmd: Command) -> IssuedCommandOut:
     responses=_RESPONSES,
     summary="Send a command to a machine (critical ones wait for a second user's approval)",
 )
-async def command_send(body: CommandRequest, ctx: Context) -> IssuedCommandOut:
+async def command_send(body: CommandRequest, ctx: Context, who: Operator) -> IssuedCommandOut:
     service = _service(ctx)
     cmd = await service.request(
         twin=body.twin,
         command=body.command,
         parameters=body.parameters,
-        user=body.user,
+        user=who.user,
         reason=body.reason,
     )
     return _out(cmd)
@@ -110,6 +111,7 @@ async def command_send(body: CommandRequest, ctx: Context) -> IssuedCommandOut:
 @router.get("/commands", response_model=IssuedCommandListOut, summary="Commands, newest first")
 async def command_list(
     ctx: Context,
+    _: Reader,
     twin: Annotated[str | None, Query(description="a twin and everything below it")] = None,
     status: Annotated[list[StatusName] | None, Query(description="current status")] = None,
     start: Annotated[str | None, Query(description="requested at or after")] = None,
@@ -138,7 +140,7 @@ async def command_list(
 
 
 @router.get("/commands/{command_id}", response_model=IssuedCommandOut, summary="One command")
-async def command_detail(command_id: str, ctx: Context) -> IssuedCommandOut:
+async def command_detail(command_id: str, ctx: Context, _: Reader) -> IssuedCommandOut:
     cmd = _service(ctx).commands.get(command_id)
     if cmd is None:
         raise NotFoundError(f"no command '{command_id}' (GET /api/v1/commands lists them)")
@@ -151,8 +153,11 @@ async def command_detail(command_id: str, ctx: Context) -> IssuedCommandOut:
     responses=_RESPONSES,
     summary="Approve a critical command (by a user other than the requester) and send it",
 )
-async def command_approve(command_id: str, body: ApprovalRequest, ctx: Context) -> IssuedCommandOut:
-    cmd = await _service(ctx).approve(command_id, user=body.user, reason=body.reason)
+async def command_approve(
+    command_id: str, ctx: Context, who: Operator, body: ApprovalRequest | None = None
+) -> IssuedCommandOut:
+    reason = "" if body is None else body.reason
+    cmd = await _service(ctx).approve(command_id, user=who.user, reason=reason)
     return _out(cmd)
 
 
@@ -162,8 +167,11 @@ async def command_approve(command_id: str, body: ApprovalRequest, ctx: Context) 
     responses=_RESPONSES,
     summary="Reject a critical command waiting for approval",
 )
-async def command_reject(command_id: str, body: ApprovalRequest, ctx: Context) -> IssuedCommandOut:
-    cmd = await _service(ctx).reject(command_id, user=body.user, reason=body.reason)
+async def command_reject(
+    command_id: str, ctx: Context, who: Operator, body: ApprovalRequest | None = None
+) -> IssuedCommandOut:
+    reason = "" if body is None else body.reason
+    cmd = await _service(ctx).reject(command_id, user=who.user, reason=reason)
     return _out(cmd)
 
 
@@ -173,7 +181,7 @@ async def command_reject(command_id: str, body: ApprovalRequest, ctx: Context) -
     tags=["commands"],
     summary="Desired (commanded) vs reported values of a twin",
 )
-async def twin_desired(twin_id: str, ctx: Context) -> DesiredListOut:
+async def twin_desired(twin_id: str, ctx: Context, _: Reader) -> DesiredListOut:
     _twin(ctx, twin_id)
     service = _service(ctx)
     return DesiredListOut(

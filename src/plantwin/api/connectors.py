@@ -6,6 +6,7 @@ import difflib
 
 from fastapi import APIRouter
 
+from plantwin.api.auth import Reader
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
 from plantwin.api.errors import NotFoundError
@@ -74,12 +75,12 @@ def _all(ctx: ApiContext) -> list[ConnectorOut]:
 
 
 @router.get("/connectors", response_model=ConnectorList, summary="Status of every connector")
-async def connector_list(ctx: Context) -> ConnectorList:
+async def connector_list(ctx: Context, _: Reader) -> ConnectorList:
     return ConnectorList(connectors=_all(ctx))
 
 
 @router.get("/connectors/{name}", response_model=ConnectorOut, summary="Status of one connector")
-async def connector_detail(name: str, ctx: Context) -> ConnectorOut:
+async def connector_detail(name: str, ctx: Context, _: Reader) -> ConnectorOut:
     connectors = _all(ctx)
     for connector in connectors:
         if connector.name == name:

@@ -13,6 +13,7 @@ from plantwin.core.samples import RawBatch
 from plantwin.core.store import Store
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
+from plantwin.processing.accounts import Accounts
 from plantwin.processing.commands import CommandService
 from plantwin.processing.processor import RuleProcessor
 from plantwin.store.sql_sandbox import SqlSandbox
@@ -31,6 +32,7 @@ class ApiContext:
     store: Store
     clock: Clock
     health: Callable[[], Mapping[str, Any]]  # runtime figures for GET /api/v1/health
+    accounts: Accounts  # users and tokens: every route but the public ones needs a token
     rules: RuleProcessor | None = None  # rules and alarms; None: the API says they are off
     connectors: Callable[[], Sequence[ConnectorHealth]] = _no_connectors  # running ones
     not_running: Mapping[str, str] = field(default_factory=dict)  # connector -> why not

@@ -16,6 +16,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from plantwin.api.auth import Operator
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
 from plantwin.api.errors import NotFoundError
@@ -73,6 +74,7 @@ _BODY = {
 async def ingest(
     request: Request,
     ctx: Context,
+    _: Operator,
     connector: Annotated[
         str | None, Query(description="http connector to feed; default: the only one")
     ] = None,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
+from plantwin.api.auth import Reader
 from plantwin.api.deps import Context
 from plantwin.api.errors import NotFoundError
 from plantwin.api.kpi_schemas import KpiInputsOut, KpiPeriodOut, KpisOut, KpiValuesOut
@@ -60,6 +61,7 @@ def _time(text: str | None, name: str, now: int, default: int) -> int:
 )
 async def kpis(
     ctx: Context,
+    _: Reader,
     scope: Annotated[str, Query(description="twin id of an asset, line or site with KPIs")],
     start: Annotated[
         str | None, Query(description="ISO 8601 time with zone, 'now' or '-8h'; default end-24h")

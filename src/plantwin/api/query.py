@@ -23,6 +23,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from plantwin.api.auth import Reader
 from plantwin.api.deps import Context
 from plantwin.api.errors import error_response
 from plantwin.reports import charts
@@ -73,6 +74,7 @@ class QueryOut(BaseModel):
 )
 async def query(
     ctx: Context,
+    _: Reader,
     body: QueryIn,
     format: Annotated[Literal["json", "csv", "parquet", "svg"], Query()] = "json",
 ) -> Response:

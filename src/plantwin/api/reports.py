@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from plantwin.api.auth import Reader
 from plantwin.api.deps import Context
 from plantwin.api.params import ParamError
 from plantwin.reports import ReportFormat, gather, render, report_period, resolve_scope
@@ -31,6 +32,7 @@ MEDIA = {ReportFormat.PDF: "application/pdf", ReportFormat.HTML: "text/html; cha
 )
 async def report(
     ctx: Context,
+    _: Reader,
     scope: Annotated[str, Query(description="twin id of a line or asset, or its last part (L1)")],
     day: Annotated[str, Query(description="production day YYYY-MM-DD in the site's calendar")],
     shift: Annotated[str | None, Query(description="one shift of that day, e.g. A")] = None,

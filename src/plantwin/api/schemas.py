@@ -196,7 +196,8 @@ class AlarmHistoryOut(BaseModel):
 
 
 class AlarmAction(BaseModel):
-    user: str = Field(default="operator", min_length=1, max_length=100)
+    """An operator action; who did it is the authenticated user, not a field."""
+
     reason: str = Field(default="", max_length=1000)
 
 

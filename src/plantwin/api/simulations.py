@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
+from plantwin.api.auth import Engineer, Reader
 from plantwin.api.deps import Context
 from plantwin.api.errors import NotFoundError
 from plantwin.model.units import duration_ns
@@ -75,7 +76,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     summary="Start a what-if simulation study (runs in the background)",
 )
 async def simulation_start(
-    body: SimulationRequest, ctx: Context, service: Service
+    body: SimulationRequest, ctx: Context, service: Service, _: Engineer
 ) -> SimulationOut:
     try:
         horizon_s = duration_ns(body.horizon) / 1e9 if body.horizon else None
@@ -110,7 +111,7 @@ async def simulation_start(
     responses={404: {"description": "no simulation with this id"}},
 )
 async def simulation_get(
-    run_id: Annotated[str, Path(max_length=64)], service: Service
+    run_id: Annotated[str, Path(max_length=64)], service: Service, _: Reader
 ) -> SimulationOut:
     found = await service.get(run_id)
     if found is None:

@@ -9,6 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Query
 
 from plantwin.api import views
+from plantwin.api.auth import Reader
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
 from plantwin.api.errors import NotFoundError
@@ -37,7 +38,7 @@ def _twin(ctx: ApiContext, twin_id: str) -> Twin:
 
 
 @router.get("/twins", response_model=TwinTree, summary="The plant's twin tree")
-async def twin_tree(ctx: Context) -> TwinTree:
+async def twin_tree(ctx: Context, _: Reader) -> TwinTree:
     def node(twin: Twin) -> TwinNode:
         status = ctx.twin.states.status[twin.id]
         return TwinNode(
@@ -59,7 +60,7 @@ async def twin_tree(ctx: Context) -> TwinTree:
 
 
 @router.get("/twins/{twin_id}", response_model=TwinDetail, summary="Live state of one twin")
-async def twin_detail(twin_id: str, ctx: Context) -> TwinDetail:
+async def twin_detail(twin_id: str, ctx: Context, _: Reader) -> TwinDetail:
     twin = _twin(ctx, twin_id)
     return views.twin_detail(ctx.twin.view(twin.id), ctx.plant)
 
@@ -73,6 +74,7 @@ async def twin_detail(twin_id: str, ctx: Context) -> TwinDetail:
 async def twin_history(
     twin_id: str,
     ctx: Context,
+    _: Reader,
     signal: Annotated[str, Query(description="signal name of this twin, e.g. vibration")],
     start: Annotated[
         str | None, Query(description="ISO 8601 time with zone, 'now' or '-1h'; default end-1h")

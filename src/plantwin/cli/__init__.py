@@ -20,6 +20,7 @@ from plantwin.cli.report import report
 from plantwin.cli.simulate import simulate
 from plantwin.cli.status import StatusView
 from plantwin.cli.summary import plant_tree, replay_lines
+from plantwin.cli.users import users_app
 from plantwin.core.errors import PlantwinError
 from plantwin.model.loader import load_plant
 from plantwin.model.problems import PlantFileError
@@ -38,6 +39,7 @@ eval_app.command("ai4i")(ai4i)
 eval_app.command("anomalies")(anomalies)
 app.add_typer(eval_app, name="eval")
 app.command("simulate")(simulate)
+app.add_typer(users_app, name="users")
 
 
 def demo_plant_file() -> Path:
@@ -70,6 +72,14 @@ ReportsDir = Annotated[
     Path | None,
     typer.Option("--reports-dir", help="write each closed shift's and day's report (PDF) here"),
 ]
+AdminToken = Annotated[
+    str | None,
+    typer.Option(
+        "--admin-token",
+        envvar="PLANTWIN_ADMIN_TOKEN",
+        help="the API's admin bearer token (20+ characters); default: a new one, printed once",
+    ),
+]
 
 
 @app.command()
@@ -92,6 +102,7 @@ def demo(
             help="read the simulator directly instead of over OPC UA (for speeds above ~600)",
         ),
     ] = False,
+    admin_token: AdminToken = None,
 ) -> None:
     """Run the demo machining line, its live twin and the API, with a status table.
 
@@ -111,6 +122,7 @@ def demo(
         opcua_port=opcua_port,
         in_process=in_process,
         reports_dir=reports_dir,
+        admin_token=admin_token,
     )
 
 
@@ -123,6 +135,7 @@ def run(
     host: Host = "127.0.0.1",
     retention_days: Retention = None,
     reports_dir: ReportsDir = None,
+    admin_token: AdminToken = None,
 ) -> None:
     """Run the twin of a plant file (its connectors, history and API), without the simulator."""
     _serve(
@@ -136,6 +149,7 @@ def run(
         seed=0,
         retention_days=retention_days,
         reports_dir=reports_dir,
+        admin_token=admin_token,
     )
 
 
@@ -153,6 +167,7 @@ def _serve(
     opcua_port: int = 4840,
     in_process: bool = False,
     reports_dir: Path | None = None,
+    admin_token: str | None = None,
 ) -> None:
     from plantwin.runtime import Runtime, Settings  # noqa: PLC0415 - keeps 'validate' light
 
@@ -170,6 +185,7 @@ def _serve(
             opcua_port=opcua_port,
             in_process=in_process,
             reports_dir=reports_dir,
+            admin_token=admin_token,
         )
     except ValueError as error:
         err.print(f"error: {error}", style="bold red")
@@ -177,6 +193,8 @@ def _serve(
 
     async def main() -> None:
         async with Runtime(settings) as runtime:
+            if runtime.admin_token_generated:  # shown this once; only its hash is stored
+                out.print(f"admin token: {runtime.admin_token}", markup=False, highlight=False)
             view = StatusView(runtime, out)
             await view.run(runtime.serve(duration))
 

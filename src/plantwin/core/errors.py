@@ -35,3 +35,11 @@ class AnalyticsError(PlantwinError):
 
 class SimulationError(PlantwinError):
     """A simulator (e.g. an FMU) could not be built, loaded or stepped."""
+
+
+class AuthError(PlantwinError):
+    """A credential is missing, unknown, expired or revoked (HTTP 401); the message says which."""
+
+
+class AccountError(PlantwinError):
+    """A request about users or tokens cannot be done (unknown user, name taken, weak password)."""

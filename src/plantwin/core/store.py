@@ -13,6 +13,7 @@ from typing import Protocol, Self
 
 import numpy as np
 
+from plantwin.core.auth import Token, User
 from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event, StateChange
 from plantwin.core.samples import F64, I32, I64, U8, SampleBatch
@@ -173,7 +174,32 @@ class KpiStore(Protocol):
         ...
 
 
-class Store(SampleStore, RecordStore, MetaStore, KpiStore, Protocol):
+class AuthStore(Protocol):
+    """Users and bearer tokens (tokens only as digests); never pruned."""
+
+    async def put_user(self, user: User) -> None:
+        """Store a user; one replaces the stored user of the same name."""
+        ...
+
+    async def users(self) -> list[User]:
+        """Every user, by name."""
+        ...
+
+    async def put_token(self, token: Token) -> None:
+        """Store a token; one replaces the stored token of the same id (e.g. to revoke it).
+
+        A digest belongs to one id: storing another id with a stored digest is refused.
+        """
+        ...
+
+    async def tokens(self, user: str | None = None) -> list[Token]:
+        """Every token (of ``user`` if given), oldest first (ties by id)."""
+        ...
+
+    async def token_by_digest(self, digest: str) -> Token | None: ...
+
+
+class Store(SampleStore, RecordStore, MetaStore, KpiStore, AuthStore, Protocol):
     """Everything the runtime needs from a store, opened with ``async with``."""
 
     def stats(self) -> StoreStats: ...

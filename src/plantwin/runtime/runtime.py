@@ -29,13 +29,14 @@ from plantwin.connectors.http import HttpConnector
 from plantwin.core.bus import Topic
 from plantwin.core.clock import NS_PER_S, Clock, ScaledClock, WallClock, iso
 from plantwin.core.connector import Connector, ConnectorHealth, ConnectorStatus, Inlet
-from plantwin.core.errors import ConnectorError, PlantwinError, StoreError
+from plantwin.core.errors import AccountError, ConnectorError, PlantwinError, StoreError
 from plantwin.core.records import AlarmEvent, DeadLetter, Event, EventKind, StateChange
 from plantwin.core.store import RecordQuery, Store
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import load_plant
 from plantwin.model.plant import Plant
+from plantwin.processing.accounts import Accounts
 from plantwin.processing.commands import CommandService
 from plantwin.processing.kpis import KpiEngine, KpiService
 from plantwin.processing.processor import RuleProcessor
@@ -167,6 +168,13 @@ class Runtime:
             else None
         )
         self.kpis = KpiService(KpiEngine(self.plant, self.catalog, self.store))
+        self.accounts = Accounts(self.store)
+        try:
+            startup = await self.accounts.bootstrap_admin(settings.admin_token)
+        except AccountError as err:
+            raise StartupError(str(err)) from err
+        self.admin_token = startup.secret  # the CLI prints it once; it is stored only hashed
+        self.admin_token_generated = settings.admin_token is None
         self.commands = CommandService(
             plant=self.plant,
             twin=self.twin,
@@ -198,6 +206,7 @@ class Runtime:
                 store=self.store,
                 clock=self.clock,
                 health=self.health,
+                accounts=self.accounts,
                 rules=self.rules,
                 connectors=self.connector_health,
                 not_running=self.skipped,

@@ -31,6 +31,8 @@ class Settings:
     reports_dir: Path | None = None  # scheduled reports: closed shifts and days of each line
     report_format: str = "pdf"  # pdf or html
     only_connectors: frozenset[str] | None = None  # run just these declared connectors
+    # The API's admin token for this run; None: a new one is generated (Runtime.admin_token).
+    admin_token: str | None = field(default=None, repr=False)
     # Options laid over a connector's plant-file options (e.g. `plantwin replay FILE`).
     connector_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 

@@ -106,6 +106,22 @@ CREATE TABLE IF NOT EXISTS kpis (
     flags VARCHAR NOT NULL,  -- JSON list of data-quality flags
     PRIMARY KEY (twin, period, start)
 );
+CREATE TABLE IF NOT EXISTS users (
+    name VARCHAR PRIMARY KEY,
+    role VARCHAR NOT NULL,
+    created BIGINT NOT NULL,
+    password VARCHAR NOT NULL,  -- scrypt hash string, '' = token login only
+    disabled BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id VARCHAR PRIMARY KEY,
+    "user" VARCHAR NOT NULL,
+    digest VARCHAR NOT NULL,  -- SHA-256 of the secret, never the secret; one id per digest
+    created BIGINT NOT NULL,
+    expires BIGINT,
+    revoked BIGINT,
+    label VARCHAR NOT NULL
+);
 """
 
 # Replaced on every open, so a newer plantwin can improve them without a migration.

@@ -39,10 +39,12 @@ from typing import Concatenate, ParamSpec, Self, TypeVar
 import duckdb
 import numpy as np
 
+from plantwin.core.auth import Token, User
 from plantwin.core.errors import StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery, StoreStats
+from plantwin.store import duckdb_auth as auth
 from plantwin.store import duckdb_ops as ops
 from plantwin.store.buffer import SampleBuffer, check_signal_ids
 from plantwin.store.duckdb_schema import prepare
@@ -53,6 +55,7 @@ from plantwin.store.rules import (
     check_kpi_record,
     check_meta_key,
     check_record_query,
+    check_user,
 )
 from plantwin.store.spool import SampleSpool, Segment
 
@@ -510,6 +513,29 @@ class DuckDBStore:
         self._check_open()
         check_kpi_query(query)
         return await self._db(f"reading KPIs of {query.twin}", ops.kpis, query)
+
+    # -- users and tokens --------------------------------------------------------------------
+
+    async def put_user(self, user: User) -> None:
+        self._check_open()
+        check_user(user)
+        await self._db(f"writing user {user.name!r}", auth.put_user, user)
+
+    async def users(self) -> list[User]:
+        self._check_open()
+        return await self._db("reading users", auth.users)
+
+    async def put_token(self, token: Token) -> None:
+        self._check_open()
+        await self._db(f"writing token {token.id!r}", auth.put_token, token)
+
+    async def tokens(self, user: str | None = None) -> list[Token]:
+        self._check_open()
+        return await self._db("reading tokens", auth.tokens, user)
+
+    async def token_by_digest(self, digest: str) -> Token | None:
+        self._check_open()
+        return await self._db("looking up a token", auth.token_by_digest, digest)
 
     def stats(self) -> StoreStats:
         spool = self.spool.stats() if self.spool is not None else None

@@ -22,6 +22,7 @@ from typing import Self
 
 import numpy as np
 
+from plantwin.core.auth import Token, User
 from plantwin.core.errors import StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event
@@ -36,6 +37,8 @@ from plantwin.store.rules import (
     check_kpi_record,
     check_meta_key,
     check_record_query,
+    check_token,
+    check_user,
     command_parameters_json,
     event_data,
     event_data_json,
@@ -97,6 +100,8 @@ class MemoryStore:
         self._meta: dict[str, bytes] = {}
         self._dropped = 0
         self._kpis: dict[tuple[str, str, int], KpiRecord] = {}
+        self._users: dict[str, User] = {}
+        self._tokens: dict[str, Token] = {}  # by id
 
     async def __aenter__(self) -> Self:
         self._open = True
@@ -244,6 +249,30 @@ class MemoryStore:
         ]
         found.sort(key=lambda r: r.start)
         return found[: query.limit]
+
+    async def put_user(self, user: User) -> None:
+        self._check_open()
+        check_user(user)
+        self._users[user.name] = user
+
+    async def users(self) -> list[User]:
+        self._check_open()
+        return [self._users[name] for name in sorted(self._users)]
+
+    async def put_token(self, token: Token) -> None:
+        self._check_open()
+        owner = next((t.id for t in self._tokens.values() if t.digest == token.digest), None)
+        check_token(token, self._users, owner)
+        self._tokens[token.id] = token
+
+    async def tokens(self, user: str | None = None) -> list[Token]:
+        self._check_open()
+        found = [t for t in self._tokens.values() if user is None or t.user == user]
+        return sorted(found, key=lambda t: (t.created, t.id))
+
+    async def token_by_digest(self, digest: str) -> Token | None:
+        self._check_open()
+        return next((t for t in self._tokens.values() if t.digest == digest), None)
 
     def stats(self) -> StoreStats:
         return StoreStats(

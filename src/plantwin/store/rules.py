@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Collection
 
+from plantwin.core.auth import Token, User, check_user_name
 from plantwin.core.errors import QueryError, StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
 from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event, StateChange
@@ -26,6 +29,8 @@ PRUNE_KEYS = (
     "alarm_events",
     "command_events",
 )
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 # Meta keys under this prefix belong to the store itself (schema version ...).
 RESERVED_META_PREFIX = "store."
@@ -129,3 +134,30 @@ def check_kpi_query(query: KpiQuery) -> None:
     if query.limit < 0:
         msg = f"KPI query limit must not be negative, got {query.limit}"
         raise QueryError(msg)
+
+
+def check_user(user: User) -> None:
+    try:
+        check_user_name(user.name)
+    except ValueError as err:
+        raise StoreError(str(err)) from err
+
+
+def check_token(token: Token, users: Collection[str], owner: str | None) -> None:
+    """A token names a stored user, has a SHA-256 hex digest, and its digest is its own.
+
+    ``owner`` is the id of the stored token with the same digest, if any.
+    """
+    where = f"token {token.id!r}"
+    if not token.id or len(token.id) > 64:
+        msg = f"{where}: an id must have 1-64 characters"
+        raise StoreError(msg)
+    if token.user not in users:
+        msg = f"{where}: no user {token.user!r} (store the user first)"
+        raise StoreError(msg)
+    if not _DIGEST.fullmatch(token.digest):
+        msg = f"{where}: the digest must be 64 lowercase hex digits (SHA-256), not the secret"
+        raise StoreError(msg)
+    if owner is not None and owner != token.id:
+        msg = f"{where}: its digest belongs to token {owner!r} already"
+        raise StoreError(msg)

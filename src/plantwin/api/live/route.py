@@ -10,30 +10,39 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from plantwin.api import auth
 from plantwin.api.context import ApiContext
 from plantwin.api.live.hub import LiveHub
 from plantwin.api.live.protocol import PROTOCOL
 from plantwin.api.live.schemas import AuthMessage, LiveProtocolOut, SubscribeMessage
 from plantwin.api.live.selection import LiveRequestError
 from plantwin.api.live.session import LiveSession, SlowClientError
+from plantwin.core.auth import Permission, Principal
+from plantwin.core.errors import AuthError
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
 FIRST_MESSAGE_S = 10.0  # how long a client may connect without saying what it wants
 CLOSE_NOT_RUNNING = 4503
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_SLOW = 4408
 CLOSE_BAD_REQUEST = 4400
 
 
-async def authenticate(ctx: ApiContext, token: str | None) -> object | None:
-    """AUTH HOOK: the user for ``token`` (from ``?token=`` or a first ``auth`` message).
+async def authenticate(ctx: ApiContext, token: str | None) -> Principal:
+    """The reader behind ``token`` (header, ``?access_token=``/``?token=`` or a first ``auth``
+    message); PermissionError (closing with 4401, or 4403 for a role too low) otherwise."""
+    try:
+        return await auth.authenticate(ctx, token, Permission.READ)
+    except auth.ForbiddenError as err:
+        raise RoleTooLowError(str(err)) from err
+    except AuthError as err:
+        raise PermissionError(str(err)) from err
 
-    Access control is wired here: return the user, or raise PermissionError to refuse (the
-    socket is closed with 4401 and the reason). Until then every client is let in.
-    """
-    del ctx, token
-    return None
+
+class RoleTooLowError(PermissionError):
+    """The token is good but its role may not read (closed with 4403)."""
 
 
 @router.get(
@@ -60,7 +69,7 @@ async def live(websocket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
-    token = websocket.query_params.get("token")
+    token = auth.token_of(websocket, query=True)
     subscribe: str | None = first
     message = _parse(first)
     if isinstance(message, dict) and "auth" in message:
@@ -73,7 +82,8 @@ async def live(websocket: WebSocket) -> None:
     try:
         user = await authenticate(ctx, token)
     except PermissionError as err:
-        await websocket.close(CLOSE_UNAUTHORIZED, str(err)[:120])
+        code = CLOSE_FORBIDDEN if isinstance(err, RoleTooLowError) else CLOSE_UNAUTHORIZED
+        await websocket.close(code, str(err).encode()[:120].decode(errors="ignore"))
         return
     await _serve(websocket, ctx, hub, subscribe, user)
 
