@@ -1,8 +1,9 @@
 """Rule tables: rules of one family as arrays grouped by the signal they watch.
 
 The rule engine (:mod:`plantwin.processing.rules`) classifies samples against these tables
-in a few numpy operations per batch: limits (threshold, range) and deviations with their
-per-signal "nothing can change here" bounds, and rate windows.
+in a few numpy operations per batch: limits (threshold, range) with their per-signal
+"nothing can change here" bounds, and rate windows. Deviations, whose bounds depend on each
+batch's reference values, are in :mod:`plantwin.processing.deviation_table`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from plantwin.core.samples import Quality, SampleBatch
+from plantwin.core.samples import Quality
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import RuleDef
 from plantwin.twin.latest import NEVER
@@ -53,9 +54,19 @@ class Table:
         entry = self.entries[self.start[signal[pair_rows]] + offsets]
         return pair_rows, entry
 
+    def classify(
+        self, entry: NDArray[np.int64], x: NDArray[np.float64]
+    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """Pairs beyond a limit (violating) and inside by at least the deadband (clear)."""
+        above, below, band = self.above[entry], self.below[entry], self.deadband[entry]
+        violating = (x > above) | (x < below)  # comparisons with NaN (no limit) are False
+        inside = (x > above - band) | (x < below + band)
+        clear = ~inside & ~np.isnan(x)
+        return violating, clear
+
 
 class AnalogTable(Table):
-    """Threshold, range and deviation rules, with per-signal bounds of 'nothing can change'.
+    """Threshold and range rules, with per-signal bounds of 'nothing can change'.
 
     For each signal, ``low < x < high`` holds where no rule on the signal can change given
     the rules' current conditions; the bounds are recomputed for a signal when one of its
@@ -64,11 +75,6 @@ class AnalogTable(Table):
 
     def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
         super().__init__(rules, defs, catalog)
-        self.reference = np.array(
-            [catalog.id(ref) if (ref := defs[i].reference) else -1 for i in rules], np.int64
-        )
-        self.relative = np.array([defs[i].relative for i in rules], np.bool_)
-        self.any_reference = bool((self.reference >= 0).any())
         # Signals without rules keep (-inf, inf): all their samples are quick.
         self.low = np.full(catalog.size, -np.inf)
         self.high = np.full(catalog.size, np.inf)
@@ -83,9 +89,6 @@ class AnalogTable(Table):
             low, high = -np.inf, np.inf
             for e in self.by_signal[sig]:
                 above, below, band = self.above[e], self.below[e], self.deadband[e]
-                if self.reference[e] >= 0:
-                    low, high = np.inf, -np.inf  # relative to another signal: always check
-                    break
                 if not raw[self.rule[e]]:  # changes only by crossing a limit
                     if not np.isnan(above):
                         high = min(high, above)
@@ -99,61 +102,6 @@ class AnalogTable(Table):
                     low, high = np.inf, -np.inf
                     break
             self.low[sig], self.high[sig] = low, high
-
-    def deviation(
-        self,
-        entry: NDArray[np.int64],
-        x: NDArray[np.float64],
-        ts: NDArray[np.int64],
-        batch: SampleBatch,
-        held: NDArray[np.float64],
-    ) -> NDArray[np.float64]:
-        """Signal minus its reference as it was at each sample's time.
-
-        The reference's value is its newest sample in the batch at or before the sample's
-        time, else the value held before the batch.
-        """
-        ref = self.reference[entry]
-        has = ref >= 0
-        if not has.any():
-            return x
-        x = x.copy()
-        base = held[ref[has]]
-        # Find each pair's reference sample in the canonical batch by one sorted key,
-        # (signal, time): time as an offset in the batch when it fits, else as a rank.
-        pair_ts = ts[has]
-        t0 = int(batch.ts.min())
-        span = int(batch.ts.max()) - t0
-        if span < 1 << 40 and int(batch.signal.max()) < 1 << 22:
-            batch_key = (batch.signal.astype(np.int64) << 40) | (batch.ts - t0)
-            pair_key = (ref[has] << 40) | (pair_ts - t0)
-        else:
-            times = np.unique(batch.ts)
-            width = times.size + 1
-            batch_key = batch.signal.astype(np.int64) * width + np.searchsorted(times, batch.ts)
-            pair_key = ref[has] * width + np.searchsorted(times, pair_ts, side="right") - 1
-        pos = np.searchsorted(batch_key, pair_key, side="right") - 1
-        at = np.maximum(pos, 0)
-        found = (pos >= 0) & (batch.signal[at] == ref[has]) & ((batch.quality[at] & BAD) == 0)
-        base = np.where(found, batch.value[np.maximum(pos, 0)], base)
-        diff = x[has] - base
-        relative = self.relative[entry[has]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # In percent of a reference at (or near) zero the deviation is undefined: NaN,
-            # neither violating nor clear, instead of an infinite value in the alarm.
-            scale = np.where(np.abs(base) > TINY, np.abs(base), np.nan)
-            diff = np.where(relative, diff / scale * 100.0, diff)
-        x[has] = diff  # NaN (no reference yet) compares False: neither violating nor clear
-        return x
-
-    def classify(
-        self, entry: NDArray[np.int64], x: NDArray[np.float64]
-    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-        above, below, band = self.above[entry], self.below[entry], self.deadband[entry]
-        violating = (x > above) | (x < below)  # comparisons with NaN (no limit) are False
-        inside = (x > above - band) | (x < below + band)
-        clear = ~inside & ~np.isnan(x)
-        return violating, clear
 
 
 class RateTable(Table):
