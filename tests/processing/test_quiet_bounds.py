@@ -144,7 +144,7 @@ def test_deviation_bounds_hold_for_every_reference_in_the_span(
         refs = refs[(refs >= lo_ref) & (refs <= hi_ref)]
         for active in (False, True):
             table.refresh(np.array([active]))
-            low, high = table.bounds(span, np.full(size, -np.inf), np.full(size, np.inf))
+            low, high = table.bounds(span, np.full(2 * size, np.inf))
             lo_x, hi_x = max(low[temp], -500.0), min(high[temp], 500.0)
             for x in rng.uniform(lo_x, hi_x, 200) if lo_x < hi_x else []:
                 d = x - refs

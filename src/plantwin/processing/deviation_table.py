@@ -30,14 +30,22 @@ MARGIN = 1e-9
 class ReferenceSpan:
     """What reference values a batch's samples can meet, per signal id, and the newest ones.
 
-    ``low``/``high`` span the value held before the batch and the batch's good samples (NaN
-    where neither exists: a deviation from it is NaN, which changes nothing).
+    ``ends`` holds the least values by signal id, then the greatest: they span the value
+    held before the batch and the batch's good samples (NaN where neither exists: a
+    deviation from it is NaN, which changes nothing).
     """
 
-    low: NDArray[np.float64]
-    high: NDArray[np.float64]
+    ends: NDArray[np.float64]
     newest_signal: NDArray[np.intp]  # reference signals with a good sample in the batch
     newest_value: NDArray[np.float64]  # ... and the value of the newest one
+
+    @property
+    def low(self) -> NDArray[np.float64]:
+        return self.ends[: self.ends.size // 2]
+
+    @property
+    def high(self) -> NDArray[np.float64]:
+        return self.ends[self.ends.size // 2 :]
 
     @classmethod
     def of(
@@ -50,16 +58,17 @@ class ReferenceSpan:
     ) -> ReferenceSpan:
         """The span for a canonical batch, given the values held before it."""
         rows = (is_reference.take(signal) & good).nonzero()[0]
-        low, high = held.copy(), held.copy()
+        ends = np.concatenate((held, held))
         if not rows.size:
-            return cls(low, high, np.empty(0, np.intp), np.empty(0, np.float64))
+            return cls(ends, np.empty(0, np.intp), np.empty(0, np.float64))
         sig, val = signal.take(rows), value.take(rows)
-        np.fmin.at(low, sig, val)  # fmin/fmax: a NaN on one side leaves the other
-        np.fmax.at(high, sig, val)
+        n = held.size
+        np.fmin.at(ends[:n], sig, val)  # fmin/fmax: a NaN on one side leaves the other
+        np.fmax.at(ends[n:], sig, val)
         last = np.empty(rows.size, np.bool_)  # canonical: the last row per signal is newest
         last[-1] = True
         np.not_equal(sig[1:], sig[:-1], out=last[:-1])
-        return cls(low, high, sig[last], val[last])
+        return cls(ends, sig[last], val[last])
 
 
 class DeviationTable(Table):
@@ -77,15 +86,20 @@ class DeviationTable(Table):
         super().__init__(rules, defs, catalog)
         self.reference = np.array([catalog.id(defs[i].reference or "") for i in rules], np.intp)
         self.relative = np.array([defs[i].relative for i in rules], np.bool_)
-        self.catalog_size = catalog.size
-        self._ref2 = np.concatenate([self.reference, self.reference])
-        self._slot = np.concatenate([self.signal, self.signal + catalog.size]).astype(np.intp)
+        self.catalog_size = n = catalog.size
+        m = 2 * self.size  # constraints: the upper ones, then the lower ones
+        # Each constraint's reference in ReferenceSpan.ends: its least value, then greatest.
+        ref2 = np.concatenate([self.reference, self.reference])
+        self._ends = np.concatenate([ref2, ref2 + n])
+        # Where each constraint's bound goes: [high by signal id, -low by signal id].
+        self._slot = np.concatenate([self.signal, self.signal + n]).astype(np.intp)
         self._sign = np.concatenate([np.ones(self.size), -np.ones(self.size)])
+        self._sign2 = np.concatenate([self._sign, self._sign])
         self._rel2 = np.concatenate([self.relative, self.relative])
-        self._k = np.zeros(2 * self.size)
-        self._c = np.full(2 * self.size, np.inf)
-        self._scale = np.ones(2 * self.size)  # 1 + |k|, for the margin
-        self._c_abs = np.zeros(2 * self.size)  # |c| where finite, for the margin
+        self._k2 = np.zeros(2 * m)  # k per constraint, at both ends of the span
+        self._c = np.full(m, np.inf)
+        self._margin = np.zeros(m)  # MARGIN * (1 + |k|): the margin per unit of |ref|
+        self._margin_c = np.zeros(m)  # MARGIN * |c| where finite
         self.refresh(np.zeros(len(defs), np.bool_), None)
 
     def refresh(self, raw: NDArray[np.bool_], signals: set[int] | None = None) -> None:
@@ -105,27 +119,33 @@ class DeviationTable(Table):
         both = on & ~np.isnan(self.above) & ~np.isnan(self.below)
         both2 = np.concatenate([both, both])
         k[both2], c[both2] = 0.0, -np.inf
-        self._k, self._c = k, c
-        self._scale = 1.0 + np.abs(k)
-        self._c_abs = np.where(np.isfinite(c), np.abs(c), 0.0)
+        self._k2 = np.concatenate([k, k])
+        self._c = c
+        self._margin = MARGIN * (1.0 + np.abs(k))
+        self._margin_c = MARGIN * np.where(np.isfinite(c), np.abs(c), 0.0)
 
     def bounds(
-        self, span: ReferenceSpan, low: NDArray[np.float64], high: NDArray[np.float64]
+        self, span: ReferenceSpan, others: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """``(low, high)`` per signal id narrowed so no deviation rule can change inside.
+        """``(low, high)`` per signal id where no deviation rule (and no other) can change.
 
-        ``low``/``high`` are the quiet bounds of the signals' other rules (not modified).
+        ``others`` holds the other rules' bounds as ``[high, -low]`` by signal id.
         """
-        lo, hi = span.low.take(self._ref2), span.high.take(self._ref2)
-        s, k = self._sign, self._k
-        g = np.minimum(s * lo + k * np.abs(lo), s * hi + k * np.abs(hi)) + self._c
-        cross = (lo < 0) & (hi > 0)  # the kink at 0 lies inside the range
-        if cross.any():
-            g = np.where(cross, np.minimum(g, self._c), g)
-        g -= MARGIN * ((np.abs(lo) + np.abs(hi)) * self._scale + self._c_abs)
-        out = np.concatenate([high, -low])
+        r = span.ends.take(self._ends)  # each constraint's reference range: least, greatest
+        a = np.abs(r)
+        g = r * self._sign2
+        g += a * self._k2
+        m = self._c.size
+        lo, hi = r[:m], r[m:]
+        bound = np.minimum(g[:m], g[m:])
+        bound += self._c
+        cross = lo * hi < 0  # the kink at 0 lies inside the range
+        if np.count_nonzero(cross):
+            bound = np.where(cross, np.minimum(bound, self._c), bound)
+        bound -= (a[:m] + a[m:]) * self._margin + self._margin_c
+        out = others.copy()
         # fmin skips NaN: no reference value known at all means no deviation to change.
-        np.fmin.at(out, self._slot, g)
+        np.fmin.at(out, self._slot, bound)
         n = self.catalog_size
         return -out[n:], out[:n]
 

@@ -102,6 +102,7 @@ class AnalogTable(Table):
                     low, high = np.inf, -np.inf
                     break
             self.low[sig], self.high[sig] = low, high
+        self.stacked = np.concatenate([self.high, -self.low])  # as DeviationTable.bounds takes
 
 
 class RateTable(Table):
@@ -122,6 +123,7 @@ class RateTable(Table):
         # (signals without rate rules: never).
         self.next_edge = np.full(catalog.size, np.iinfo(np.int64).max, np.int64)
         self.next_edge[self.has] = np.iinfo(np.int64).min
+        self.earliest = int(self.next_edge.min())  # of all signals: a batch before it skips
         # Per signal: the greatest common divisor of its rules' windows (1 where none).
         self.divisor = np.ones(catalog.size, np.int64)
         for sig, over in zip(self.signal.tolist(), self.over.tolist(), strict=True):
@@ -130,14 +132,15 @@ class RateTable(Table):
 
     def advance_edges(self, entries: NDArray[np.int64]) -> None:
         """Recompute the next window edge of the signals of ``entries`` after a walk."""
-        signals = np.unique(self.signal[entries])
+        signals = self.signal[entries]
         self.next_edge[signals] = np.iinfo(np.int64).max
-        mine = np.isin(self.signal, signals)
+        mine = mask(self.next_edge.size, signals)[self.signal]  # the rules on those signals
         last = self.last_bucket[mine]
         never = last == np.iinfo(np.int64).min
         edge = (np.where(never, 0, last) + 1) * self.over[mine]
         edge[never] = np.iinfo(np.int64).min
         np.minimum.at(self.next_edge, self.signal[mine], edge)
+        self.earliest = int(self.next_edge.min())
 
     def slopes(
         self, entry: NDArray[np.int64], ts: NDArray[np.int64], value: NDArray[np.float64]
@@ -160,6 +163,13 @@ class RateTable(Table):
         with np.errstate(divide="ignore", invalid="ignore"):
             slope = (value - v0) / ((ts - t0) / 1e9)
         return np.where(valid, slope, np.nan)
+
+
+def mask(size: int, index: NDArray[np.integer]) -> NDArray[np.bool_]:
+    """A boolean array of ``size``, True at ``index`` (cheaper than ``np.isin`` per batch)."""
+    out = np.zeros(size, np.bool_)
+    out[index] = True
+    return out
 
 
 def _nan(value: float | None) -> float:

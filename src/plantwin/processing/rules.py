@@ -32,7 +32,7 @@ from plantwin.model.expressions import evaluate
 from plantwin.model.plant import Plant, RuleDef
 from plantwin.model.schema import RuleKind
 from plantwin.processing.deviation_table import DeviationTable, ReferenceSpan
-from plantwin.processing.rule_tables import BAD, AnalogTable, RateTable, Table
+from plantwin.processing.rule_tables import BAD, AnalogTable, RateTable, Table, mask
 from plantwin.twin.latest import NEVER, LatestValues
 from plantwin.twin.states import StateTracker
 
@@ -154,13 +154,22 @@ class RuleEngine:
     # ------------------------------------------------------------------ the stream
 
     def evaluate(
-        self, batch: SampleBatch, changes: Sequence[StateChange], latest: LatestValues
+        self,
+        batch: SampleBatch,
+        changes: Sequence[StateChange],
+        latest: LatestValues,
+        *,
+        derived: SampleBatch | None = None,
     ) -> list[ConditionChange]:
         """Conditions changed by a canonical batch and the state changes it caused.
 
         Every source of change is gathered first and applied in time order, so delays fire
-        and expressions combine their inputs as they were at each moment.
+        and expressions combine their inputs as they were at each moment. ``derived`` are
+        the samples the twin derived from ``batch`` (signals of their own), evaluated as if
+        merged into it.
         """
+        if derived is not None and len(derived):
+            batch = self._join(batch, derived)
         watermark = latest.ts  # newest sample per signal, this batch included
         out: list[ConditionChange] = []
         if not len(batch):
@@ -185,7 +194,7 @@ class RuleEngine:
         span = None
         if self._any_reference:
             span = ReferenceSpan.of(self._held, self._is_reference, sig, batch.value, good)
-        refresh = self._walk(batch, sig, good, span, events)
+        refresh = self._walk(batch, sig, good, span, now, events)
         self._states(changes, events)
         out = self._apply(events, now, watermark)
         if first_seen:
@@ -197,12 +206,28 @@ class RuleEngine:
             self._held[span.newest_signal] = span.newest_value
         return out
 
+    def _join(self, batch: SampleBatch, derived: SampleBatch) -> SampleBatch:
+        """``batch`` and ``derived`` as one canonical batch, or ``batch`` if that is the same.
+
+        Derived samples that no rule reads, of signals seen before and no newer than the
+        batch, change nothing the batch would not: merging them (a sort) is then skipped.
+        """
+        if (
+            len(batch)
+            and self._all_seen
+            and int(derived.ts.max()) <= int(batch.ts.max())
+            and not np.count_nonzero(self._watched.take(derived.signal))
+        ):
+            return batch
+        return SampleBatch.merge_disjoint(batch, derived)
+
     def _walk(
         self,
         batch: SampleBatch,
         sig: NDArray[np.intp],
         good: NDArray[np.bool_],
         span: ReferenceSpan | None,
+        now: int,
         events: list[_Event],
     ) -> list[tuple[AnalogTable | DeviationTable, NDArray[np.int64]]]:
         """Raw changes from the samples; the analog tables' signals whose bounds to refresh."""
@@ -215,7 +240,7 @@ class RuleEngine:
                     if sigs is not None:
                         refresh.append((table, sigs))
         if self._rates.size:
-            self._walk_rates(batch, sig, good, events)
+            self._walk_rates(batch, sig, good, now, events)
         if self._stale.size:
             self._fresh(batch, events)
         return refresh
@@ -228,7 +253,7 @@ class RuleEngine:
             return np.arange(x.size)
         low, high = self._limits.low, self._limits.high
         if span is not None and self._deviations.size:
-            low, high = self._deviations.bounds(span, low, high)
+            low, high = self._deviations.bounds(span, self._limits.stacked)
         quick = (x > low.take(sig)) & (x < high.take(sig))
         return (~quick).nonzero()[0]
 
@@ -316,10 +341,10 @@ class RuleEngine:
             return None
         # A rule that may change is walked over all samples of its signal in this batch:
         # after its first change the quick bounds of the batch's start no longer hold.
-        chosen = np.unique(entry[disagree])
+        chosen = mask(table.size, entry[disagree])
         sigs = np.unique(table.signal[chosen])
-        rows, entry = table.pairs(sig_all, np.flatnonzero(np.isin(sig_all, sigs)))
-        keep = np.isin(entry, chosen)
+        rows, entry = table.pairs(sig_all, mask(table.count.size, sigs)[sig_all].nonzero()[0])
+        keep = chosen[entry]
         rows, entry = rows[keep], entry[keep]
         violating, clear, usable, x = self._classify(table, batch, rows, entry)
         order = np.lexsort((batch.ts[rows], entry))
@@ -357,11 +382,14 @@ class RuleEngine:
         batch: SampleBatch,
         sig_all: NDArray[np.intp],
         good: NDArray[np.bool_],
+        now: int,
         events: list[_Event],
     ) -> None:
         table = self._rates
         # Only the first sample of a later window matters: skip samples before the earliest
         # window edge any rule on their signal waits for.
+        if now < table.earliest:
+            return
         usable = ((batch.ts >= table.next_edge.take(sig_all)) & good).nonzero()[0]
         if not usable.size:
             return
@@ -402,7 +430,7 @@ class RuleEngine:
         if not disagree.any():
             return
         state: dict[int, bool] = {}
-        for k in np.flatnonzero(np.isin(entry, entry[disagree])).tolist():
+        for k in mask(table.size, entry[disagree])[entry].nonzero()[0].tolist():
             i = int(table.rule[entry[k]])
             now = state.get(i, bool(self.raw[i]))
             if violating[k] and not now:
