@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -150,6 +151,9 @@ def main() -> None:
     plain_plant, rules_plant = plant_with_rules(False), plant_with_rules(True, args.mix)
     batches = raw_batches(plain_plant, args.samples)
     rule_count = sum(1 for _ in rules_plant.rules())
+    per_type = rule_count // MACHINES  # every machine is of the one type
+    kinds = Counter(rule.kind.value for rule in rules_plant.rules())
+    mix = ", ".join(f"{n // MACHINES} {kind}" for kind, n in kinds.most_common())
     plain: list[Rates] = []
     ruled: list[Rates] = []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -166,9 +170,10 @@ def main() -> None:
     wall = max(r.wall for r in plain) / max(r.wall for r in ruled)
     cpu = max(r.cpu for r in plain) / max(r.cpu for r in ruled)
     print(
-        f"samples {len(batches) * 1000:,}, rules {rule_count:,} "
-        f"({rule_count // MACHINES} per machine), core {core}; best of 3 alternating runs"
+        f"samples {len(batches) * 1000:,}; {per_type} rules per asset type (machine) x "
+        f"{MACHINES} machines = {rule_count:,} rules; {core}; best of 3 alternating runs"
     )
+    print(f"rule mix '{args.mix}', per asset type: {mix}")
     print(f"{'':24}{'samples/s':>14}{'per CPU-s':>14}")
     print(
         f"{'pipeline without rules':24}{max(r.wall for r in plain):14,.0f}"
@@ -189,6 +194,8 @@ def main() -> None:
             "batch": args.batch,
             "mix": args.mix,
             "rules": rule_count,
+            "rules_per_asset_type": per_type,
+            "kinds_per_asset_type": {kind: n // MACHINES for kind, n in kinds.most_common()},
             "plain_samples_per_s": round(max(r.wall for r in plain)),
             "rules_samples_per_s": round(max(r.wall for r in ruled)),
             "cost_ratio_wall": round(wall, 3),

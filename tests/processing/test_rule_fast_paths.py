@@ -1,8 +1,10 @@
-"""The rule engine's quiet bounds (skip samples where no rule can change) change nothing.
+"""The rule engine's fast paths give the same conditions as the general ones.
 
-Every test runs two engines over the same batches: one with the quiet bounds, one that
-checks every sample (``quiet=False``, the general path). Their condition changes must be
-identical, value for value, while the fast one classifies fewer (sample, rule) pairs.
+Quiet bounds (skip samples where no rule can change): two engines run over the same
+batches, one with the bounds, one that checks every sample (``quiet=False``, the general
+path); their condition changes must be identical, value for value, while the fast one
+classifies fewer (sample, rule) pairs. Derived samples handed over apart from their batch
+must give what the same samples merged into it give.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plantwin.core.samples import Quality
+from plantwin.core.samples import Quality, SampleBatch
 from plantwin.model.plant import Plant
 from plantwin.processing.deviation_table import DeviationTable, ReferenceSpan
 from plantwin.processing.rules import ConditionChange, RuleEngine
@@ -29,8 +31,11 @@ d_rel: {kind: deviation, signal: temp, reference: ref, above: 10 %, below: -10 %
 d_rel_lo: {kind: deviation, signal: pressure, reference: temp, below: -50 %, off_delay: 1 s}
 d_rel_hi: {kind: deviation, signal: ref, reference: pressure, above: 200 %, deadband: 20 %}
 heat: {kind: rate, signal: temp, above: 1 K/s, over: 5 s}
+quiet: {kind: stale, signal: pressure, after: 4 s}
+both: {kind: expression, when: hi and d_abs}
+down: {kind: state, states: [down], longer_than: 3 s}
 """
-KEYS = [f"s.m{m}/{name}" for m in (1, 2, 3) for name in ("temp", "ref", "pressure")]
+KEYS = [f"s.m{m}/{name}" for m in (1, 2, 3) for name in ("temp", "ref", "pressure", "state")]
 
 
 def _rigs(plant: Plant) -> tuple[Rig, Rig]:
@@ -55,6 +60,9 @@ def _stream(seed: int, batches: int) -> list[list[Row]]:
         for _ in range(int(rng.integers(1, 40))):
             key = KEYS[int(rng.integers(len(KEYS)))]
             t += float(rng.choice([0.0, 0.25, 0.5, 1.0]))
+            if key.endswith("/state"):
+                rows.append((key, t, float(rng.choice([0, 1, 1, 1, 3]))))
+                continue
             step = rng.normal(0, 0.5) if rng.random() > 0.05 else rng.normal(0, 25)
             level[key] = float(np.clip(level[key] + step, -30, 90))
             quality = int(Quality.BAD) if rng.random() < 0.08 else 0
@@ -156,3 +164,27 @@ def test_deviation_bounds_hold_for_every_reference_in_the_span(
                 assert not changes.any(), (lo_ref, hi_ref, active, x)
                 tested += 1
     assert tested >= 400  # at least two spans leave a quiet interval to test
+
+
+@pytest.mark.parametrize("reads_derived", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_derived_samples_apart_give_what_they_give_merged(seed: int, reads_derived: bool) -> None:
+    """The pipeline hands derived samples apart; the engine merges them only if needed."""
+    rules = RULES
+    if reads_derived:
+        rules += "twice: {kind: threshold, signal: double, above: 100, deadband: 5}\n"
+    plant = press_plant(rules, instances=3, signals="double: {unit: bar, expr: pressure * 2}")
+    merged, apart = Rig(plant), Rig(plant)
+    got: list[tuple[str, int, bool, float | None]] = []
+    derived = 0
+    for k, rows in enumerate(_stream(seed, 80)):
+        batch = merged.batch(rows)
+        one, two = merged.twin.apply(batch), apart.twin.apply(batch)
+        derived += len(one.derived)
+        both = SampleBatch.merge_disjoint(batch, one.derived)
+        a = _as_tuples(merged.engine.evaluate(both, one.changes, merged.twin.latest))
+        b = apart.engine.evaluate(batch, two.changes, apart.twin.latest, derived=two.derived)
+        assert a == _as_tuples(b), f"seed {seed}, batch {k}"
+        got += a
+    assert derived > 100
+    assert any(rule.endswith(":twice") for rule, *_ in got) == reads_derived
