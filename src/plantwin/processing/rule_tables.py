@@ -78,28 +78,31 @@ class AnalogTable(Table):
         # Signals without rules keep (-inf, inf): all their samples are quick.
         self.low = np.full(catalog.size, -np.inf)
         self.high = np.full(catalog.size, np.inf)
-        self.by_signal: dict[int, list[int]] = {}
+        # Per signal: (rule, above, below, deadband) of its rules, as Python numbers (numpy
+        # scalars would cost several times more in the loop of refresh).
+        self.by_signal: dict[int, list[tuple[int, float, float, float]]] = {}
         for e, sig in enumerate(self.signal.tolist()):
-            self.by_signal.setdefault(sig, []).append(e)
+            limits = (float(self.above[e]), float(self.below[e]), float(self.deadband[e]))
+            self.by_signal.setdefault(sig, []).append((int(self.rule[e]), *limits))
         self.refresh(np.zeros(len(defs), np.bool_), None)
 
     def refresh(self, raw: NDArray[np.bool_], signals: set[int] | None) -> None:
         """Recompute the quick bounds of ``signals`` (all when None) from the raw conditions."""
+        active = raw.tolist() if signals is None or len(signals) > 8 else raw
         for sig in self.by_signal if signals is None else signals:
-            low, high = -np.inf, np.inf
-            for e in self.by_signal[sig]:
-                above, below, band = self.above[e], self.below[e], self.deadband[e]
-                if not raw[self.rule[e]]:  # changes only by crossing a limit
-                    if not np.isnan(above):
+            low, high = -math.inf, math.inf
+            for rule, above, below, band in self.by_signal[sig]:
+                if not active[rule]:  # changes only by crossing a limit
+                    if not math.isnan(above):
                         high = min(high, above)
-                    if not np.isnan(below):
+                    if not math.isnan(below):
                         low = max(low, below)
-                elif np.isnan(below):  # active above: changes only by falling through the band
+                elif math.isnan(below):  # active above: changes only by falling through the band
                     low = max(low, above - band)
-                elif np.isnan(above):
+                elif math.isnan(above):
                     high = min(high, below + band)
                 else:  # active on both sides: the quiet zone is not one interval
-                    low, high = np.inf, -np.inf
+                    low, high = math.inf, -math.inf
                     break
             self.low[sig], self.high[sig] = low, high
         self.stacked = np.concatenate([self.high, -self.low])  # as DeviationTable.bounds takes

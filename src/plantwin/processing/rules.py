@@ -77,6 +77,7 @@ class RuleEngine:
             for rule_id in rule.inputs.values():
                 self._dependents[self.index[rule_id]].append(i)
         self._expressions = _topological(self.rules, self.index)
+        self._settled = False  # every expression's inputs known (knowing is for good)
         # Whether a rule's condition is known since start (an expression waits for its
         # inputs, so a restart does not clear a restored alarm before its inputs are seen).
         self._signal_seen = np.zeros(catalog.size, np.bool_)
@@ -131,6 +132,7 @@ class RuleEngine:
         Without this an alarm restored as active would never clear: its rule would start
         inactive and a normal sample would not be a change.
         """
+        self._settled = False
         for rule_id in active:
             i = self.index.get(rule_id)
             if i is not None:
@@ -271,8 +273,12 @@ class RuleEngine:
                     events.append((min(when, now), i, bool(stale[j]), None))
         out = self._apply(events, now)
         # Expressions whose inputs became known (e.g. 'not hot' at start) take their value.
-        for j in self._expressions:
-            self._combine(j, now, out)
+        # Once every input is known, an expression follows its inputs' changes (_set), so
+        # there is nothing left for the tick to decide.
+        if not self._settled:
+            for j in self._expressions:
+                self._combine(j, now, out)
+            self._settled = all(self._known(j) for j in self._expressions)
         self.advance(now, out)
         return out
 
