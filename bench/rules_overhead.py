@@ -8,8 +8,9 @@ the machine type (10,000 rules in all): thresholds with deadbands and delays, ra
 deviations from a reference signal, rates, a stale check, a state duration and expressions.
 Most limits sit outside the data, as in a healthy plant; a few fire now and then. The runs
 alternate (plain, rules, plain, rules ...; 5 rounds unless --rounds says otherwise) and the
-best of each is compared, on one core, in wall time and in the CPU time of the pipeline's
-thread (which other load on the machine skews less; on a shared machine take both with care).
+best of each is compared, on one core, in wall time, in the CPU time of the pipeline's
+thread (ingest, twin, rules) and in the CPU time of the whole process (DuckDB's writer
+threads too). Other load on the machine skews wall time most.
 Issue 4 asks for at most +25 % (rules / plain cost <= 1.25).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import tempfile
 import time
 from collections import Counter
@@ -118,24 +120,29 @@ async def run(plant: Plant, recording: Path, path: Path, rules: bool, batch: int
             clock=clock if rules else None,
         )
         stop = asyncio.Event()
+        # Collect now what building the plant left (10,000 rules and alarms are many
+        # objects): otherwise the first full collection of that heap lands in the timed run.
+        gc.collect()
         # Wall time of the whole path (DuckDB's writer threads share the pinned core), and
         # CPU time of the Python thread that runs ingest, twin and rules: other load on the
         # machine changes the first, hardly the second.
-        start, cpu = time.perf_counter(), time.thread_time()
+        start, cpu, all_cpu = time.perf_counter(), time.thread_time(), time.process_time()
         runner = asyncio.create_task(pipeline.run(stop))
         await replay.finished.wait()
         stop.set()
         await runner
         elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
+        all_cpu = time.process_time() - all_cpu  # every thread, DuckDB's writers included
         events = pipeline.stats.alarm_events
         samples = replay.health().samples
-    return Rates(samples / elapsed, samples / cpu, events)
+    return Rates(samples / elapsed, samples / cpu, samples / all_cpu, events)
 
 
 @dataclass(frozen=True)
 class Rates:
     wall: float  # samples per second
     cpu: float  # samples per CPU second of the pipeline's thread
+    process_cpu: float  # samples per CPU second of the whole process
     events: int
 
 
@@ -173,24 +180,23 @@ def main() -> None:
             )
     wall = max(r.wall for r in plain) / max(r.wall for r in ruled)
     cpu = max(r.cpu for r in plain) / max(r.cpu for r in ruled)
+    process_cpu = max(r.process_cpu for r in plain) / max(r.process_cpu for r in ruled)
     print(
         f"samples {len(batches) * 1000:,}; {per_type} rules per asset type (machine) x "
         f"{MACHINES} machines = {rule_count:,} rules; {core}; best of {args.rounds} "
         "alternating runs"
     )
     print(f"rule mix '{args.mix}', per asset type: {mix}")
-    print(f"{'':24}{'samples/s':>14}{'per CPU-s':>14}")
+    print(f"{'samples per second of':24}{'wall':>14}{'thread CPU':>14}{'process CPU':>14}")
+    for name, rates in (("pipeline without rules", plain), ("pipeline with rules", ruled)):
+        print(
+            f"{name:24}{max(r.wall for r in rates):14,.0f}{max(r.cpu for r in rates):14,.0f}"
+            f"{max(r.process_cpu for r in rates):14,.0f}"
+        )
     print(
-        f"{'pipeline without rules':24}{max(r.wall for r in plain):14,.0f}"
-        f"{max(r.cpu for r in plain):14,.0f}"
-    )
-    print(
-        f"{'pipeline with rules':24}{max(r.wall for r in ruled):14,.0f}"
-        f"{max(r.cpu for r in ruled):14,.0f}"
-    )
-    print(
-        f"cost with rules / without: wall {wall:.3f}, pipeline thread CPU {cpu:.3f} "
-        f"(issue 4 asks <= 1.25); alarm events {ruled[-1].events:,}"
+        f"cost with rules / without: wall {wall:.3f}, pipeline thread CPU {cpu:.3f}, "
+        f"process CPU {process_cpu:.3f} (issue 4 asks <= 1.25); "
+        f"alarm events {ruled[-1].events:,}"
     )
     emit(
         {
@@ -206,6 +212,7 @@ def main() -> None:
             "rules_samples_per_s": round(max(r.wall for r in ruled)),
             "cost_ratio_wall": round(wall, 3),
             "cost_ratio_cpu": round(cpu, 3),
+            "cost_ratio_process_cpu": round(process_cpu, 3),
             "alarm_events": ruled[-1].events,
         }
     )
