@@ -1,13 +1,13 @@
 """Rules benchmark: what 100 rules per asset type add to the ingest path, as a ratio.
 
-Run: .venv/bin/python -m bench rules [--samples 2000000] [--mix limits] [--rounds 5]
+Run: .venv/bin/python -m bench rules [--samples 2000000] [--mix limits] [--rounds 7]
 
 The ingest benchmark's plant (100 machines x 10 signals at 1 Hz, DuckDB store) runs through
 the real pipeline twice with the same batches: once without rules, once with 100 rules on
 the machine type (10,000 rules in all): thresholds with deadbands and delays, ranges,
 deviations from a reference signal, rates, a stale check, a state duration and expressions.
 Most limits sit outside the data, as in a healthy plant; a few fire now and then. The runs
-alternate (plain, rules, plain, rules ...; 5 rounds unless --rounds says otherwise) and the
+alternate (plain, rules, plain, rules ...; 7 rounds unless --rounds says otherwise) and the
 best of each is compared, on one core, in wall time, in the CPU time of the pipeline's
 thread (ingest, twin, rules) and in the CPU time of the whole process (DuckDB's writer
 threads too). Other load on the machine skews wall time most.
@@ -155,7 +155,7 @@ def main() -> None:
         "--mix", choices=("all", "limits"), default="all", help="rule kinds in the 100 rules"
     )
     parser.add_argument(
-        "--rounds", type=int, default=5, help="alternating runs of each; the best counts"
+        "--rounds", type=int, default=7, help="alternating runs of each; the best counts"
     )
     args = parser.parse_args()
     core = pin_to_one_core()
