@@ -1,5 +1,7 @@
-"""Run the benchmarks: `make bench`, or `python -m bench NAME...` with names from BENCHES below.
+"""Run the benchmarks: `make bench`, or `python -m bench NAME... [--option ...]`.
 
+Names come from BENCHES below; options (arguments from the first one starting with ``-``)
+are handed to each named benchmark, e.g. `python -m bench rules --samples 2000000`.
 Each benchmark runs in its own process (they pin themselves to one core), prints a readable
 table, and ends with one JSON line of its figures.
 """
@@ -30,7 +32,9 @@ BENCHES = {
 
 
 def main() -> int:
-    names = sys.argv[1:] or list(BENCHES)
+    args = sys.argv[1:]
+    split = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
+    names, options = args[:split] or list(BENCHES), args[split:]
     unknown = [n for n in names if n not in BENCHES]
     if unknown:
         print(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
@@ -38,7 +42,7 @@ def main() -> int:
     failed = 0
     for name in names:
         print(f"== {name} ==", flush=True)
-        failed += subprocess.call([sys.executable, "-m", BENCHES[name]]) != 0
+        failed += subprocess.call([sys.executable, "-m", BENCHES[name], *options]) != 0
     return 1 if failed else 0
 
 

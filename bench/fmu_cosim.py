@@ -147,19 +147,22 @@ async def run(plant: Plant, recording: Path, path: Path) -> Rates:
             model=model,
         )
         stop = asyncio.Event()
-        start, cpu = time.perf_counter(), time.thread_time()
+        start, cpu, process_cpu = time.perf_counter(), time.thread_time(), time.process_time()
         runner = asyncio.create_task(pipeline.run(stop))
         finished = asyncio.create_task(replay.finished.wait())
         await asyncio.wait({runner, finished}, return_when=asyncio.FIRST_COMPLETED)
         stop.set()
         await runner  # raises what broke the pipeline instead of waiting for ever
         elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
+        process_cpu = time.process_time() - process_cpu
         if model is not None:
             failed = [f.error for f in model.fmus if f.error]
             assert not failed, failed[0]
             model.close()
         samples = replay.health().samples
-    return Rates(samples / elapsed, samples / cpu, pipeline.stats.alarm_events)
+    return Rates(
+        samples / elapsed, samples / cpu, samples / process_cpu, pipeline.stats.alarm_events
+    )
 
 
 def main() -> None:

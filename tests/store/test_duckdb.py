@@ -23,6 +23,8 @@ from plantwin.core.records import Event, EventKind
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import HistoryQuery
 from plantwin.store import DuckDBStore
+from plantwin.store import duckdb_ops as ops
+from plantwin.store.duckdb_schema import TABLES
 
 WRITER = Path(__file__).with_name("sigkill_writer.py")
 STORE_LOG = "plantwin.store.duckdb_store"
@@ -334,3 +336,26 @@ async def test_the_timer_retries_failed_writes(
             await asyncio.sleep(0.01)
         assert store.stats().committed_samples == 25
         assert [level for level, _ in log_lines(caplog)] == [logging.WARNING, logging.INFO]
+
+
+def test_records_are_inserted_as_columns_or_else_row_by_row() -> None:
+    """One Arrow table per record table; a column Arrow cannot type goes row by row."""
+    con = duckdb.connect(":memory:")
+    con.execute(TABLES)
+    rows: list[tuple[object, ...]] = [
+        (1, 10, "s.m1", "info", "one", "{}"),
+        (2, 11, "s.m2", "info", "two", '{"a": 1}'),
+    ]
+    ops.insert_records(con, {"events": rows})
+    mixed: list[tuple[object, ...]] = [
+        (3, 12, "s.m1", "info", "three", "{}"),
+        (4, 13, "s.m1", "info", 4, "{}"),  # 'message' holds a str and an int
+    ]
+    ops.insert_records(con, {"events": mixed})
+    got = con.execute("SELECT seq, ts, twin, message, data FROM events ORDER BY seq").fetchall()
+    assert got == [
+        (1, 10, "s.m1", "one", "{}"),
+        (2, 11, "s.m2", "two", '{"a": 1}'),
+        (3, 12, "s.m1", "three", "{}"),
+        (4, 13, "s.m1", "4", "{}"),
+    ]

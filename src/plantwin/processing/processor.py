@@ -46,8 +46,15 @@ class RuleProcessor:
             )
         )
 
-    def process(self, batch: SampleBatch, changes: Sequence[StateChange]) -> list[AlarmRecord]:
-        conditions = self.engine.evaluate(batch, changes, self.twin.latest)
+    def process(
+        self,
+        batch: SampleBatch,
+        changes: Sequence[StateChange],
+        *,
+        derived: SampleBatch | None = None,
+    ) -> list[AlarmRecord]:
+        """Alarm records from a canonical batch, the state changes and derived samples it caused."""
+        conditions = self.engine.evaluate(batch, changes, self.twin.latest, derived=derived)
         if not changes:
             return self._alarms(conditions)
         # State changes (suppression) and conditions reach the board in time order; at the

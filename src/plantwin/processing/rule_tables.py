@@ -1,8 +1,9 @@
 """Rule tables: rules of one family as arrays grouped by the signal they watch.
 
 The rule engine (:mod:`plantwin.processing.rules`) classifies samples against these tables
-in a few numpy operations per batch: limits (threshold, range) and deviations with their
-per-signal "nothing can change here" bounds, and rate windows.
+in a few numpy operations per batch: limits (threshold, range) with their per-signal
+"nothing can change here" bounds, and rate windows. Deviations, whose bounds depend on each
+batch's reference values, are in :mod:`plantwin.processing.deviation_table`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from plantwin.core.samples import Quality, SampleBatch
+from plantwin.core.samples import Quality
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import RuleDef
 from plantwin.twin.latest import NEVER
@@ -53,9 +54,19 @@ class Table:
         entry = self.entries[self.start[signal[pair_rows]] + offsets]
         return pair_rows, entry
 
+    def classify(
+        self, entry: NDArray[np.int64], x: NDArray[np.float64]
+    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """Pairs beyond a limit (violating) and inside by at least the deadband (clear)."""
+        above, below, band = self.above[entry], self.below[entry], self.deadband[entry]
+        violating = (x > above) | (x < below)  # comparisons with NaN (no limit) are False
+        inside = (x > above - band) | (x < below + band)
+        clear = ~inside & ~np.isnan(x)
+        return violating, clear
+
 
 class AnalogTable(Table):
-    """Threshold, range and deviation rules, with per-signal bounds of 'nothing can change'.
+    """Threshold and range rules, with per-signal bounds of 'nothing can change'.
 
     For each signal, ``low < x < high`` holds where no rule on the signal can change given
     the rules' current conditions; the bounds are recomputed for a signal when one of its
@@ -64,96 +75,37 @@ class AnalogTable(Table):
 
     def __init__(self, rules: list[int], defs: list[RuleDef], catalog: SignalCatalog) -> None:
         super().__init__(rules, defs, catalog)
-        self.reference = np.array(
-            [catalog.id(ref) if (ref := defs[i].reference) else -1 for i in rules], np.int64
-        )
-        self.relative = np.array([defs[i].relative for i in rules], np.bool_)
-        self.any_reference = bool((self.reference >= 0).any())
         # Signals without rules keep (-inf, inf): all their samples are quick.
         self.low = np.full(catalog.size, -np.inf)
         self.high = np.full(catalog.size, np.inf)
-        self.by_signal: dict[int, list[int]] = {}
+        # Per signal: (rule, above, below, deadband) of its rules, as Python numbers (numpy
+        # scalars would cost several times more in the loop of refresh).
+        self.by_signal: dict[int, list[tuple[int, float, float, float]]] = {}
         for e, sig in enumerate(self.signal.tolist()):
-            self.by_signal.setdefault(sig, []).append(e)
+            limits = (float(self.above[e]), float(self.below[e]), float(self.deadband[e]))
+            self.by_signal.setdefault(sig, []).append((int(self.rule[e]), *limits))
         self.refresh(np.zeros(len(defs), np.bool_), None)
 
     def refresh(self, raw: NDArray[np.bool_], signals: set[int] | None) -> None:
         """Recompute the quick bounds of ``signals`` (all when None) from the raw conditions."""
+        active = raw.tolist() if signals is None or len(signals) > 8 else raw
         for sig in self.by_signal if signals is None else signals:
-            low, high = -np.inf, np.inf
-            for e in self.by_signal[sig]:
-                above, below, band = self.above[e], self.below[e], self.deadband[e]
-                if self.reference[e] >= 0:
-                    low, high = np.inf, -np.inf  # relative to another signal: always check
-                    break
-                if not raw[self.rule[e]]:  # changes only by crossing a limit
-                    if not np.isnan(above):
+            low, high = -math.inf, math.inf
+            for rule, above, below, band in self.by_signal[sig]:
+                if not active[rule]:  # changes only by crossing a limit
+                    if not math.isnan(above):
                         high = min(high, above)
-                    if not np.isnan(below):
+                    if not math.isnan(below):
                         low = max(low, below)
-                elif np.isnan(below):  # active above: changes only by falling through the band
+                elif math.isnan(below):  # active above: changes only by falling through the band
                     low = max(low, above - band)
-                elif np.isnan(above):
+                elif math.isnan(above):
                     high = min(high, below + band)
                 else:  # active on both sides: the quiet zone is not one interval
-                    low, high = np.inf, -np.inf
+                    low, high = math.inf, -math.inf
                     break
             self.low[sig], self.high[sig] = low, high
-
-    def deviation(
-        self,
-        entry: NDArray[np.int64],
-        x: NDArray[np.float64],
-        ts: NDArray[np.int64],
-        batch: SampleBatch,
-        held: NDArray[np.float64],
-    ) -> NDArray[np.float64]:
-        """Signal minus its reference as it was at each sample's time.
-
-        The reference's value is its newest sample in the batch at or before the sample's
-        time, else the value held before the batch.
-        """
-        ref = self.reference[entry]
-        has = ref >= 0
-        if not has.any():
-            return x
-        x = x.copy()
-        base = held[ref[has]]
-        # Find each pair's reference sample in the canonical batch by one sorted key,
-        # (signal, time): time as an offset in the batch when it fits, else as a rank.
-        pair_ts = ts[has]
-        t0 = int(batch.ts.min())
-        span = int(batch.ts.max()) - t0
-        if span < 1 << 40 and int(batch.signal.max()) < 1 << 22:
-            batch_key = (batch.signal.astype(np.int64) << 40) | (batch.ts - t0)
-            pair_key = (ref[has] << 40) | (pair_ts - t0)
-        else:
-            times = np.unique(batch.ts)
-            width = times.size + 1
-            batch_key = batch.signal.astype(np.int64) * width + np.searchsorted(times, batch.ts)
-            pair_key = ref[has] * width + np.searchsorted(times, pair_ts, side="right") - 1
-        pos = np.searchsorted(batch_key, pair_key, side="right") - 1
-        at = np.maximum(pos, 0)
-        found = (pos >= 0) & (batch.signal[at] == ref[has]) & ((batch.quality[at] & BAD) == 0)
-        base = np.where(found, batch.value[np.maximum(pos, 0)], base)
-        diff = x[has] - base
-        relative = self.relative[entry[has]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # In percent of a reference at (or near) zero the deviation is undefined: NaN,
-            # neither violating nor clear, instead of an infinite value in the alarm.
-            scale = np.where(np.abs(base) > TINY, np.abs(base), np.nan)
-            diff = np.where(relative, diff / scale * 100.0, diff)
-        x[has] = diff  # NaN (no reference yet) compares False: neither violating nor clear
-        return x
-
-    def classify(
-        self, entry: NDArray[np.int64], x: NDArray[np.float64]
-    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-        above, below, band = self.above[entry], self.below[entry], self.deadband[entry]
-        violating = (x > above) | (x < below)  # comparisons with NaN (no limit) are False
-        inside = (x > above - band) | (x < below + band)
-        clear = ~inside & ~np.isnan(x)
-        return violating, clear
+        self.stacked = np.concatenate([self.high, -self.low])  # as DeviationTable.bounds takes
 
 
 class RateTable(Table):
@@ -174,6 +126,7 @@ class RateTable(Table):
         # (signals without rate rules: never).
         self.next_edge = np.full(catalog.size, np.iinfo(np.int64).max, np.int64)
         self.next_edge[self.has] = np.iinfo(np.int64).min
+        self.earliest = int(self.next_edge.min())  # of all signals: a batch before it skips
         # Per signal: the greatest common divisor of its rules' windows (1 where none).
         self.divisor = np.ones(catalog.size, np.int64)
         for sig, over in zip(self.signal.tolist(), self.over.tolist(), strict=True):
@@ -182,14 +135,15 @@ class RateTable(Table):
 
     def advance_edges(self, entries: NDArray[np.int64]) -> None:
         """Recompute the next window edge of the signals of ``entries`` after a walk."""
-        signals = np.unique(self.signal[entries])
+        signals = self.signal[entries]
         self.next_edge[signals] = np.iinfo(np.int64).max
-        mine = np.isin(self.signal, signals)
+        mine = mask(self.next_edge.size, signals)[self.signal]  # the rules on those signals
         last = self.last_bucket[mine]
         never = last == np.iinfo(np.int64).min
         edge = (np.where(never, 0, last) + 1) * self.over[mine]
         edge[never] = np.iinfo(np.int64).min
         np.minimum.at(self.next_edge, self.signal[mine], edge)
+        self.earliest = int(self.next_edge.min())
 
     def slopes(
         self, entry: NDArray[np.int64], ts: NDArray[np.int64], value: NDArray[np.float64]
@@ -212,6 +166,13 @@ class RateTable(Table):
         with np.errstate(divide="ignore", invalid="ignore"):
             slope = (value - v0) / ((ts - t0) / 1e9)
         return np.where(valid, slope, np.nan)
+
+
+def mask(size: int, index: NDArray[np.integer]) -> NDArray[np.bool_]:
+    """A boolean array of ``size``, True at ``index`` (cheaper than ``np.isin`` per batch)."""
+    out = np.zeros(size, np.bool_)
+    out[index] = True
+    return out
 
 
 def _nan(value: float | None) -> float:

@@ -5,11 +5,13 @@ signal gone quiet); its *active* condition is the raw one after the on/off delay
 (:mod:`plantwin.processing.alarms`) and expression rules follow the active condition.
 
 Threshold, range and deviation rules are evaluated for a whole batch in a few numpy
-operations: every (sample, rule watching the sample's signal) pair is classified as
-violating, clear (beyond the deadband) or in the band; only rules with a pair that disagrees
-with their current condition are then walked sample by sample in time order, which in a
-steady plant is almost none. Times are plant time (sample timestamps), so replays and the
-demo at 60x behave like the real thing.
+operations: samples inside their signal's quiet bounds (where no rule on the signal can
+change, given the rules' conditions and, for deviations, every reference value the batch
+holds) are skipped in one pass; every other (sample, rule watching the sample's signal) pair
+is classified as violating, clear (beyond the deadband) or in the band; only rules with a
+pair that disagrees with their current condition are then walked sample by sample in time
+order, which in a steady plant is almost none. Times are plant time (sample timestamps), so
+replays and the demo at 60x behave like the real thing.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from plantwin.model.catalog import SignalCatalog
 from plantwin.model.expressions import evaluate
 from plantwin.model.plant import Plant, RuleDef
 from plantwin.model.schema import RuleKind
-from plantwin.processing.rule_tables import BAD, AnalogTable, RateTable
+from plantwin.processing.deviation_table import DeviationTable, ReferenceSpan
+from plantwin.processing.rule_tables import BAD, AnalogTable, RateTable, Table, mask
 from plantwin.twin.latest import NEVER, LatestValues
 from plantwin.twin.states import StateTracker
 
@@ -53,7 +56,9 @@ _Event = tuple[int, int, bool, float | None]  # (ts, rule index, raw condition, 
 class RuleEngine:
     """All rules of a plant, evaluated against the twin's samples, states and clock."""
 
-    def __init__(self, plant: Plant, catalog: SignalCatalog, *, start_ns: int = 0) -> None:
+    def __init__(
+        self, plant: Plant, catalog: SignalCatalog, *, start_ns: int = 0, quiet: bool = True
+    ) -> None:
         self.rules: list[RuleDef] = list(plant.rules())
         self.index = {rule.id: i for i, rule in enumerate(self.rules)}
         n = len(self.rules)
@@ -61,6 +66,9 @@ class RuleEngine:
         self.active = np.zeros(n, np.bool_)
         self.value = np.full(n, np.nan)  # input value at the latest raw change
         self.start_ns = start_ns
+        # Skip samples inside their signal's quiet bounds; False checks every sample (the
+        # general path, which tests compare the fast one with).
+        self.quiet = quiet
         self.evaluations = 0  # (sample, rule) pairs classified, for the health report
         self._pending: dict[int, tuple[int, bool]] = {}  # rule -> (due, becomes active)
         self._timers: list[tuple[int, int]] = []  # heap of (due, rule); stale entries skipped
@@ -69,6 +77,7 @@ class RuleEngine:
             for rule_id in rule.inputs.values():
                 self._dependents[self.index[rule_id]].append(i)
         self._expressions = _topological(self.rules, self.index)
+        self._settled = False  # every expression's inputs known (knowing is for good)
         # Whether a rule's condition is known since start (an expression waits for its
         # inputs, so a restart does not clear a restored alarm before its inputs are seen).
         self._signal_seen = np.zeros(catalog.size, np.bool_)
@@ -77,14 +86,17 @@ class RuleEngine:
         self._signal_of = np.array(
             [catalog.id(r.signal) if r.signal else -1 for r in self.rules], np.int64
         )
-        # Limits on the signal alone, and deviations from another signal, in separate tables
-        # so a deviation rule does not make every sample of its signal a candidate.
-        self._analog = [
-            AnalogTable(
-                [i for i, r in enumerate(self.rules) if r.kind in kinds], self.rules, catalog
-            )
-            for kinds in (_LIMITS, (RuleKind.DEVIATION,))
-        ]
+        # Limits on the signal alone, and deviations from another signal, in separate tables:
+        # a deviation's quiet bounds depend on the batch's reference values.
+        self._limits = AnalogTable(
+            [i for i, r in enumerate(self.rules) if r.kind in _LIMITS], self.rules, catalog
+        )
+        self._deviations = DeviationTable(
+            [i for i, r in enumerate(self.rules) if r.kind is RuleKind.DEVIATION],
+            self.rules,
+            catalog,
+        )
+        self._analog: list[AnalogTable | DeviationTable] = [self._limits, self._deviations]
         self._held = np.full(catalog.size, np.nan)  # reference signals' values, as seen here
         self._is_reference = np.zeros(catalog.size, np.bool_)
         for rule in self.rules:
@@ -98,7 +110,9 @@ class RuleEngine:
         self._rates = RateTable(
             [i for i, r in enumerate(self.rules) if r.kind is RuleKind.RATE], self.rules, catalog
         )
-        self._stale = [i for i, r in enumerate(self.rules) if r.kind is RuleKind.STALE]
+        self._stale = np.array(
+            [i for i, r in enumerate(self.rules) if r.kind is RuleKind.STALE], np.intp
+        )
         self._stale_sig = np.array(
             [catalog.id(self.rules[i].signal or "") for i in self._stale], np.int64
         )
@@ -118,6 +132,7 @@ class RuleEngine:
         Without this an alarm restored as active would never clear: its rule would start
         inactive and a normal sample would not be a change.
         """
+        self._settled = False
         for rule_id in active:
             i = self.index.get(rule_id)
             if i is not None:
@@ -141,13 +156,22 @@ class RuleEngine:
     # ------------------------------------------------------------------ the stream
 
     def evaluate(
-        self, batch: SampleBatch, changes: Sequence[StateChange], latest: LatestValues
+        self,
+        batch: SampleBatch,
+        changes: Sequence[StateChange],
+        latest: LatestValues,
+        *,
+        derived: SampleBatch | None = None,
     ) -> list[ConditionChange]:
         """Conditions changed by a canonical batch and the state changes it caused.
 
         Every source of change is gathered first and applied in time order, so delays fire
-        and expressions combine their inputs as they were at each moment.
+        and expressions combine their inputs as they were at each moment. ``derived`` are
+        the samples the twin derived from ``batch`` (signals of their own), evaluated as if
+        merged into it.
         """
+        if derived is not None and len(derived):
+            batch = self._join(batch, derived)
         watermark = latest.ts  # newest sample per signal, this batch included
         out: list[ConditionChange] = []
         if not len(batch):
@@ -157,16 +181,22 @@ class RuleEngine:
                 out = self._apply(events, None)
             return out
         now = int(batch.ts.max())
+        # Gathers by an intp index skip a conversion that an int32 one costs each time.
+        sig = batch.signal.astype(np.intp)
         first_seen = False
         if not self._all_seen:
-            first_seen = not self._signal_seen[batch.signal].all()
-            self._signal_seen[batch.signal] = True
+            first_seen = not self._signal_seen[sig].all()
+            self._signal_seen[sig] = True
             self._all_seen = bool(self._signal_seen.all())
-        if not changes and not first_seen and not self._watched[batch.signal].any():
+        if not changes and not first_seen and not np.count_nonzero(self._watched.take(sig)):
             self.advance(now, out, watermark)
             return out  # no rule reads these signals (e.g. most derived batches)
         events = []
-        refresh = self._walk(batch, events)
+        good = (batch.quality & BAD) == 0
+        span = None
+        if self._any_reference:
+            span = ReferenceSpan.of(self._held, self._is_reference, sig, batch.value, good)
+        refresh = self._walk(batch, sig, good, span, now, events)
         self._states(changes, events)
         out = self._apply(events, now, watermark)
         if first_seen:
@@ -174,42 +204,81 @@ class RuleEngine:
                 self._combine(j, now, out)
         for table, sigs in refresh:
             table.refresh(self.raw, set(sigs.tolist()))
-        if self._any_reference:
-            self._hold(batch)
+        if span is not None:  # the reference values later batches start from
+            self._held[span.newest_signal] = span.newest_value
         return out
 
+    def _join(self, batch: SampleBatch, derived: SampleBatch) -> SampleBatch:
+        """``batch`` and ``derived`` as one canonical batch, or ``batch`` if that is the same.
+
+        Derived samples that no rule reads, of signals seen before and no newer than the
+        batch, change nothing the batch would not: merging them (a sort) is then skipped.
+        """
+        if (
+            len(batch)
+            and self._all_seen
+            and int(derived.ts.max()) <= int(batch.ts.max())
+            and not np.count_nonzero(self._watched.take(derived.signal))
+        ):
+            return batch
+        return SampleBatch.merge_disjoint(batch, derived)
+
     def _walk(
-        self, batch: SampleBatch, events: list[_Event]
-    ) -> list[tuple[AnalogTable, NDArray[np.int64]]]:
+        self,
+        batch: SampleBatch,
+        sig: NDArray[np.intp],
+        good: NDArray[np.bool_],
+        span: ReferenceSpan | None,
+        now: int,
+        events: list[_Event],
+    ) -> list[tuple[AnalogTable | DeviationTable, NDArray[np.int64]]]:
         """Raw changes from the samples; the analog tables' signals whose bounds to refresh."""
-        refresh: list[tuple[AnalogTable, NDArray[np.int64]]] = []
-        for table in self._analog:
-            if table.size and table.has[batch.signal].any():
-                sigs = self._walk_analog(table, batch, events)
-                if sigs is not None:
-                    refresh.append((table, sigs))
+        refresh: list[tuple[AnalogTable | DeviationTable, NDArray[np.int64]]] = []
+        candidates = self._candidates(batch.value, sig, span)
+        if candidates.size:
+            for table in self._analog:
+                if table.size:
+                    sigs = self._walk_analog(table, batch, candidates, events)
+                    if sigs is not None:
+                        refresh.append((table, sigs))
         if self._rates.size:
-            self._walk_rates(batch, events)
-        if self._stale:
+            self._walk_rates(batch, sig, good, now, events)
+        if self._stale.size:
             self._fresh(batch, events)
         return refresh
+
+    def _candidates(
+        self, x: NDArray[np.float64], sig: NDArray[np.intp], span: ReferenceSpan | None
+    ) -> NDArray[np.intp]:
+        """Rows outside their signal's quiet bounds: where a limit or deviation may change."""
+        if not self.quiet:
+            return np.arange(x.size)
+        low, high = self._limits.low, self._limits.high
+        if span is not None and self._deviations.size:
+            low, high = self._deviations.bounds(span, self._limits.stacked)
+        quick = (x > low.take(sig)) & (x < high.take(sig))
+        return (~quick).nonzero()[0]
 
     def tick(self, now: int, latest: LatestValues) -> list[ConditionChange]:
         """Time-driven conditions: signals gone stale, delays that have run out."""
         events: list[_Event] = []
-        if self._stale:
+        if self._stale.size:
             last = latest.ts[self._stale_sig]
             last = np.where(last == NEVER, self.start_ns, last)
             stale = now - last > self._stale_after
-            for j, i in enumerate(self._stale):
+            for j, i in enumerate(self._stale.tolist()):
                 self._known_other[i] = True
                 if bool(stale[j]) != bool(self.raw[i]):
                     when = int(last[j] + self._stale_after[j]) if stale[j] else int(last[j])
                     events.append((min(when, now), i, bool(stale[j]), None))
         out = self._apply(events, now)
         # Expressions whose inputs became known (e.g. 'not hot' at start) take their value.
-        for j in self._expressions:
-            self._combine(j, now, out)
+        # Once every input is known, an expression follows its inputs' changes (_set), so
+        # there is nothing left for the tick to decide.
+        if not self._settled:
+            for j in self._expressions:
+                self._combine(j, now, out)
+            self._settled = all(self._known(j) for j in self._expressions)
         self.advance(now, out)
         return out
 
@@ -259,13 +328,15 @@ class RuleEngine:
     # ------------------------------------------------------------------ kinds
 
     def _walk_analog(
-        self, table: AnalogTable, batch: SampleBatch, events: list[_Event]
+        self,
+        table: AnalogTable | DeviationTable,
+        batch: SampleBatch,
+        candidates: NDArray[np.intp],
+        events: list[_Event],
     ) -> NDArray[np.int64] | None:
         """Raw changes of threshold/range/deviation rules; the signals whose rules changed."""
-        # Most samples lie where no rule on their signal can change: skip them in one pass.
-        x_all, sig_all = batch.value, batch.signal
-        quick = (x_all > table.low[sig_all]) & (x_all < table.high[sig_all])
-        rows, entry = table.pairs(sig_all, np.flatnonzero(~quick))
+        sig_all = batch.signal
+        rows, entry = table.pairs(sig_all, candidates)
         if not rows.size:
             return None
         self.evaluations += int(rows.size)
@@ -276,10 +347,10 @@ class RuleEngine:
             return None
         # A rule that may change is walked over all samples of its signal in this batch:
         # after its first change the quick bounds of the batch's start no longer hold.
-        chosen = np.unique(entry[disagree])
+        chosen = mask(table.size, entry[disagree])
         sigs = np.unique(table.signal[chosen])
-        rows, entry = table.pairs(sig_all, np.flatnonzero(np.isin(sig_all, sigs)))
-        keep = np.isin(entry, chosen)
+        rows, entry = table.pairs(sig_all, mask(table.count.size, sigs)[sig_all].nonzero()[0])
+        keep = chosen[entry]
         rows, entry = rows[keep], entry[keep]
         violating, clear, usable, x = self._classify(table, batch, rows, entry)
         order = np.lexsort((batch.ts[rows], entry))
@@ -300,26 +371,34 @@ class RuleEngine:
 
     def _classify(
         self,
-        table: AnalogTable,
+        table: Table,
         batch: SampleBatch,
         rows: NDArray[np.intp],
         entry: NDArray[np.int64],
     ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
         x = batch.value[rows]
-        if table.any_reference:
+        if isinstance(table, DeviationTable):
             x = table.deviation(entry, x, batch.ts[rows], batch, self._held)
         violating, clear = table.classify(entry, x)
         usable = (batch.quality[rows] & BAD) == 0
         return violating, clear, usable, x
 
-    def _walk_rates(self, batch: SampleBatch, events: list[_Event]) -> None:
+    def _walk_rates(
+        self,
+        batch: SampleBatch,
+        sig_all: NDArray[np.intp],
+        good: NDArray[np.bool_],
+        now: int,
+        events: list[_Event],
+    ) -> None:
         table = self._rates
         # Only the first sample of a later window matters: skip samples before the earliest
         # window edge any rule on their signal waits for.
-        usable = np.flatnonzero(batch.ts >= table.next_edge[batch.signal])
+        if now < table.earliest:
+            return
+        usable = ((batch.ts >= table.next_edge.take(sig_all)) & good).nonzero()[0]
         if not usable.size:
             return
-        usable = usable[(batch.quality[usable] & BAD) == 0]
         # Of those, only the first of each period of the signal's rules' common divisor can
         # open a window (the batch is sorted by signal, then time).
         sig = batch.signal[usable]
@@ -357,7 +436,7 @@ class RuleEngine:
         if not disagree.any():
             return
         state: dict[int, bool] = {}
-        for k in np.flatnonzero(np.isin(entry, entry[disagree])).tolist():
+        for k in mask(table.size, entry[disagree])[entry].nonzero()[0].tolist():
             i = int(table.rule[entry[k]])
             now = state.get(i, bool(self.raw[i]))
             if violating[k] and not now:
@@ -369,13 +448,13 @@ class RuleEngine:
 
     def _fresh(self, batch: SampleBatch, events: list[_Event]) -> None:
         """A stale signal that delivers a sample is fresh again at that sample's time."""
-        held = self.raw[self._stale]
-        if not held.any():
+        held = self.raw.take(self._stale)
+        if not np.count_nonzero(held):
             return
-        for j in np.flatnonzero(held).tolist():
+        for j in held.nonzero()[0].tolist():
             mine = (batch.signal == self._stale_sig[j]) & ((batch.quality & BAD) == 0)
             if mine.any():  # fresh again from its first good sample
-                events.append((int(batch.ts[mine].min()), self._stale[j], False, None))
+                events.append((int(batch.ts[mine].min()), int(self._stale[j]), False, None))
 
     def _states(self, changes: Sequence[StateChange], events: list[_Event]) -> None:
         state: dict[int, bool] = {}
@@ -386,14 +465,6 @@ class RuleEngine:
                 if inside != state.get(i, bool(self.raw[i])):
                     events.append((change.ts, i, inside, None))
                     state[i] = inside
-
-    def _hold(self, batch: SampleBatch) -> None:
-        """Remember the newest value of each reference signal in the batch."""
-        rows = np.flatnonzero(self._is_reference[batch.signal] & ((batch.quality & BAD) == 0))
-        if rows.size:
-            sig = batch.signal[rows]
-            last = np.append(sig[1:] != sig[:-1], True)  # canonical: last row per signal
-            self._held[sig[last]] = batch.value[rows[last]]
 
     # ------------------------------------------------------------------ delays, combinations
 

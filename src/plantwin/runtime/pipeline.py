@@ -263,8 +263,7 @@ class Pipeline:
                     self.lag_ns = max(0, self.clock.now_ns() - newest)
                 # Raw and derived samples in one pass, so delays and references see them in
                 # time order together (a deviation from a derived model output, for one).
-                seen = SampleBatch.merge_disjoint(message, update.derived)  # derived: own signals
-                alarms = self.processor.process(seen, update.changes)
+                alarms = self.processor.process(message, update.changes, derived=update.derived)
                 for record in alarms:
                     await self._publish_record(record)
                 self.stats.alarm_events += len(alarms)

@@ -252,9 +252,24 @@ def insert_records(con: Con, rows: dict[str, list[tuple[object, ...]]]) -> None:
     def body(c: Con) -> None:
         for table, values in rows.items():
             if values:
-                c.executemany(INSERTS[table], values)
+                _insert_rows(c, table, values)
 
     transaction(con, body)
+
+
+def _insert_rows(con: Con, table: str, values: list[tuple[object, ...]]) -> None:
+    """Rows as one Arrow table: DuckDB's executemany runs a statement per row (~0.4 ms each)."""
+    try:
+        columns = [pa.array(column) for column in zip(*values, strict=True)]
+    except pa.ArrowException:  # a column Arrow cannot type: let DuckDB convert row by row
+        con.executemany(INSERTS[table], values)
+        return
+    names = [f"c{i}" for i in range(len(columns))]
+    con.register("records_in", pa.Table.from_arrays(columns, names))
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM records_in")  # noqa: S608 (fixed names)
+    finally:
+        con.unregister("records_in")
 
 
 def records(con: Con, q: RecordQuery) -> list[Record]:
