@@ -122,14 +122,17 @@ class Monitor:
         # period of each sample, from the open one (late samples join the open one)
         period = np.clip(-(-ts // every) - self.open_k, 0, m)
         flat = period * p + col
-        sums = np.bincount(flat, weights=vals, minlength=(m + 1) * p).reshape(m + 1, p)
+        # float even without samples (bincount of nothing is int64, whatever the weights)
+        sums = np.bincount(flat, weights=vals, minlength=(m + 1) * p).astype(np.float64)
+        sums = sums.reshape(m + 1, p)
         counts = np.bincount(flat, minlength=(m + 1) * p).reshape(m + 1, p).astype(np.float64)
         sums[0] += self._sum
         counts[0] += self._count
         last = np.full((m + 1) * p, -1, np.int64)
         last[flat] = np.arange(len(flat))  # samples are in time order per input
         last = np.maximum.accumulate(last.reshape(m + 1, p), axis=0)
-        before = np.where(last >= 0, vals[np.maximum(last, 0)], self.held)
+        taken = vals[np.maximum(last, 0)] if len(vals) else np.zeros(last.shape)
+        before = np.where(last >= 0, taken, self.held)
         means = np.where(counts > 0, sums / np.maximum(counts, 1.0), before)
         self._sum, self._count = sums[m].copy(), counts[m].copy()
         self.held = before[m].copy()
