@@ -157,6 +157,13 @@ class Monitor:
         self._fit()
         return times[~inside], rows[~inside]
 
+    def regrid(self) -> None:
+        """Start the grid anew at the next sample: history ends here, live data comes later."""
+        p = len(self.inputs)
+        self.open_k = None
+        self.held = np.full(p, np.nan)
+        self._sum, self._count = np.zeros(p), np.zeros(p)
+
     def _fit(self) -> None:
         healthy = np.concatenate(self.healthy)
         self.healthy = []
@@ -207,9 +214,15 @@ class HealthMonitors:
 
     @staticmethod
     def warm_one(monitor: Monitor, batch: SampleBatch) -> None:
-        """History into one monitor's healthy period; rows after it are not scored."""
+        """History into one monitor's healthy period; rows after it are not scored.
+
+        The grid then starts again with the live samples: continuing it from the end of
+        the history would score a row for every period in between (the whole time since
+        the healthy period, after a restart), each of values held from back then.
+        """
         if not monitor.fitted:
             monitor.take(*monitor.rows(batch))
+        monitor.regrid()
 
     def process(self, batch: SampleBatch, derived: SampleBatch) -> tuple[SampleBatch, list[Event]]:
         """Health samples (canonical) for the grid times the raw and derived samples of a
