@@ -126,3 +126,22 @@ def test_a_fault_lowers_health_and_is_explained(catalog: SignalCatalog) -> None:
     assert np.median(motor.value[motor.ts < START + 3 * 3600 * NS]) > 80
     explained = [m for m in messages if "signals contributing most: motor.vibration" in m]
     assert explained, messages
+
+
+def test_a_batch_without_the_monitors_inputs_closes_its_periods(catalog: SignalCatalog) -> None:
+    """Another asset's samples (another connector) move time on; the monitor's rows are
+    then its inputs' held values, and nothing fails on the empty sums."""
+    plant = parse_plant(
+        PLANT.replace("p1: {type: pump}", "p1: {type: pump}\n      p2: {type: pump}")
+    )
+    two = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
+    monitors = HealthMonitors(two)
+    p1 = next(m for m in monitors.monitors if m.key == "s.p1/health")
+    ts = START + np.arange(12, dtype=np.int64) * NS
+    ids = [two.id(k) for k in (FLOW, CURRENT, VIBRATION)]
+    first = SampleBatch.of(np.repeat(ids, 12), np.tile(ts, 3), np.tile(ts * 0.0 + 1.0, 3))
+    p1.rows(first.canonical())
+    other = SampleBatch.of([two.id("s.p2/flow")], [START + 30 * NS], [5.0])
+    times, values = p1.rows(other)
+    assert len(times) >= 3
+    np.testing.assert_array_equal(values, np.ones_like(values))

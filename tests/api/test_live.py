@@ -360,3 +360,32 @@ async def test_command_steps_arrive_as_they_happen(runtime: Runtime) -> None:
         assert [s["status"] for s in steps][:2] == ["accepted", "sent"]
     else:
         assert steps[0]["status"] == "rejected"
+
+
+@pytest.mark.slow
+async def test_a_revoked_token_closes_its_open_websocket(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("plantwin.api.live.route.RECHECK_S", 0.2)
+    issued = await runtime.accounts.issue("admin", label="live")
+    for _ in range(100):
+        try:
+            ws = await websockets.connect(
+                _url(runtime), additional_headers={"Authorization": f"Bearer {issued.secret}"}
+            )
+            break
+        except OSError:
+            await asyncio.sleep(0.05)
+    async with ws:
+        await _subscribe(ws, signals=[PRESSURE])
+        await runtime.accounts.revoke(issued.token.id)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await _drain_until_closed(ws)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    assert "revoked" in closed.value.rcvd.reason
+
+
+async def _drain_until_closed(ws: ClientConnection) -> None:
+    while True:  # frames may still be on their way; the close must follow
+        await _recv(ws)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -18,6 +21,7 @@ from plantwin.model.loader import load_plant
 from plantwin.simulation.demo_plant import DemoSettings
 from plantwin.simulation.line.live import start_from_twin
 from plantwin.simulation.line.plant_line import line_from_plant
+from plantwin.simulation.line.scenario import parse_scenario, study_for_plant
 from plantwin.simulation.line.service import SimulationService
 from plantwin.store import MemoryStore
 from plantwin.twin import TwinState
@@ -160,3 +164,28 @@ async def test_a_study_calibrated_from_the_running_store(sim_app: SimApp) -> Non
     )
     assert bad.status_code == 422
     assert "calibrate" in bad.text
+
+
+async def test_running_studies_leave_worker_threads_to_the_store(sim_app: SimApp) -> None:
+    """A study holds its thread for as long as it runs; the store's writes use the same
+    default worker threads, so studies must not take them all."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=2))
+    service = SimulationService(store=sim_app.context.store, clock=sim_app.context.clock, workers=1)
+    study = study_for_plant(
+        parse_scenario(SCENARIO), sim_app.context.plant, horizon_s=86_400.0, replications=2
+    )
+    runs = [service.submit(study) for _ in range(3)]
+    done_at: list[float] = []
+
+    async def finish(run_id: str) -> None:
+        await service.wait(run_id)
+        done_at.append(time.monotonic())
+
+    waits = [asyncio.create_task(finish(run.id)) for run in runs]
+    for _ in range(10):  # every study gets to its thread
+        await asyncio.sleep(0)
+    ran_at = await asyncio.to_thread(time.monotonic)  # as a store write would
+    await asyncio.gather(*waits)
+    assert [run.status for run in runs] == ["done"] * 3, [run.error for run in runs]
+    assert ran_at < min(done_at)  # a thread was free at once, not after a study ended

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -13,6 +17,7 @@ from plantwin.core.errors import AccountError, AuthError
 from plantwin.processing.accounts import (
     AccountExistsError,
     Accounts,
+    Scrypt,
     UnknownAccountError,
 )
 from plantwin.processing.accounts.credentials import hash_password, verify_password
@@ -166,3 +171,27 @@ async def test_bootstrap_refuses_a_demoted_admin_user(accounts: Accounts) -> Non
     await accounts.add_user("admin", Role.VIEWER)
     with pytest.raises(AccountError, match="'admin' exists but is not an active admin"):
         await accounts.bootstrap_admin(None)
+
+
+async def test_a_flood_of_logins_leaves_worker_threads_to_the_store(store: MemoryStore) -> None:
+    """Password checks are slow on purpose (scrypt) and run in worker threads, which the
+    store's writes share: unauthenticated logins must not take them all."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=2))
+    accounts = Accounts(store, cost=Scrypt(n=2**15, r=8, p=1))
+    await accounts.add_user("ann", Role.VIEWER, password="a good password")
+    finished: list[float] = []
+
+    async def wrong_login() -> None:
+        with contextlib.suppress(AuthError):
+            await accounts.login("ann", "not the password", expires_in=HOUR_NS)
+        finished.append(time.monotonic())
+
+    await wrong_login()  # the first one also hashes the dummy password
+    finished.clear()
+    logins = [asyncio.create_task(wrong_login()) for _ in range(6)]
+    for _ in range(10):  # every login gets to its password check
+        await asyncio.sleep(0)
+    ran_at = await asyncio.to_thread(time.monotonic)  # as a store write would
+    await asyncio.gather(*logins)
+    assert ran_at < min(finished)  # a thread was free at once, not after a login ended

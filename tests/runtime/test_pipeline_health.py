@@ -10,11 +10,13 @@ from plantwin.analytics.anomaly.online import HealthMonitors
 from plantwin.bus.memory import MemoryBus
 from plantwin.core import ManualClock
 from plantwin.core.records import AlarmEvent
+from plantwin.core.samples import SampleBatch
 from plantwin.core.store import HistoryQuery, RecordQuery
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.loader import parse_plant
 from plantwin.processing.processor import RuleProcessor
+from plantwin.runtime.health import health_stage
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.simulation.demo_plant.connector import DemoPlant
 from plantwin.store.memory import MemoryStore
@@ -68,3 +70,50 @@ async def test_health_is_scored_stored_and_alarmed_through_the_pipeline() -> Non
             if isinstance(a, AlarmEvent) and a.alarm == f"{mill}:health_low" and a.active
         ]
         assert raised  # the rule on the health signal fired
+
+
+async def test_after_a_restart_health_resumes_at_the_live_data_not_from_the_fit() -> None:
+    """Warmed from three hours of history (fit: 1 h), the first live batch is scored into
+    rows of its own time, not into a row per grid time since the end of the healthy period
+    filled with values held from back then."""
+    plant = parse_plant(DEMO.read_text(encoding="utf-8").replace("fit: 24 h", "fit: 1 h"), "d")
+    clock = ManualClock(T0)
+    async with MemoryStore() as store, MemoryBus() as bus:
+        catalog = SignalCatalog(plant, await store.register_signals(list(plant.signals)))
+        twin = TwinState(plant, catalog)
+        demo = DemoPlant(plant=plant, clock=clock, seed=5, start_ns=T0, poll_s=60)
+        async with demo:
+            pipeline = Pipeline(
+                ingestor=Ingestor(catalog, clock),
+                twin=twin,
+                store=store,
+                bus=bus,
+                connectors=[demo],
+                clock=clock,
+            )
+            stop = asyncio.Event()
+            runner = asyncio.create_task(pipeline.run(stop))
+            while demo.line.now_ns < T0 + 3 * 3600 * S:  # noqa: ASYNC110 - virtual time
+                await asyncio.sleep(0)
+            stop.set()
+            await runner
+        latest = await store.latest()
+        newest = int(latest.ts.max())
+        stage = await health_stage(catalog, store, newest)
+        assert isinstance(stage, HealthMonitors)
+        monitor = next(m for m in stage.monitors if m.key == "changwon.L1.mill1/health")
+        assert monitor.fitted
+        # the next thirty seconds of live readings: every input once a second, as it last was
+        inputs = [int(i) for i in monitor.inputs]
+        values = {int(s): float(v) for s, v in zip(latest.signal, latest.value, strict=True)}
+        ts = [newest + k * S for k in range(1, 31)]
+        live = SampleBatch.of(
+            [s for s in sorted(inputs) for _ in ts],
+            [t for _ in inputs for t in ts],
+            [values[s] for s in sorted(inputs) for _ in ts],
+        )
+        scored, _ = stage.process(live, SampleBatch.empty())
+        mine = scored.ts[scored.signal == monitor.target]
+        assert len(mine) > 0
+        assert mine.min() > newest - monitor.every_ns  # no rows back over the history
+        assert len(mine) <= 4

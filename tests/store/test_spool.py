@@ -232,3 +232,26 @@ async def test_spooled_samples_survive_sigkill(tmp_path: Path) -> None:
     assert last >= 20_000 + 30 * 100
     assert (last - 20_000) % 100 == 0  # whole rounds only
     assert pairs == expected(3, [(0, last)])
+
+
+async def test_a_drain_called_while_another_runs_delivers_each_segment_once(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.duckdb"
+    spool = SampleSpool(tmp_path / "c.spool", max_bytes=10**8)
+    async with DuckDBStore(path=path, flush_rows=10**6, flush_interval=3600, spool=spool) as store:
+        await store.register_signals(["a", "b"])
+        await store.append(rows(2, 0, 20_000))
+        await store.flush()
+        with store_disk_refuses_writes(path):
+            for i in range(5):
+                await store.append(rows(2, 20_000 + i * 100, 100))
+                await store.flush()
+        # e.g. the background drain and an operator's drain at the same moment
+        given = await asyncio.gather(store.drain(), store.drain())
+        assert sum(given) == 5 * 2 * 100
+        stats = spool.stats()
+        assert (stats.samples, stats.bytes, stats.spooled, stats.drained) == (0, 0, 1000, 1000)
+    n, distinct, pairs = stored_pairs(path)
+    assert n == distinct
+    assert pairs == expected(2, [(0, 20_500)])

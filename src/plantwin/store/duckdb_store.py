@@ -122,6 +122,7 @@ class DuckDBStore:
         """Fresh in-memory state; asyncio locks are made anew for the loop that opens the store."""
         self._lock = asyncio.Lock()  # held by a flush, or a duplicate check and what it adds
         self._register_lock = asyncio.Lock()
+        self._drain_lock = asyncio.Lock()  # one drain at a time: each reads the same oldest ones
         self._buffer = SampleBuffer()
         self._ids: dict[str, int] = {}
         self._committed = self._inflight = self._dropped = self._flushes = self._seq = 0
@@ -381,9 +382,10 @@ class DuckDBStore:
         """
         self._check_open()
         spool, given = self.spool, 0
-        while spool is not None and len(spool):
-            segments, parts = await asyncio.to_thread(self._read_some, spool)
-            given += await self._deliver(spool, segments, parts)
+        async with self._drain_lock:
+            while spool is not None and len(spool):
+                segments, parts = await asyncio.to_thread(self._read_some, spool)
+                given += await self._deliver(spool, segments, parts)
         return given
 
     def _read_some(self, spool: SampleSpool) -> tuple[list[Segment], list[SampleBatch]]:

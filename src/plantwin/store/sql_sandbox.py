@@ -5,6 +5,9 @@ Layers of the sandbox, each enough to stop what it is for:
 - **One SELECT.** DuckDB's own parser splits the text; exactly one statement of type SELECT
   (``WITH ... SELECT`` included) is run. Writes, DDL, COPY, ATTACH, PRAGMA, SET, INSTALL/LOAD
   and multiple statements are refused before anything runs.
+- **No account secrets.** The store's ``users`` and ``tokens`` tables (password hashes, token
+  digests) share the database with the data; no query may name them, and table functions are
+  an allow-list (``query``/``query_table``/``pragma_storage_info`` take table names as text).
 - **Read-only transaction.** The query runs inside ``BEGIN TRANSACTION READ ONLY`` on its own
   connection (a cursor of the store's database), which is rolled back afterwards.
 - **No files, no network.** The store's database runs with ``enable_external_access = false``
@@ -18,6 +21,7 @@ Layers of the sandbox, each enough to stop what it is for:
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +37,23 @@ from plantwin.store.sql_views import create_views, hierarchy
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_ROWS = 100_000
 MAX_SQL_CHARS = 20_000
+
+# Tables no query may read: password hashes and token digests.
+SECRET_TABLES = frozenset({"users", "tokens"})
+# Table functions a query may use; the others read files, run SQL given as text
+# (``query``, ``query_table``) or describe tables by name (``pragma_storage_info``).
+TABLE_FUNCTIONS = frozenset(
+    {
+        "range",
+        "generate_series",
+        "unnest",
+        "json_each",
+        "json_tree",
+        "duckdb_tables",
+        "duckdb_views",
+        "duckdb_columns",
+    }
+)
 
 
 class SqlRefusedError(QueryError):
@@ -134,6 +155,52 @@ def check_select(sql: str) -> None:
         kind = str(statement.type).rsplit(".", 1)[-1]
         msg = f"only SELECT (or WITH ... SELECT) is allowed, this is a {kind} statement"
         raise SqlRefusedError(msg)
+    _check_sources(sql)
+
+
+# A connection of its own only parses (json_serialize_sql); opening one costs ~20 ms.
+_parser: duckdb.DuckDBPyConnection | None = None
+_parser_lock = threading.Lock()
+
+
+def _parse_tree(sql: str) -> str | None:
+    """DuckDB's parse tree of ``sql`` as JSON."""
+    global _parser  # noqa: PLW0603 - made on first use, shared by every sandbox
+    with _parser_lock:
+        if _parser is None:
+            _parser = duckdb.connect(":memory:")
+        row = _parser.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _check_sources(sql: str) -> None:
+    """Refuse a query naming a secret table or a table function outside the allow-list."""
+    text = _parse_tree(sql)
+    tree = json.loads(text) if text else {"error": True}
+    if tree.get("error"):
+        msg = f"the query does not parse: {tree.get('error_message', 'unknown error')}"
+        raise SqlRefusedError(msg)
+    nodes: list[object] = [tree]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, list):
+            nodes.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        if node.get("type") == "BASE_TABLE":
+            name = str(node.get("table_name", "")).lower()
+            if name in SECRET_TABLES:
+                msg = f"table {name!r} holds account secrets and is not allowed in queries"
+                raise SqlRefusedError(msg)
+        elif node.get("type") == "TABLE_FUNCTION":
+            function = node.get("function")
+            name = str(function.get("function_name", "") if isinstance(function, dict) else "")
+            if name.lower() not in TABLE_FUNCTIONS:
+                allowed = ", ".join(sorted(TABLE_FUNCTIONS))
+                msg = f"table function {name!r} is not allowed in queries; allowed: {allowed}"
+                raise SqlRefusedError(msg)
+        nodes.extend(node.values())
 
 
 def _first_lines(text: str, lines: int = 3) -> str:

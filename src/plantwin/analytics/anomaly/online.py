@@ -122,14 +122,17 @@ class Monitor:
         # period of each sample, from the open one (late samples join the open one)
         period = np.clip(-(-ts // every) - self.open_k, 0, m)
         flat = period * p + col
-        sums = np.bincount(flat, weights=vals, minlength=(m + 1) * p).reshape(m + 1, p)
+        # float even without samples (bincount of nothing is int64, whatever the weights)
+        sums = np.bincount(flat, weights=vals, minlength=(m + 1) * p).astype(np.float64)
+        sums = sums.reshape(m + 1, p)
         counts = np.bincount(flat, minlength=(m + 1) * p).reshape(m + 1, p).astype(np.float64)
         sums[0] += self._sum
         counts[0] += self._count
         last = np.full((m + 1) * p, -1, np.int64)
         last[flat] = np.arange(len(flat))  # samples are in time order per input
         last = np.maximum.accumulate(last.reshape(m + 1, p), axis=0)
-        before = np.where(last >= 0, vals[np.maximum(last, 0)], self.held)
+        taken = vals[np.maximum(last, 0)] if len(vals) else np.zeros(last.shape)
+        before = np.where(last >= 0, taken, self.held)
         means = np.where(counts > 0, sums / np.maximum(counts, 1.0), before)
         self._sum, self._count = sums[m].copy(), counts[m].copy()
         self.held = before[m].copy()
@@ -153,6 +156,13 @@ class Monitor:
             return times[:0], rows[:0]
         self._fit()
         return times[~inside], rows[~inside]
+
+    def regrid(self) -> None:
+        """Start the grid anew at the next sample: history ends here, live data comes later."""
+        p = len(self.inputs)
+        self.open_k = None
+        self.held = np.full(p, np.nan)
+        self._sum, self._count = np.zeros(p), np.zeros(p)
 
     def _fit(self) -> None:
         healthy = np.concatenate(self.healthy)
@@ -204,9 +214,15 @@ class HealthMonitors:
 
     @staticmethod
     def warm_one(monitor: Monitor, batch: SampleBatch) -> None:
-        """History into one monitor's healthy period; rows after it are not scored."""
+        """History into one monitor's healthy period; rows after it are not scored.
+
+        The grid then starts again with the live samples: continuing it from the end of
+        the history would score a row for every period in between (the whole time since
+        the healthy period, after a restart), each of values held from back then.
+        """
         if not monitor.fitted:
             monitor.take(*monitor.rows(batch))
+        monitor.regrid()
 
     def process(self, batch: SampleBatch, derived: SampleBatch) -> tuple[SampleBatch, list[Event]]:
         """Health samples (canonical) for the grid times the raw and derived samples of a

@@ -23,6 +23,7 @@ from plantwin.core.errors import AuthError
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
 FIRST_MESSAGE_S = 10.0  # how long a client may connect without saying what it wants
+RECHECK_S = 5.0  # an open connection's token is checked again this often (revoked, expired)
 CLOSE_NOT_RUNNING = 4503
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -85,23 +86,37 @@ async def live(websocket: WebSocket) -> None:
         code = CLOSE_FORBIDDEN if isinstance(err, RoleTooLowError) else CLOSE_UNAUTHORIZED
         await websocket.close(code, str(err).encode()[:120].decode(errors="ignore"))
         return
-    await _serve(websocket, ctx, hub, subscribe, user)
+    await _serve(websocket, ctx, hub, subscribe, user, token)
 
 
 async def _serve(
-    websocket: WebSocket, ctx: ApiContext, hub: LiveHub, first: str | None, user: object | None
+    websocket: WebSocket,
+    ctx: ApiContext,
+    hub: LiveHub,
+    first: str | None,
+    user: object | None,
+    token: str | None,
 ) -> None:
     session = LiveSession(ctx, hub, websocket.send_text, user=user)
     if first is not None:
         _take(session, first)
     sender = asyncio.ensure_future(session.run())
     receiver = asyncio.ensure_future(_receive(websocket, session))
+    guard = asyncio.ensure_future(_still_allowed(ctx, token))
     try:
-        done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({sender, receiver, guard}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (sender, receiver):
+        for task in (sender, receiver, guard):
             task.cancel()
-        await asyncio.gather(sender, receiver, return_exceptions=True)
+        await asyncio.gather(sender, receiver, guard, return_exceptions=True)
+    if guard in done and not guard.cancelled() and guard.exception() is None:
+        refused = guard.result()
+        code = CLOSE_FORBIDDEN if isinstance(refused, RoleTooLowError) else CLOSE_UNAUTHORIZED
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                websocket.close(code, str(refused).encode()[:120].decode(errors="ignore")), 1.0
+            )
+        return
     if sender in done and not sender.cancelled():
         error = sender.exception()
         if isinstance(error, SlowClientError):
@@ -113,6 +128,16 @@ async def _serve(
     if hub.closed:  # the server is stopping
         with contextlib.suppress(Exception):
             await asyncio.wait_for(websocket.close(1001, "server stopping"), 1.0)
+
+
+async def _still_allowed(ctx: ApiContext, token: str | None) -> PermissionError:
+    """Returns (ending the connection) once the token is revoked, expired or lost its role."""
+    while True:
+        await asyncio.sleep(RECHECK_S)
+        try:
+            await authenticate(ctx, token)
+        except PermissionError as err:
+            return err
 
 
 async def _receive(websocket: WebSocket, session: LiveSession) -> None:

@@ -64,6 +64,9 @@ class Accounts:
         self._cost = cost or Scrypt()
         self._cache: dict[str, tuple[float, Token, User]] = {}
         self._dummy: str | None = None
+        # One password hash at a time: each takes a worker thread for ~0.2 s, and the store's
+        # writes use the same threads, so a flood of logins must not take them all.
+        self._kdf = asyncio.Semaphore(1)
 
     def now(self) -> int:
         """Now on the accounts' clock (wall time: tokens expire in real time, not plant time)."""
@@ -147,7 +150,8 @@ class Accounts:
         if self._dummy is None:
             self._dummy = await self._hash("no user has this password")
         stored = user.password if user is not None and user.password else self._dummy
-        ok = await asyncio.to_thread(verify_password, password, stored)
+        async with self._kdf:
+            ok = await asyncio.to_thread(verify_password, password, stored)
         if not ok or user is None or not user.password or user.disabled:
             msg = "wrong user name or password (or the user may not log in)"
             raise AuthError(msg)
@@ -235,7 +239,8 @@ class Accounts:
             check_password(password)
         except ValueError as err:
             raise AccountError(str(err)) from err
-        return await asyncio.to_thread(hash_password, password, self._cost)
+        async with self._kdf:
+            return await asyncio.to_thread(hash_password, password, self._cost)
 
     async def _put_new(
         self, user: str, secret: str, expires_in: int | None, label: str

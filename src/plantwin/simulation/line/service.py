@@ -1,17 +1,20 @@
 """Simulations in the background for the API: progress while they run, results kept.
 
-A study runs in a worker thread (which fans replications out to processes), so the event
-loop keeps serving. Progress is the count of finished runs. A finished study's result is
-written to the store's meta table as JSON under ``simulation/<id>``, so it outlives the
-process; the service answers from memory first, then from the store.
+A study runs in a thread of the service's own (which fans replications out to processes), so
+the event loop keeps serving; studies queue there, one at a time. Progress is the count of
+finished runs. A finished study's result is written to the store's meta table as JSON under
+``simulation/<id>``, so it outlives the process; the service answers from memory first, then
+from the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +95,9 @@ class SimulationService:
         self._clock = clock
         self._workers = workers
         self._runs: dict[str, SimulationRun] = {}
+        # Studies run one at a time on a thread of their own: each holds its thread for its
+        # whole run (minutes), and the default threads are the ones the store writes with.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulation")
 
     def submit(self, study: Study, start: StartState | None = None) -> SimulationRun:
         run = SimulationRun(
@@ -109,9 +115,10 @@ class SimulationService:
             run.done, run.total = done, total  # plain ints: safe to set from the worker thread
 
         try:
-            summaries = await asyncio.to_thread(
+            work = functools.partial(
                 run_study, study, workers=self._workers, progress=progress, start=start
             )
+            summaries = await asyncio.get_running_loop().run_in_executor(self._thread, work)
             run.result = result_json(study, summaries, start)
             run.status = "done"
         except Exception as err:  # any failure of a study is reported, not raised
