@@ -160,7 +160,10 @@ async def test_each_start_gets_its_own_admin_token(accounts: Accounts, store: Me
     again = await accounts.bootstrap_admin(given)  # the same token on the next start
     assert again.token.id == third.token.id
     assert len(await store.tokens()) == 3
-    await accounts.revoke(third.token.id)
+    rotated = await accounts.bootstrap_admin("a-long-chosen-admin-token-0002")  # a new one
+    with pytest.raises(AuthError, match="revoked"):
+        await accounts.authenticate(given)  # the old given token stops working
+    assert (await accounts.authenticate(rotated.secret)).role is Role.ADMIN
     with pytest.raises(AccountError, match=r"--admin-token is token \w+, which was revoked"):
         await accounts.bootstrap_admin(given)
     with pytest.raises(AccountError, match="at least 20 printable characters"):
