@@ -122,7 +122,8 @@ export async function render(view, [id]) {
     el("h2", {}, t("active_alarms")), alarmsBox,
     detail.commands.length ? commandPanel(detail) : null,
     detail.children.length ? el("p", {}, `${t("children")}: `, detail.children.map((c) => [el("a", { href: `#/asset/${c}` }, c), " "])) : null);
-  choose(numeric[0] && numeric[0].key);
+  const first = numeric.find((s) => s.name === "power") || numeric[0];
+  choose(first && first.key);
   await loadAlarms();
   watch({ twins: [detail.id] }, (message) => {
     applyLive(view, message, () => refreshAssetState(detail.id, view));
