@@ -15,6 +15,7 @@ from tests.conftest import EXAMPLE, ROOT, require_service
 from tests.runtime.demo_process import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "correct horse battery"
@@ -34,7 +35,8 @@ def web_plant(tmp_path: Path) -> Path:
     comes, while the rest of the line runs as in the demo.
     """
     text = EXAMPLE.read_text()
-    assert MILL_INSTANCE in text and "connectors:\n" in text
+    assert MILL_INSTANCE in text
+    assert "connectors:\n" in text
     text = text.replace("connectors:\n", "connectors:\n  gateway:\n    kind: http\n", 1)
     text = text.replace(
         MILL_INSTANCE,
@@ -72,7 +74,9 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
                     except httpx.TransportError:
                         await asyncio.sleep(0.05)
             for name, role in (("kim", "operator"), ("lee", "viewer")):
-                await admin(rt, "POST", "/api/v1/users", {"name": name, "role": role, "password": PASSWORD})
+                await admin(
+                    rt, "POST", "/api/v1/users", {"name": name, "role": role, "password": PASSWORD}
+                )
             yield rt
         finally:
             rt.stop.set()
@@ -94,7 +98,7 @@ async def admin(rt: Runtime, method: str, path: str, body: object = None) -> htt
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
+    if not HAVE_CHROMIUM:
         require_service("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)

@@ -7,8 +7,9 @@ import json
 import time
 from datetime import UTC, datetime
 
+import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from plantwin.runtime import Runtime
 from tests.web.conftest import (
@@ -23,8 +24,8 @@ from tests.web.conftest import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP = ViewportSize(width=1440, height=900)
+PHONE = ViewportSize(width=390, height=844)
 LIVE_LIMIT_S = 2.0
 
 
@@ -32,7 +33,7 @@ async def ingest(rt: Runtime, value: float) -> None:
     """One coolant reading through the HTTP connector, stamped with the plant's clock."""
     ts = datetime.fromtimestamp(rt.clock.now_ns() / 1e9, UTC).isoformat()
     line = json.dumps({"address": "mill1/coolant_temp", "ts": ts, "value": value})
-    async with __import__("httpx").AsyncClient(base_url=base_url(rt)) as http:
+    async with httpx.AsyncClient(base_url=base_url(rt)) as http:
         response = await http.post(
             "/api/v1/ingest",
             content=line + "\n",
@@ -44,7 +45,9 @@ async def ingest(rt: Runtime, value: float) -> None:
     assert response.status_code in (200, 202), response.text
 
 
-async def login(browser: Browser, rt: Runtime, user: str, viewport: dict[str, int]) -> tuple[BrowserContext, Page]:
+async def login(
+    browser: Browser, rt: Runtime, user: str, viewport: ViewportSize
+) -> tuple[BrowserContext, Page]:
     context = await browser.new_context(viewport=viewport, locale="en-US")
     page = await context.new_page()
     await page.goto(base_url(rt) + "/")
@@ -56,7 +59,9 @@ async def login(browser: Browser, rt: Runtime, user: str, viewport: dict[str, in
     return context, page
 
 
-async def test_operator_sees_live_values_and_acknowledges_an_alarm(browser: Browser, runtime: Runtime) -> None:
+async def test_operator_sees_live_values_and_acknowledges_an_alarm(
+    browser: Browser, runtime: Runtime
+) -> None:
     context, page = await login(browser, runtime, "kim", DESKTOP)
     await expect(page.locator("#who")).to_have_text("kim (operator)")
     await page.goto(base_url(runtime) + "/ui/index.html#/overview/changwon.L1")
@@ -144,9 +149,9 @@ PAGES = {
 async def test_screenshots_of_the_main_pages(browser: Browser, runtime: Runtime) -> None:
     await ingest(runtime, 55.0)  # an alarm for the console and the asset page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         context, page = await login(browser, runtime, "kim", viewport)
-        errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         for name, route in PAGES.items():
             await page.goto(base_url(runtime) + "/ui/index.html" + route)
