@@ -19,6 +19,10 @@ export const el = (tag, attrs = {}, ...children) => {
   return node;
 };
 
+// Fill a page; null children (sections a twin does not have) are left out.
+export const show = (view, ...children) =>
+  view.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+
 // The plant tree is asked once per page view at most; pages share it.
 let treeCache = null;
 export async function plantTree() {

@@ -1,6 +1,6 @@
 // Alarm console: alarms not normal, acknowledge and shelve (operator and above).
 import { api, me } from "../api.js";
-import { el } from "../app.js";
+import { el, show } from "../app.js";
 import { num, t, when } from "../i18n.js";
 import { watch } from "../live.js";
 
@@ -59,7 +59,7 @@ export async function render(view) {
     const out = await api("/alarms");
     box.replaceChildren(alarmTable(out.alarms, { onChange: load, message }));
   };
-  view.replaceChildren(el("h1", {}, t("alarms")), box, message);
+  show(view, el("h1", {}, t("alarms")), box, message);
   await load();
   watch({ kinds: ["alarms"] }, (message) => {
     if (message.type === "frame" && message.alarms && message.alarms.length) load();

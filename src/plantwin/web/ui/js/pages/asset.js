@@ -1,7 +1,7 @@
 // One asset: state, live signals, a live trend with history on demand, health and RUL,
 // active alarms and the command panel.
 import { api } from "../api.js";
-import { confirmDialog, el } from "../app.js";
+import { confirmDialog, el, show } from "../app.js";
 import { num, t, when } from "../i18n.js";
 import { watch } from "../live.js";
 import { alarmTable } from "./alarms.js";
@@ -105,7 +105,7 @@ export async function render(view, [id]) {
     alarmsBox.replaceChildren(alarmTable(mine, { onChange: loadAlarms, compact: true }));
   };
   signals.addEventListener("change", (event) => choose(event.target.value));
-  view.replaceChildren(
+  show(view, 
     el("h1", {}, `${detail.name} `, stateBadge(detail.state)),
     el("p", { class: "note" }, `${detail.id} · ${detail.type || detail.kind} · ${when(detail.state && detail.state.since)}`),
     el("div", { class: "two" },

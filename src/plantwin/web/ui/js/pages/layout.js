@@ -1,13 +1,13 @@
 // 2D plant layout: each asset a box at its plant-file position, coloured by its live state.
 import { api } from "../api.js";
-import { el, plantTree } from "../app.js";
+import { el, show, plantTree } from "../app.js";
 import { t } from "../i18n.js";
 import { watch } from "../live.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const svg = (tag, attrs = {}, text) => {
   const node = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) node.setAttribute(k, v);
   if (text !== undefined) node.textContent = text;
   return node;
 };
@@ -50,12 +50,12 @@ export async function render(view, [scope]) {
     const [x, y] = origin.get(d.id);
     const group = svg("a", { href: `#/asset/${d.id}` });
     group.append(
-      svg("rect", { x, y, width: 3, height: 1.6, rx: 0.2, fill: colour(d.state), "data-twin": d.id }),
-      svg("text", { x: x + 0.15, y: y + 0.7 }, d.name),
+      svg("rect", { x, y, width: 3.6, height: 1.6, rx: 0.2, fill: colour(d.state), "data-twin": d.id }),
+      svg("text", { x: x + 0.15, y: y + 0.65, textLength: d.name.length > 14 ? 3.3 : undefined, lengthAdjust: "spacingAndGlyphs" }, d.name),
       svg("text", { x: x + 0.15, y: y + 1.35, "data-state-of": d.id }, (d.state && d.state.name) || ""));
     drawing.append(group);
   }
-  view.replaceChildren(el("h1", {}, `${node.name} · ${t("layout")}`), drawing,
+  show(view, el("h1", {}, `${node.name} · ${t("layout")}`), drawing,
     unplaced.length ? el("p", { class: "note" }, `no position in the plant file: ${unplaced.map((d) => d.id).join(", ")}`) : null);
   watch({ twins: [node.id], kinds: ["states"] }, async (message) => {
     for (const record of message.type === "frame" ? message.states || [] : []) {

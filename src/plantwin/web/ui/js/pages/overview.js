@@ -1,6 +1,6 @@
 // Site or line overview: a tile per machine with its state colour, OEE and live values.
 import { api } from "../api.js";
-import { el, plantTree } from "../app.js";
+import { el, show, plantTree } from "../app.js";
 import { num, pct, t } from "../i18n.js";
 import { watch } from "../live.js";
 
@@ -95,7 +95,7 @@ export async function render(view, [scope]) {
   ]);
   const scopes = tree.roots.flatMap((r) => [r, ...r.children.filter((c) => c.kind === "line")]);
   const grid = el("div", { class: "grid", id: "tiles" }, details.map((d, i) => tile(d, values[i])));
-  view.replaceChildren(
+  show(view, 
     el("h1", {}, `${node.name} · ${t("overview")}`),
     el("p", { class: "row" }, scopes.map((s) => el("a", { href: `#/overview/${s.id}` }, s.name)),
       el("a", { href: `#/layout/${node.id}` }, t("layout"))),

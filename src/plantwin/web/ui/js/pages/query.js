@@ -1,6 +1,6 @@
 // Read-only SQL over the store's views (docs/query.md).
 import { api } from "../api.js";
-import { el } from "../app.js";
+import { el, show } from "../app.js";
 import { t } from "../i18n.js";
 
 export async function render(view) {
@@ -18,6 +18,6 @@ export async function render(view) {
       out.replaceChildren(el("p", { class: "error" }, error.message));
     }
   };
-  view.replaceChildren(el("h1", {}, t("query")), sql, el("p", {}, el("button", { type: "button", class: "primary", onclick: run }, t("run"))), out);
+  show(view, el("h1", {}, t("query")), sql, el("p", {}, el("button", { type: "button", class: "primary", onclick: run }, t("run"))), out);
   await run();
 }

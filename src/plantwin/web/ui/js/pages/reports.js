@@ -1,6 +1,6 @@
 // Shift and day reports of a line or asset, downloaded with the user's token.
 import { api, token } from "../api.js";
-import { el, plantTree } from "../app.js";
+import { el, show, plantTree } from "../app.js";
 import { t } from "../i18n.js";
 
 const scopes = (nodes) => nodes.flatMap((n) => [...(n.kind === "line" || n.kind === "asset" ? [n] : []), ...scopes(n.children)]);
@@ -29,7 +29,7 @@ export async function render(view) {
     link.click();
   };
   await api("/auth/me"); // a lost session goes back to the login page before the form shows
-  view.replaceChildren(el("h1", {}, t("reports")),
+  show(view, el("h1", {}, t("reports")),
     el("div", { class: "row" }, t("scope"), scope, t("day"), day, "shift", shift, t("format"), format,
       el("button", { type: "button", class: "primary", onclick: download }, t("download"))), message);
 }

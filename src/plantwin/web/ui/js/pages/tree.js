@@ -1,5 +1,5 @@
 // The plant tree: every twin, its state colour, links to its overview, asset page and layout.
-import { el, plantTree } from "../app.js";
+import { el, show, plantTree } from "../app.js";
 import { t } from "../i18n.js";
 
 function node(twin) {
@@ -15,7 +15,7 @@ function node(twin) {
 
 export async function render(view) {
   const tree = await plantTree();
-  view.replaceChildren(
+  show(view, 
     el("h1", {}, tree.plant),
     el("p", { class: "note" }, `${tree.twins} twins, ${tree.signals} signals`),
     el("ul", { class: "tree", id: "plant-tree" }, tree.roots.map(node)));

@@ -1,6 +1,6 @@
 // What-if: run a scenario file on the simulator of the running plant's line and compare.
 import { api } from "../api.js";
-import { el } from "../app.js";
+import { el, show } from "../app.js";
 import { num, t } from "../i18n.js";
 
 // examples/scenarios/double-bottleneck.yaml, shortened so that it answers in seconds.
@@ -50,7 +50,7 @@ export async function render(view) {
       status.textContent = `${t("refused")}: ${error.message}`;
     }
   };
-  view.replaceChildren(el("h1", {}, t("whatif")), el("label", { for: "scenario" }, t("scenario")), text,
+  show(view, el("h1", {}, t("whatif")), el("label", { for: "scenario" }, t("scenario")), text,
     el("p", {}, el("button", { type: "button", class: "primary", id: "run-whatif", onclick: run }, t("run"))),
     status, out);
 }
