@@ -73,7 +73,7 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
                             break
                     except httpx.TransportError:
                         await asyncio.sleep(0.05)
-            for name, role in (("kim", "operator"), ("lee", "viewer")):
+            for name, role in (("kim", "operator"), ("lee", "viewer"), ("park", "engineer")):
                 await admin(
                     rt, "POST", "/api/v1/users", {"name": name, "role": role, "password": PASSWORD}
                 )

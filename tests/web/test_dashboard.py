@@ -136,6 +136,24 @@ async def test_viewer_is_refused_a_command(browser: Browser, runtime: Runtime) -
     await context.close()
 
 
+async def test_engineer_compares_scenarios_in_korean(browser: Browser, runtime: Runtime) -> None:
+    context, page = await login(browser, runtime, "park", DESKTOP)
+    await page.select_option("#lang", "ko")
+    await expect(page.locator("#nav")).to_contain_text("알람")
+    await page.goto(base_url(runtime) + "/ui/index.html#/whatif")
+    await expect(page.locator("#view h1")).to_have_text("시뮬레이션")
+    scenario = (await page.input_value("#scenario")).replace("replications: 4", "replications: 2")
+    await page.fill("#scenario", scenario)
+    await page.click("#run-whatif")
+    table = page.locator("#whatif-table")
+    await expect(table).to_be_visible(timeout=60_000)
+    header = await table.locator("thead th").all_inner_texts()
+    assert header[1:] == ["baseline", "second mill", "bigger buffers"]
+    assert await table.locator("tbody tr").count() >= 5
+    await expect(page.locator("#whatif-status")).to_contain_text("done")
+    await context.close()
+
+
 PAGES = {
     "tree": "#/tree",
     "overview": "#/overview/changwon.L1",

@@ -52,7 +52,11 @@ function renderNav(page) {
   document.getElementById("who").textContent = user ? `${user.user} (${user.role})` : "";
 }
 
-async function route() {
+// Routes run one after another, so a slow page never draws over the one asked for after it.
+let routing = Promise.resolve();
+const route = () => { routing = routing.then(draw, draw); };
+
+async function draw() {
   treeCache = null;
   const [name = "", ...rest] = location.hash.replace(/^#\/?/, "").split("/");
   const page = PAGES[name] || "tree";
