@@ -126,3 +126,18 @@ def test_a_fault_lowers_health_and_is_explained(catalog: SignalCatalog) -> None:
     assert np.median(motor.value[motor.ts < START + 3 * 3600 * NS]) > 80
     explained = [m for m in messages if "signals contributing most: motor.vibration" in m]
     assert explained, messages
+
+
+def test_a_batch_without_inputs_changes_nothing(catalog: SignalCatalog) -> None:
+    """Another connector's batch (only non-input signals, later times) once crashed the stage."""
+    samples = stream(catalog, 0.2)
+    other = catalog.id("s.p1/health")  # any signal that is not an input
+    late = int(samples.ts.max()) + 60 * NS
+    monitor = HealthMonitors(catalog).monitors[0]
+    t1, v1 = monitor.rows(samples.take(samples.ts < START + 300 * NS))
+    t_none, _ = monitor.rows(SampleBatch.of(np.array([other]), np.array([late]), np.array([1.0])))
+    assert len(t_none) == 0
+    t2, v2 = monitor.rows(samples.take(samples.ts >= START + 300 * NS))
+    t_ref, v_ref = rows(catalog, samples, cut_s=300)
+    np.testing.assert_array_equal(np.concatenate([t1, t2]), t_ref)
+    np.testing.assert_allclose(np.concatenate([v1, v2]), v_ref, rtol=1e-12)
