@@ -44,7 +44,7 @@ export function alarmTable(alarms, { onChange, compact = false, message } = {}) 
           shelved ? t("unshelve") : t("shelve"))]));
   };
   return el("div", {},
-    el("div", { class: "table-wrap" }, el("table", { id: "alarm-table" },
+    el("div", { class: "table-wrap" }, el("table", { id: "alarm-table", class: "stack" },
       el("thead", {}, el("tr", {}, el("th", {}, t("priority")), el("th", {}, t("alarm")), el("th", {}, t("state")),
         compact ? null : el("th", { class: "num" }, t("value")), compact ? null : el("th", {}, t("since")),
         el("th", {}, t("actions")))),

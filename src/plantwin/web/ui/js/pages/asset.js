@@ -19,10 +19,13 @@ function trend(box, signal) {
     cursor: { drag: { x: true, y: false } },
   }, data, box);
   const add = (ts_s, value) => {
+    // Follow the newest point only while it is in view: a zoomed or panned view stays put.
+    const newest = data[0][data[0].length - 1];
+    const follow = newest === undefined || chart.scales.x.max == null || chart.scales.x.max >= newest;
     data[0].push(ts_s); data[1].push(value);
     if (data[0].length > MAX_POINTS) { data[0].shift(); data[1].shift(); }
     chart.setData(data, false);
-    chart.setScale("x", { min: data[0][0], max: data[0][data[0].length - 1] });
+    if (follow) chart.setScale("x", { min: data[0][0], max: ts_s });
   };
   const prepend = (times, values) => {
     const first = data[0].length ? data[0][0] : Infinity;
@@ -31,7 +34,13 @@ function trend(box, signal) {
     chart.setData(data);
   };
   new ResizeObserver(() => chart.setSize({ width: Math.max(280, box.clientWidth - 16), height: 260 })).observe(box);
-  return { add, prepend, chart };
+  // Pan by half the visible window; drag zooms, double-click shows everything again.
+  const pan = (direction) => {
+    const { min, max } = chart.scales.x;
+    const step = ((max - min) / 2) * direction;
+    chart.setScale("x", { min: min + step, max: max + step });
+  };
+  return { add, prepend, pan, chart };
 }
 
 function commandPanel(detail) {
@@ -104,13 +113,19 @@ export async function render(view, [id]) {
     const mine = out.alarms.filter((a) => a.twin === detail.id || a.twin.startsWith(`${detail.id}.`));
     alarmsBox.replaceChildren(alarmTable(mine, { onChange: loadAlarms, compact: true }));
   };
-  signals.addEventListener("change", (event) => choose(event.target.value));
+  signals.addEventListener("change", (event) => {
+    choose(event.target.value);
+    loadHistory().catch((e) => { historyNote.textContent = e.message; });
+  });
   show(view, 
     el("h1", {}, `${detail.name} `, stateBadge(detail.state)),
     el("p", { class: "note" }, `${detail.id} · ${detail.type || detail.kind} · ${when(detail.state && detail.state.since)}`),
     el("div", { class: "two" },
       el("section", {}, el("h2", {}, t("trend")), chartBox,
-        el("div", { class: "row" }, t("history"), span, every,
+        el("div", { class: "row" },
+          el("button", { type: "button", "aria-label": "pan left", onclick: () => chart.pan(-1) }, "◀"),
+          el("button", { type: "button", "aria-label": "pan right", onclick: () => chart.pan(1) }, "▶"),
+          t("history"), span, every,
           el("button", { type: "button", id: "load-history", onclick: () => loadHistory().catch((e) => { historyNote.textContent = e.message; }) }, t("load_history")), historyNote)),
       el("section", {}, el("h2", {}, t("signals")), el("div", { class: "card" }, signals))),
     health.length ? el("section", {}, el("h2", {}, `${t("health")} / ${t("rul")}`),
@@ -124,6 +139,7 @@ export async function render(view, [id]) {
     detail.children.length ? el("p", {}, `${t("children")}: `, detail.children.map((c) => [el("a", { href: `#/asset/${c}` }, c), " "])) : null);
   const first = numeric.find((s) => s.name === "power") || numeric[0];
   choose(first && first.key);
+  if (current) await loadHistory().catch((e) => { historyNote.textContent = e.message; });
   await loadAlarms();
   watch({ twins: [detail.id] }, (message) => {
     applyLive(view, message, () => refreshAssetState(detail.id, view));
