@@ -54,7 +54,7 @@ async def login(
     await expect(page).to_have_url(f"{base_url(rt)}/login?next=%2Fui%2Findex.html")
     await page.fill("#user", user)
     await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
+    await page.click("#login button[type=submit]")
     await expect(page.locator("#plant-tree")).to_be_visible(timeout=10_000)
     return context, page
 
@@ -151,6 +151,23 @@ async def test_engineer_compares_scenarios_in_korean(browser: Browser, runtime: 
     assert header[1:] == ["baseline", "second mill", "bigger buffers"]
     assert await table.locator("tbody tr").count() >= 5
     await expect(page.locator("#whatif-status")).to_contain_text("done")
+    await context.close()
+
+
+async def test_a_token_opens_the_dashboard_and_a_wrong_one_does_not(
+    browser: Browser, runtime: Runtime
+) -> None:
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    await page.goto(base_url(runtime) + "/login?next=/ui/index.html")
+    await page.click("summary")
+    await page.fill("#token", "pwt_not-a-token-anyone-issued")
+    await page.click("#token-login button[type=submit]")
+    await expect(page.locator("#message")).to_have_class("error")
+    await page.fill("#token", runtime.admin_token)
+    await page.click("#token-login button[type=submit]")
+    await expect(page.locator("#plant-tree")).to_be_visible(timeout=10_000)
+    await expect(page.locator("#who")).to_have_text("admin (admin)")
     await context.close()
 
 
