@@ -56,8 +56,12 @@ function renderNav(page) {
 let routing = Promise.resolve();
 const route = () => { routing = routing.then(draw, draw); };
 
+let leave = null; // what the page on show stops when another is drawn (timers)
+
 async function draw() {
   treeCache = null;
+  if (leave) leave();
+  leave = null;
   const [name = "", ...rest] = location.hash.replace(/^#\/?/, "").split("/");
   const page = PAGES[name] || "tree";
   renderNav(page);
@@ -66,7 +70,7 @@ async function draw() {
   view.replaceChildren(el("p", { class: "note" }, t("loading")));
   try {
     const module = await import(`./pages/${page}.js`);
-    await module.render(view, rest.map(decodeURIComponent));
+    leave = (await module.render(view, rest.map(decodeURIComponent))) || null;
   } catch (error) {
     view.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
   }

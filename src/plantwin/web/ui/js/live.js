@@ -1,5 +1,5 @@
 // One WebSocket to /api/v1/live for the whole app; each page names what it wants to see.
-import { token } from "./api.js";
+import { toLogin, token } from "./api.js";
 
 let socket = null;
 let selection = null;
@@ -27,7 +27,7 @@ function connect() {
   };
   socket.onclose = (event) => {
     status().dataset.state = "off";
-    if (event.code === 4401) { location.assign("/login"); return; }
+    if (event.code === 4401) { toLogin(); return; }
     setTimeout(connect, 2000);
   };
 }

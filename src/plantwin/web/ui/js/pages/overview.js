@@ -93,14 +93,25 @@ export async function render(view, [scope]) {
     Promise.all(members.map((m) => kpis(m.id))),
     kpis(node.id),
   ]);
+  const ownBox = el("div", { class: "card cat-production", id: "scope-kpis" }, kpiBlock(own));
   const scopes = tree.roots.flatMap((r) => [r, ...r.children.filter((c) => c.kind === "line")]);
   const grid = el("div", { class: "grid", id: "tiles" }, details.map((d, i) => tile(d, values[i])));
   show(view, 
     el("h1", {}, `${node.name} · ${t("overview")}`),
     el("p", { class: "row" }, scopes.map((s) => el("a", { href: `#/overview/${s.id}` }, s.name)),
       el("a", { href: `#/layout/${node.id}` }, t("layout"))),
-    el("h2", {}, t("kpi_window")), el("div", { class: "card cat-production" }, kpiBlock(own)),
+    el("h2", {}, t("kpi_window")), ownBox,
     el("h2", {}, t("signals")), grid);
   watch({ twins: [node.id], kinds: ["samples", "states"] }, (message) =>
     applyLive(grid, message, (twin) => refreshState(twin).catch(() => {})));
+  // KPIs are computed on request: ask again every 30 s while the page is shown.
+  const timer = setInterval(async () => {
+    const [fresh, mine] = await Promise.all([Promise.all(members.map((m) => kpis(m.id))), kpis(node.id)]);
+    ownBox.replaceChildren(kpiBlock(mine));
+    members.forEach((m, i) => {
+      const block = document.querySelector(`#tile-${CSS.escape(m.id)} .kpis, #tile-${CSS.escape(m.id)} p.note`);
+      if (block) block.replaceWith(kpiBlock(fresh[i]));
+    });
+  }, 30_000);
+  return () => clearInterval(timer);
 }
