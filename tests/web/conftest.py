@@ -57,7 +57,7 @@ def web_plant(tmp_path: Path) -> Path:
 async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
     settings = Settings(
         plant=web_plant(tmp_path),
-        store=":memory:",
+        store=str(tmp_path / "web.duckdb"),  # DuckDB: the SQL page needs it
         port=free_port(),
         demo=True,
         in_process=True,

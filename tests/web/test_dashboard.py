@@ -3,9 +3,11 @@ a refused command, and screenshots of the main pages at desktop and phone sizes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -151,6 +153,17 @@ async def test_engineer_compares_scenarios_in_korean(browser: Browser, runtime: 
     assert header[1:] == ["baseline", "second mill", "bigger buffers"]
     assert await table.locator("tbody tr").count() >= 5
     await expect(page.locator("#whatif-status")).to_contain_text("done")
+
+    # The day report of the line, fetched with the token and handed to the browser as a file.
+    await page.goto(base_url(runtime) + "/ui/index.html#/reports")
+    await page.select_option("#report-scope", "changwon.L1")
+    await page.select_option("#report-format", "html")
+    async with page.expect_download(timeout=30_000) as info:
+        await page.click("#report-download")
+    download = await info.value
+    assert download.suggested_filename.startswith("report-changwon.L1-")
+    report = await asyncio.to_thread(Path(await download.path()).read_text, "utf-8")
+    assert "Machining line 1" in report
     await context.close()
 
 
@@ -178,6 +191,8 @@ PAGES = {
     "asset": f"#/asset/{MILL}",
     "layout": "#/layout/changwon",
     "whatif": "#/whatif",
+    "reports": "#/reports",
+    "query": "#/query",
 }
 
 

@@ -8,9 +8,9 @@ const scopes = (nodes) => nodes.flatMap((n) => [...(n.kind === "line" || n.kind 
 export async function render(view) {
   const tree = await plantTree();
   const scope = el("select", { id: "report-scope" }, scopes(tree.roots).map((n) => el("option", { value: n.id }, `${n.name} (${n.id})`)));
-  const day = el("input", { type: "date", id: "report-day", value: new Date().toISOString().slice(0, 10) });
+  const day = el("input", { type: "date", id: "report-day", value: new Date().toLocaleDateString("en-CA") }); // today, local
   const shift = el("input", { size: 3, placeholder: "A", "aria-label": "shift" });
-  const format = el("select", {}, ["pdf", "html"].map((f) => el("option", {}, f)));
+  const format = el("select", { id: "report-format" }, ["pdf", "html"].map((f) => el("option", {}, f)));
   const message = el("p", { class: "message", role: "status" });
   const download = async () => {
     message.className = "message";
@@ -31,5 +31,5 @@ export async function render(view) {
   await api("/auth/me"); // a lost session goes back to the login page before the form shows
   show(view, el("h1", {}, t("reports")),
     el("div", { class: "row" }, t("scope"), scope, t("day"), day, "shift", shift, t("format"), format,
-      el("button", { type: "button", class: "primary", onclick: download }, t("download"))), message);
+      el("button", { type: "button", class: "primary", id: "report-download", onclick: download }, t("download"))), message);
 }
