@@ -187,6 +187,8 @@ async def test_a_token_opens_the_dashboard_and_a_wrong_one_does_not(
 PAGES = {
     "tree": "#/tree",
     "overview": "#/overview/changwon.L1",
+    "site": "#/overview/changwon",
+    "component": f"#/asset/{MILL}.spindle",
     "alarms": "#/alarms",
     "asset": f"#/asset/{MILL}",
     "layout": "#/layout/changwon",
