@@ -128,20 +128,16 @@ def test_a_fault_lowers_health_and_is_explained(catalog: SignalCatalog) -> None:
     assert explained, messages
 
 
-def test_a_batch_without_the_monitors_inputs_closes_its_periods(catalog: SignalCatalog) -> None:
-    """Another asset's samples (another connector) move time on; the monitor's rows are
-    then its inputs' held values, and nothing fails on the empty sums."""
-    plant = parse_plant(
-        PLANT.replace("p1: {type: pump}", "p1: {type: pump}\n      p2: {type: pump}")
-    )
-    two = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
-    monitors = HealthMonitors(two)
-    p1 = next(m for m in monitors.monitors if m.key == "s.p1/health")
-    ts = START + np.arange(12, dtype=np.int64) * NS
-    ids = [two.id(k) for k in (FLOW, CURRENT, VIBRATION)]
-    first = SampleBatch.of(np.repeat(ids, 12), np.tile(ts, 3), np.tile(ts * 0.0 + 1.0, 3))
-    p1.rows(first.canonical())
-    other = SampleBatch.of([two.id("s.p2/flow")], [START + 30 * NS], [5.0])
-    times, values = p1.rows(other)
-    assert len(times) >= 3
-    np.testing.assert_array_equal(values, np.ones_like(values))
+def test_a_batch_without_inputs_changes_nothing(catalog: SignalCatalog) -> None:
+    """Another connector's batch (only non-input signals, later times) once crashed the stage."""
+    samples = stream(catalog, 0.2)
+    other = catalog.id("s.p1/health")  # any signal that is not an input
+    late = int(samples.ts.max()) + 60 * NS
+    monitor = HealthMonitors(catalog).monitors[0]
+    t1, v1 = monitor.rows(samples.take(samples.ts < START + 300 * NS))
+    t_none, _ = monitor.rows(SampleBatch.of(np.array([other]), np.array([late]), np.array([1.0])))
+    assert len(t_none) == 0
+    t2, v2 = monitor.rows(samples.take(samples.ts >= START + 300 * NS))
+    t_ref, v_ref = rows(catalog, samples, cut_s=300)
+    np.testing.assert_array_equal(np.concatenate([t1, t2]), t_ref)
+    np.testing.assert_allclose(np.concatenate([v1, v2]), v_ref, rtol=1e-12)

@@ -17,6 +17,7 @@ from plantwin.api import (
     simulations,
     twins,
     users,
+    web,
 )
 from plantwin.api.context import ApiContext
 from plantwin.api.deps import Context
@@ -64,6 +65,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.simulations = SimulationService(store=context.store, clock=context.clock)
     app.include_router(users.router)
     app.include_router(users.page)
+    app.include_router(web.page)
 
     @app.get(
         "/api/v1/health",

@@ -25,12 +25,14 @@ from plantwin.core.errors import AuthError, PlantwinError
 
 REALM = "plantwin"
 # Paths served without a token: liveness, the API description (and the live WebSocket's
-# protocol description beside it), the login page and endpoint.
+# protocol description beside it), the login page and endpoint, the dashboard's files.
 PUBLIC_PATHS = frozenset(
     {
         "/api/v1/health",
         "/api/v1/auth/login",
         "/login",
+        "/",  # the dashboard: static files without data (api/web.py)
+        "/ui/{path:path}",
         "/openapi.json",
         "/docs",
         "/docs/oauth2-redirect",

@@ -72,8 +72,9 @@ class StatusView:
         server = self.runtime.demo_server
         opcua = "" if server is None else f", machines on OPC UA {server.endpoint}"
         self.console.print(
-            f"plantwin: [bold]{self.runtime.plant.name}[/] - API {url}/api/v1/twins, "
-            f"docs {url}/docs, store {settings.store}{opcua}. Ctrl-C stops.",
+            f"plantwin: [bold]{self.runtime.plant.name}[/] - dashboard {url}/, "
+            f"API {url}/api/v1/twins, docs {url}/docs, store {settings.store}{opcua}. "
+            "Ctrl-C stops.",
             highlight=False,
         )
         for name, why in self.runtime.skipped.items():

@@ -103,8 +103,10 @@ class Monitor:
             return none
         masks = [self._column[np.minimum(part.signal, len(self._column) - 1)] >= 0 for part in live]
         ts = np.concatenate([part.ts[mask] for part, mask in zip(live, masks, strict=True)])
-        if self.open_k is None and not len(ts):
-            return none  # the grid starts with the first input sample
+        if not len(ts):
+            # The grid starts with the first input sample; a batch without inputs (another
+            # connector's signals) neither adds nor closes periods: the next input batch does.
+            return none
         vals = np.concatenate([part.value[mask] for part, mask in zip(live, masks, strict=True)])
         col = self._column[
             np.concatenate([part.signal[mask] for part, mask in zip(live, masks, strict=True)])
