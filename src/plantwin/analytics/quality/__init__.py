@@ -1,1 +1,1 @@
-"""Quality prediction: the probability that a part fails inspection, from tool and process signals."""
+"""Quality prediction: the probability that a part fails inspection, from tool signals."""

@@ -35,9 +35,7 @@ class ScrapEvaluation:
         return asdict(self)
 
 
-def scores(
-    score: FloatArray, scrap: BoolArray, *, threshold: float, probability: bool
-) -> Scores:
+def scores(score: FloatArray, scrap: BoolArray, *, threshold: float, probability: bool) -> Scores:
     alarm = score > threshold
     hits = int((alarm & scrap).sum())
     return Scores(

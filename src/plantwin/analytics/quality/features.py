@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from plantwin.analytics.history import (
+    BoolArray,
     FloatArray,
     HistoryError,
     IntArray,
-    BoolArray,
     SignalHistory,
 )
 
@@ -63,7 +63,8 @@ def part_table(history: SignalHistory, layout: ScrapLayout) -> PartTable:
     finished = [history[f"{m}/part_count"].steps_up() for m in layout.machines]
     n = min(len(inspected), *(len(f) for f in finished))
     if n == 0:
-        msg = f"no part was both machined and inspected between {history.start_ns} and {history.end_ns}"
+        span = f"{history.start_ns} and {history.end_ns} ns"
+        msg = f"no part was both machined and inspected between {span}"
         raise HistoryError(msg)
     columns: list[FloatArray] = []
     for machine, done in zip(layout.machines, finished, strict=True):
