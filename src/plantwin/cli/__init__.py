@@ -16,6 +16,7 @@ from plantwin.cli.eval_ai4i import ai4i
 from plantwin.cli.eval_anomalies import anomalies
 from plantwin.cli.evaluation import eval_app
 from plantwin.cli.interop import export_app, import_app
+from plantwin.cli.models import models_app
 from plantwin.cli.report import report
 from plantwin.cli.simulate import simulate
 from plantwin.cli.status import StatusView
@@ -40,6 +41,7 @@ eval_app.command("anomalies")(anomalies)
 app.add_typer(eval_app, name="eval")
 app.command("simulate")(simulate)
 app.add_typer(users_app, name="users")
+app.add_typer(models_app, name="models")
 
 
 def demo_plant_file() -> Path:
