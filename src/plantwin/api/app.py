@@ -12,6 +12,7 @@ from plantwin.api import (
     errors,
     ingest,
     kpis,
+    models,
     query,
     reports,
     simulations,
@@ -63,6 +64,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(simulations.router)
     app.state.simulations = SimulationService(store=context.store, clock=context.clock)
     app.include_router(users.router)
+    app.include_router(models.router)
     app.include_router(users.page)
 
     @app.get(

@@ -17,6 +17,7 @@ from plantwin.cli.eval_anomalies import anomalies
 from plantwin.cli.eval_predictions import energy, scrap
 from plantwin.cli.evaluation import eval_app
 from plantwin.cli.interop import export_app, import_app
+from plantwin.cli.models import models_app
 from plantwin.cli.report import report
 from plantwin.cli.simulate import simulate
 from plantwin.cli.status import StatusView
@@ -43,6 +44,7 @@ eval_app.command("energy")(energy)
 app.add_typer(eval_app, name="eval")
 app.command("simulate")(simulate)
 app.add_typer(users_app, name="users")
+app.add_typer(models_app, name="models")
 
 
 def demo_plant_file() -> Path:
