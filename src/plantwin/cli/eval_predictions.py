@@ -3,14 +3,18 @@ trained and scored on seeded histories of the demo line (examples/machining-line
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from plantwin.cli.console import err, out
+
+if TYPE_CHECKING:
+    from plantwin.runtime.prediction_study import ModelRecord
 
 DEFAULT_PLANT = Path("examples/machining-line.yaml")
 
@@ -24,6 +28,10 @@ def scrap(
     train_days: Annotated[float, typer.Option("--train-days", min=1)] = 14.0,
     test_days: Annotated[float, typer.Option("--test-days", min=1)] = 7.0,
     seed: SeedOption = 1,
+    register_to: Annotated[
+        Path | None,
+        typer.Option("--register", help="store file (DuckDB) to register the trained model in"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """ROC AUC, Brier score, precision and recall of the calibrated scrap model on a held-out
@@ -46,6 +54,8 @@ def scrap(
     for name, s in (("model (p > 0.5)", e.model), ("wear rule (> 0.3 mm)", e.baseline)):
         brier = "-" if s.brier is None else f"{s.brier:.4f}"
         say(f"{name:<26} {s.roc_auc:>8.3f} {brier:>8} {s.precision:>9.3f} {s.recall:>7.3f}")
+    if register_to is not None:
+        say(f"registered as {_register(register_to, study.model, study.record)} in {register_to}")
     if as_json:
         figures = {**e.as_dict(), "record": asdict(study.record)}
         out.print(json.dumps(figures), markup=False, highlight=False, soft_wrap=True)
@@ -90,6 +100,18 @@ def energy(
             "record": asdict(study.record),
         }
         out.print(json.dumps(figures), markup=False, highlight=False, soft_wrap=True)
+
+
+def _register(path: Path, model: object, record: ModelRecord) -> str:
+    from plantwin.analytics.registry import ModelRegistry  # noqa: PLC0415
+    from plantwin.runtime.prediction_study import register  # noqa: PLC0415
+    from plantwin.store.duckdb_store import DuckDBStore  # noqa: PLC0415
+
+    async def main() -> str:
+        async with DuckDBStore(path=path) as store:
+            return (await register(ModelRegistry(store), model, record)).ref
+
+    return asyncio.run(main())
 
 
 def say(line: str) -> None:

@@ -13,7 +13,9 @@ from plantwin.analytics.forecast.backtest import BacktestScores, backtest
 from plantwin.analytics.forecast.energy import QuantileBoost, SeasonalNaive, hourly
 from plantwin.analytics.quality.evaluation import THRESHOLD, ScrapEvaluation, scores, wear_rule
 from plantwin.analytics.quality.features import ScrapLayout, part_table
-from plantwin.analytics.quality.model import fit_scrap_model
+from plantwin.analytics.quality.model import ScrapModel, fit_scrap_model
+from plantwin.analytics.registry import ModelRegistry
+from plantwin.core.models import ModelInfo, ParamValue
 from plantwin.model.plant import Plant
 from plantwin.runtime.demo_history import demo_history
 
@@ -36,13 +38,14 @@ class ModelRecord:
     train_end_ns: int
     features: list[str]
     metrics: dict[str, float]
-    params: dict[str, object]
+    params: dict[str, ParamValue]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScrapStudy:
     evaluation: ScrapEvaluation
     record: ModelRecord
+    model: ScrapModel
 
 
 def scrap_study(
@@ -89,7 +92,7 @@ def scrap_study(
         },
         params={"seed": seed, "train_parts": len(train), "threshold": THRESHOLD},
     )
-    return ScrapStudy(evaluation=evaluation, record=record)
+    return ScrapStudy(evaluation=evaluation, record=record, model=model)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,3 +141,18 @@ def energy_study(
         params={"seed": seed, "horizon_h": horizon, "train_hours": len(train)},
     )
     return EnergyStudy(horizon=horizon, model=model, baseline=baseline, record=record)
+
+
+async def register(registry: ModelRegistry, model: object, record: ModelRecord) -> ModelInfo:
+    """Store a studied model as the next version of its name in the model registry."""
+    return await registry.register(
+        record.name,
+        model,
+        kind=record.kind,
+        data_start=record.train_start_ns,
+        data_end=record.train_end_ns,
+        data_sources=["demo"],
+        features=record.features,
+        metrics=record.metrics,
+        params=record.params,
+    )
