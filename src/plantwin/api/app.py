@@ -10,6 +10,7 @@ from plantwin.api import (
     commands,
     connectors,
     errors,
+    forecasts,
     ingest,
     kpis,
     models,
@@ -65,6 +66,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.simulations = SimulationService(store=context.store, clock=context.clock)
     app.include_router(users.router)
     app.include_router(models.router)
+    app.include_router(forecasts.router)
     app.include_router(users.page)
 
     @app.get(

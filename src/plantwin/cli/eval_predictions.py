@@ -20,6 +20,10 @@ DEFAULT_PLANT = Path("examples/machining-line.yaml")
 
 PlantOption = Annotated[Path, typer.Option("--plant", help="the demo plant file")]
 SeedOption = Annotated[int, typer.Option("--seed", help="training run seed; held-out is seed+1")]
+RegisterOption = Annotated[
+    Path | None,
+    typer.Option("--register", help="store file (DuckDB) to register the trained model in"),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="end with one JSON object of the figures")]
 
 
@@ -28,10 +32,7 @@ def scrap(
     train_days: Annotated[float, typer.Option("--train-days", min=1)] = 14.0,
     test_days: Annotated[float, typer.Option("--test-days", min=1)] = 7.0,
     seed: SeedOption = 1,
-    register_to: Annotated[
-        Path | None,
-        typer.Option("--register", help="store file (DuckDB) to register the trained model in"),
-    ] = None,
+    register_to: RegisterOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """ROC AUC, Brier score, precision and recall of the calibrated scrap model on a held-out
@@ -67,6 +68,7 @@ def energy(
     test_days: Annotated[float, typer.Option("--test-days", min=2)] = 5.0,
     horizon: Annotated[int, typer.Option("--horizon", help="hours ahead", min=1, max=24)] = 6,
     seed: SeedOption = 1,
+    register_to: RegisterOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Rolling-origin backtest of the site meter's hourly energy forecast: MAE, MAPE and the
@@ -93,6 +95,9 @@ def energy(
             f"{s.name:<18} {s.mae_kwh:>8.2f} {s.mape_percent:>7.2f} {s.coverage:>9.3f} "
             f"{s.width_kwh:>9.2f}"
         )
+    if register_to is not None:
+        ref = _register(register_to, study.forecaster, study.record)
+        say(f"registered as {ref} in {register_to}")
     if as_json:
         figures = {
             "model": study.model.as_dict(),

@@ -101,6 +101,7 @@ class EnergyStudy:
     model: BacktestScores
     baseline: BacktestScores
     record: ModelRecord
+    forecaster: QuantileBoost
 
 
 def energy_study(
@@ -140,7 +141,9 @@ def energy_study(
         },
         params={"seed": seed, "horizon_h": horizon, "train_hours": len(train)},
     )
-    return EnergyStudy(horizon=horizon, model=model, baseline=baseline, record=record)
+    return EnergyStudy(
+        horizon=horizon, model=model, baseline=baseline, record=record, forecaster=boost
+    )
 
 
 async def register(registry: ModelRegistry, model: object, record: ModelRecord) -> ModelInfo:
