@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from plantwin.analytics.forecast.energy import NS_PER_H, hourly
 from plantwin.analytics.history import HistoryError, Series
+from plantwin.cli import app as cli
 from plantwin.model.loader import load_plant
 from plantwin.runtime.prediction_study import energy_study
 from tests.conftest import ROOT
@@ -43,3 +47,23 @@ def test_the_forecast_beats_seasonal_naive_with_calibrated_intervals() -> None:
     assert 0.7 <= model.coverage <= 0.9  # nominal 80 % interval
     assert model.width_kwh < naive.width_kwh
     assert len(model.mae_by_horizon) == 6
+
+
+@pytest.mark.slow
+def test_eval_energy_prints_figures_and_registers_the_model(tmp_path: Path) -> None:
+    store = tmp_path / "models.duckdb"
+    result = CliRunner().invoke(
+        cli,
+        ["eval", "energy", "--plant", str(ROOT / "examples" / "machining-line.yaml"),
+         "--train-days", "2", "--test-days", "2", "--horizon", "3",
+         "--register", str(store), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "registered as energy_forecast@1" in result.output
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    assert figures["model"]["name"] == "lightgbm-quantile"
+    assert figures["baseline"]["name"] == "seasonal-naive"
+    assert len(figures["model"]["mae_by_horizon"]) == 3
+    listed = CliRunner().invoke(cli, ["models", "show", "energy_forecast", "--store", str(store)])
+    assert listed.exit_code == 0, listed.output
+    assert "changwon.meter1/energy" in listed.output
