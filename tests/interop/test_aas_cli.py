@@ -29,7 +29,7 @@ def plantwin(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_export_import_validate(tmp_path: Path) -> None:
     exported = plantwin("export", "aas", str(EXAMPLE), cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
-    assert exported.stdout.startswith("wrote machining-line.aasx: 17 shells, 68 submodels, "), (
+    assert exported.stdout.startswith("wrote machining-line.aasx: 17 shells, 69 submodels, "), (
         exported.stdout
     )
     assert "read back by basyx: ok" in exported.stdout
@@ -40,13 +40,13 @@ def test_export_import_validate(tmp_path: Path) -> None:
         imported = plantwin("import", "aas", source, "-o", "back.yaml", cwd=tmp_path)
         assert imported.returncode == 0, imported.stderr
         assert imported.stdout.strip() == (
-            f"wrote back.yaml from {source}: 16 twins, 85 signals, 7 commands, "
+            f"wrote back.yaml from {source}: 16 twins, 86 signals, 7 commands, "
             "75 bindings, 0 note(s)"
         )
         validated = plantwin("validate", "back.yaml", cwd=tmp_path)
         assert validated.returncode == 0, validated.stderr
         assert (
-            "Changwon machining demo: 16 twins, 85 signals (8 derived, 3 windowed), 24 rules"
+            "Changwon machining demo: 16 twins, 86 signals (8 derived, 3 windowed), 25 rules"
             in validated.stdout
         )
 

@@ -10,8 +10,10 @@ from plantwin.api import (
     commands,
     connectors,
     errors,
+    forecasts,
     ingest,
     kpis,
+    models,
     query,
     reports,
     simulations,
@@ -64,6 +66,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(simulations.router)
     app.state.simulations = SimulationService(store=context.store, clock=context.clock)
     app.include_router(users.router)
+    app.include_router(models.router)
+    app.include_router(forecasts.router)
     app.include_router(users.page)
     app.include_router(web.page)
 

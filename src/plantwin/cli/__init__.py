@@ -14,8 +14,10 @@ import typer
 from plantwin.cli.console import err, out, report_problems
 from plantwin.cli.eval_ai4i import ai4i
 from plantwin.cli.eval_anomalies import anomalies
+from plantwin.cli.eval_predictions import energy, scrap
 from plantwin.cli.evaluation import eval_app
 from plantwin.cli.interop import export_app, import_app
+from plantwin.cli.models import models_app
 from plantwin.cli.report import report
 from plantwin.cli.simulate import simulate
 from plantwin.cli.status import StatusView
@@ -37,9 +39,12 @@ app.add_typer(import_app, name="import")
 app.command("report")(report)
 eval_app.command("ai4i")(ai4i)
 eval_app.command("anomalies")(anomalies)
+eval_app.command("scrap")(scrap)
+eval_app.command("energy")(energy)
 app.add_typer(eval_app, name="eval")
 app.command("simulate")(simulate)
 app.add_typer(users_app, name="users")
+app.add_typer(models_app, name="models")
 
 
 def demo_plant_file() -> Path:

@@ -15,6 +15,7 @@ import numpy as np
 
 from plantwin.core.auth import Token, User
 from plantwin.core.kpis import KpiQuery, KpiRecord
+from plantwin.core.models import ModelInfo
 from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event, StateChange
 from plantwin.core.samples import F64, I32, I64, U8, SampleBatch
 
@@ -199,7 +200,23 @@ class AuthStore(Protocol):
     async def token_by_digest(self, digest: str) -> Token | None: ...
 
 
-class Store(SampleStore, RecordStore, MetaStore, KpiStore, AuthStore, Protocol):
+class ModelStore(Protocol):
+    """Registered trained models: one record per (name, version), never replaced or pruned."""
+
+    async def put_model(self, info: ModelInfo, artifact: bytes) -> None:
+        """Store a new version; refused unless ``info.version`` is one more than the newest
+        stored version of ``info.name`` (1 for a new name) and ``sha256``/``size`` match
+        ``artifact``."""
+        ...
+
+    async def models(self, name: str | None = None) -> list[ModelInfo]:
+        """Every version (of ``name`` if given), by name, then version."""
+        ...
+
+    async def model_artifact(self, name: str, version: int) -> bytes | None: ...
+
+
+class Store(SampleStore, RecordStore, MetaStore, KpiStore, AuthStore, ModelStore, Protocol):
     """Everything the runtime needs from a store, opened with ``async with``."""
 
     def stats(self) -> StoreStats: ...

@@ -15,6 +15,7 @@ from plantwin.model.health import resolve_health
 from plantwin.model.kpi_settings import resolve_kpis
 from plantwin.model.layers import Located
 from plantwin.model.plant import ConnectorDef, NotificationDef, Plant, Twin
+from plantwin.model.predict import resolve_predict
 from plantwin.model.problems import PlantFileError, ProblemLog
 from plantwin.model.resolve import TreeBuilder
 from plantwin.model.rules import resolve_rules
@@ -73,6 +74,8 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
     derived |= fmu_signals
     resolve_health(tree.health, tree.signals, tree.broken, log)
     derived |= {key for key, _, _ in tree.health}
+    resolve_predict(tree.predict, tree.signals, tree.broken, log)
+    derived |= {key for key, _, _ in tree.predict}
     rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)
     kpis = resolve_kpis(tree.twins, tree.signals, tree.broken, tree.line_kpis, log)
     bindings = list(resolve_bindings(tree.twins, tree.signals, derived, connectors, log))

@@ -53,6 +53,7 @@ class SignalDef:
     derived: DerivedDef | None = None
     window: WindowDef | None = None
     health: HealthDef | None = None
+    predict: PredictDef | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +67,16 @@ class HealthDef:
     fit_ns: int = 0
     every_ns: int = 0
     of: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PredictDef:
+    """A registered model's output from the latest values of ``signals`` (keys), in that
+    order, every ``every_ns``."""
+
+    model: str
+    signals: tuple[str, ...]
+    every_ns: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

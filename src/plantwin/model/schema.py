@@ -76,6 +76,18 @@ class HealthSpec(Spec):
     of: str | None = Field(default=None, description="the health signal this one is a part of")
 
 
+class PredictSpec(Spec):
+    """A trained model's prediction over signals of the twin (a scrap probability in percent).
+
+    The model is the newest registered version of ``model`` in the store's model registry;
+    its features are ``signals``, in this order, as the model was trained.
+    """
+
+    model: str = Field(description="registered model name: 'scrap_probability'")
+    signals: list[str] = Field(description="feature signals of the twin or its parts, in order")
+    every: str | float | None = Field(default=None, description="prediction period, default 10 s")
+
+
 class SignalSpec(Spec):
     unit: str
     type: DataType = DataType.FLOAT
@@ -84,6 +96,7 @@ class SignalSpec(Spec):
     expr: str | None = None
     window: WindowSpec | None = None
     health: HealthSpec | None = None
+    predict: PredictSpec | None = None
     counter: bool = False
     description: str = ""
 

@@ -122,6 +122,22 @@ CREATE TABLE IF NOT EXISTS tokens (
     revoked BIGINT,
     label VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS models (
+    name VARCHAR NOT NULL,
+    version INTEGER NOT NULL,  -- 1, 2, 3 ... per name
+    kind VARCHAR NOT NULL,
+    created BIGINT NOT NULL,
+    data_start BIGINT NOT NULL,
+    data_end BIGINT NOT NULL,
+    data_sources VARCHAR NOT NULL,  -- JSON list of twin ids / signal keys
+    features VARCHAR NOT NULL,  -- JSON list
+    metrics VARCHAR NOT NULL,  -- JSON: name -> number
+    params VARCHAR NOT NULL,  -- JSON: name -> value
+    sha256 VARCHAR NOT NULL,
+    size BIGINT NOT NULL,
+    artifact BLOB NOT NULL,
+    PRIMARY KEY (name, version)
+);
 """
 
 # Replaced on every open, so a newer plantwin can improve them without a migration.

@@ -42,9 +42,11 @@ import numpy as np
 from plantwin.core.auth import Token, User
 from plantwin.core.errors import StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
+from plantwin.core.models import ModelInfo
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery, StoreStats
 from plantwin.store import duckdb_auth as auth
+from plantwin.store import duckdb_models as models_sql
 from plantwin.store import duckdb_ops as ops
 from plantwin.store.buffer import SampleBuffer, check_signal_ids
 from plantwin.store.duckdb_schema import prepare
@@ -538,6 +540,22 @@ class DuckDBStore:
     async def token_by_digest(self, digest: str) -> Token | None:
         self._check_open()
         return await self._db("looking up a token", auth.token_by_digest, digest)
+
+    # -- model registry ----------------------------------------------------------------------
+
+    async def put_model(self, info: ModelInfo, artifact: bytes) -> None:
+        self._check_open()
+        await self._db(f"writing model {info.ref}", models_sql.put_model, info, bytes(artifact))
+
+    async def models(self, name: str | None = None) -> list[ModelInfo]:
+        self._check_open()
+        return await self._db("reading models", models_sql.models, name)
+
+    async def model_artifact(self, name: str, version: int) -> bytes | None:
+        self._check_open()
+        return await self._db(
+            f"reading model {name}@{version}", models_sql.model_artifact, name, version
+        )
 
     def stats(self) -> StoreStats:
         spool = self.spool.stats() if self.spool is not None else None

@@ -25,6 +25,7 @@ import numpy as np
 from plantwin.core.auth import Token, User
 from plantwin.core.errors import StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
+from plantwin.core.models import ModelInfo
 from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event
 from plantwin.core.samples import F64, I64, U8, SampleBatch
 from plantwin.core.store import History, HistoryQuery, Latest, Record, RecordQuery, StoreStats
@@ -36,6 +37,7 @@ from plantwin.store.rules import (
     check_kpi_query,
     check_kpi_record,
     check_meta_key,
+    check_model,
     check_record_query,
     check_token,
     check_user,
@@ -102,6 +104,7 @@ class MemoryStore:
         self._kpis: dict[tuple[str, str, int], KpiRecord] = {}
         self._users: dict[str, User] = {}
         self._tokens: dict[str, Token] = {}  # by id
+        self._models: dict[tuple[str, int], tuple[ModelInfo, bytes]] = {}
 
     async def __aenter__(self) -> Self:
         self._open = True
@@ -273,6 +276,22 @@ class MemoryStore:
     async def token_by_digest(self, digest: str) -> Token | None:
         self._check_open()
         return next((t for t in self._tokens.values() if t.digest == digest), None)
+
+    async def put_model(self, info: ModelInfo, artifact: bytes) -> None:
+        self._check_open()
+        newest = max((v for n, v in self._models if n == info.name), default=0)
+        check_model(info, artifact, newest)
+        self._models[info.name, info.version] = (info, bytes(artifact))
+
+    async def models(self, name: str | None = None) -> list[ModelInfo]:
+        self._check_open()
+        keys = sorted(k for k in self._models if name is None or k[0] == name)
+        return [self._models[k][0] for k in keys]
+
+    async def model_artifact(self, name: str, version: int) -> bytes | None:
+        self._check_open()
+        found = self._models.get((name, version))
+        return None if found is None else found[1]
 
     def stats(self) -> StoreStats:
         return StoreStats(

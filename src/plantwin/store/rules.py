@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -10,6 +11,7 @@ from collections.abc import Collection
 from plantwin.core.auth import Token, User, check_user_name
 from plantwin.core.errors import QueryError, StoreError
 from plantwin.core.kpis import KpiQuery, KpiRecord
+from plantwin.core.models import ModelInfo, check_model_name
 from plantwin.core.records import AlarmEvent, CommandEvent, DeadLetter, Event, StateChange
 from plantwin.core.store import HistoryQuery, Record, RecordKind, RecordQuery
 
@@ -160,4 +162,31 @@ def check_token(token: Token, users: Collection[str], owner: str | None) -> None
         raise StoreError(msg)
     if owner is not None and owner != token.id:
         msg = f"{where}: its digest belongs to token {owner!r} already"
+        raise StoreError(msg)
+
+
+def check_model(info: ModelInfo, artifact: bytes, newest: int) -> None:
+    """A model record is named well, is the next version after ``newest`` (0: none stored),
+    has finite metrics and describes its artifact (SHA-256 and size)."""
+    where = f"model {info.name}@{info.version}"
+    try:
+        check_model_name(info.name)
+    except ValueError as err:
+        raise StoreError(str(err)) from err
+    if info.version != newest + 1:
+        msg = f"{where}: the next version of {info.name!r} is {newest + 1}, not {info.version}"
+        raise StoreError(msg)
+    if info.data_end < info.data_start:
+        msg = f"{where}: training data ends ({info.data_end}) before it starts ({info.data_start})"
+        raise StoreError(msg)
+    for key, value in info.metrics.items():
+        if not math.isfinite(value):
+            msg = f"{where}: metric {key!r} is {value}; only finite numbers can be stored"
+            raise StoreError(msg)
+    for key, param in info.params.items():
+        if isinstance(param, float) and not math.isfinite(param):
+            msg = f"{where}: parameter {key!r} is {param}; only finite numbers can be stored"
+            raise StoreError(msg)
+    if info.size != len(artifact) or info.sha256 != hashlib.sha256(artifact).hexdigest():
+        msg = f"{where}: sha256/size do not describe the artifact ({len(artifact)} bytes)"
         raise StoreError(msg)

@@ -128,6 +128,15 @@ def _signal(signal: SignalDef, names: IdShorts) -> model.SubmodelElementCollecti
         elements.append(collection("Window", parts, semantic_id=v.WINDOW))
     if signal.health is not None:
         elements.append(_health(signal))
+    if signal.predict is not None:
+        predict = signal.predict
+        inputs = ", ".join(relative_signal(key, signal.twin) for key in predict.signals)
+        parts = [
+            prop("Model", predict.model, description="registered model name"),
+            prop("Signals", inputs),
+            prop("Every", seconds(predict.every_ns), description="prediction period in seconds"),
+        ]
+        elements.append(collection("Predict", parts, semantic_id=v.PREDICT))
     return collection(
         id_short,
         elements,

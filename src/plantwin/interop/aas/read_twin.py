@@ -200,6 +200,14 @@ def _signal(smc: model.SubmodelElementCollection, at: str, notes: list[str]) -> 
     health = child(smc, "Health")
     if health is not None:
         spec["health"] = _health(health)
+    predict = child(smc, "Predict")
+    if predict is not None:
+        names = child_value(predict, "Signals")
+        spec["predict"] = {
+            "model": child_value(predict, "Model"),
+            "signals": [n.strip() for n in names.split(",")] if isinstance(names, str) else [],
+            "every": child_value(predict, "Every"),
+        }
     description = lang_text(smc.description)
     if description:
         spec["description"] = description

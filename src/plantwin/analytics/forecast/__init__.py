@@ -1,0 +1,1 @@
+"""Forecasts of site signals: hourly energy demand with prediction intervals."""

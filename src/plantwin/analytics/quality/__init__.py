@@ -1,0 +1,1 @@
+"""Quality prediction: the probability that a part fails inspection, from tool signals."""
