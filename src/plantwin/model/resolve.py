@@ -110,6 +110,7 @@ class TreeBuilder:
         self.derived: list[PendingDerived] = []
         self.windows: list[tuple[str, str, Located[SignalSpec]]] = []  # key, twin, declaration
         self.health: list[tuple[str, str, Located[SignalSpec]]] = []  # key, twin, declaration
+        self.rul: list[tuple[str, str, Located[SignalSpec]]] = []
         self.timezones: dict[str, str] = {}
         self.calendars: dict[str, Calendar] = {}
         self.line_kpis: dict[str, Located[LineKpiSpec]] = {}
@@ -252,6 +253,8 @@ class TreeBuilder:
             self.windows.append((key, draft.id, loc))
         if loc.value.health is not None:
             self.health.append((key, draft.id, loc))
+        if loc.value.rul is not None:
+            self.rul.append((key, draft.id, loc))
 
     def _states(self, draft: TwinDraft, loc: Located[StatesSpec]) -> StateModel | None:
         spec, path = loc.value, loc.path

@@ -46,6 +46,7 @@ from plantwin.runtime import connectors as connector_factories
 from plantwin.runtime.health import health_stage
 from plantwin.runtime.notifications import Notifier
 from plantwin.runtime.pipeline import Pipeline
+from plantwin.runtime.rul import combine, rul_stage
 from plantwin.runtime.settings import Settings
 from plantwin.simulation.demo_plant.connector import DemoPlant
 from plantwin.simulation.demo_plant.opcua_server import (
@@ -194,7 +195,10 @@ class Runtime:
             processor=self.rules,
             clock=self.clock,
             model=self._cosimulator(),
-            health=await health_stage(self.catalog, self.store, newest),
+            health=combine(
+                await health_stage(self.catalog, self.store, newest),
+                await rul_stage(self.catalog, self.store, newest),
+            ),
         )
         self.live = LiveHub(self.catalog)
         self.commands.listeners.append(self.live.publish)

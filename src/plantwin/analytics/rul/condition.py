@@ -10,9 +10,10 @@ Operating-condition normalisation: only samples taken while the asset runs count
 spindle housing shows background vibration that says nothing about the bearing, and the
 share of time at rest would otherwise look like a trend.
 
-Runs: a run ends with a failure, when the mean of the last ``confirm`` running samples reaches
-the functional failure level (single noisy samples cross it an hour earlier); the next run begins at the first running sample below ``RESET_SHARE`` of that level
-(the new part). Failures are found in the data, so imported histories need no failure log.
+Runs: a run ends with a failure, when the mean of the last ``confirm`` running samples
+reaches the functional failure level (single noisy samples cross it an hour earlier); the
+next run begins at the first running sample below ``RESET_SHARE`` of that level (the new
+part). Failures are found in the data, so imported histories need no failure log.
 """
 
 from __future__ import annotations

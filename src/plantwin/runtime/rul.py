@@ -1,0 +1,83 @@
+"""RUL signals in the live twin: registered models, trackers warmed from the store.
+
+Built only when the plant file declares RUL signals. A model is the newest registered version
+of its name when the twin starts (``plantwin models list``); a RUL signal whose model is not
+registered yet stays empty (logged once). Trackers are warmed with the last ``WARM_DAYS``
+of history, so windows and run hours continue across a restart (run hours count from the
+last failure in that history, or from its start).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from plantwin.core.records import Event
+from plantwin.core.samples import SampleBatch
+from plantwin.core.store import HistoryQuery, Store
+from plantwin.model.catalog import SignalCatalog
+from plantwin.runtime.pipeline import HealthStage
+
+log = logging.getLogger(__name__)
+
+WARM_DAYS = 3
+NS_PER_DAY = 86_400_000_000_000
+
+
+class Stages:
+    """Several scoring stages as one (health monitors, then RUL predictors)."""
+
+    def __init__(self, stages: list[HealthStage]) -> None:
+        self.stages = stages
+
+    def process(self, batch: SampleBatch, derived: SampleBatch) -> tuple[SampleBatch, list[Event]]:
+        samples: list[SampleBatch] = []
+        events: list[Event] = []
+        for stage in self.stages:
+            scored, notes = stage.process(batch, derived)
+            if len(scored):
+                samples.append(scored)
+            events.extend(notes)
+        if len(samples) > 1:
+            return SampleBatch.concat(samples).canonical(), events
+        return (samples[0] if samples else SampleBatch.empty()), events
+
+
+def combine(*stages: HealthStage | None) -> HealthStage | None:
+    present = [s for s in stages if s is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    return Stages(present)
+
+
+async def rul_stage(catalog: SignalCatalog, store: Store, newest: int) -> HealthStage | None:
+    """The plant's RUL predictors with their registered models; None if the plant declares
+    no RUL signals or none of their models is registered."""
+    wanted = {s.rul.model for s in catalog.plant.signals.values() if s.rul is not None}
+    if not wanted:
+        return None
+    from plantwin.analytics.registry import ModelNotFoundError, ModelRegistry  # noqa: PLC0415
+    from plantwin.analytics.rul.online import OnlineRul  # noqa: PLC0415 - LightGBM loads slowly
+
+    registry = ModelRegistry(store)
+    models = {}
+    for name in sorted(wanted):
+        try:
+            models[name] = await registry.load(name)
+        except ModelNotFoundError:
+            log.warning("RUL model %r is not registered: its RUL signals stay empty", name)
+            continue
+        log.info("RUL signals from model %s", models[name].info.ref)
+    if not models:
+        return None
+    stage = OnlineRul(catalog, models)
+    if newest > 0:
+        start = newest - WARM_DAYS * NS_PER_DAY
+        for asset in stage.assets:
+            parts = []
+            for sid in (asset.signal, asset.running):
+                h = await store.history(
+                    HistoryQuery(signal=sid, start=start, end=newest + 1, limit=10_000_000)
+                )
+                parts.append(SampleBatch.of([sid] * len(h), h.ts, h.last, h.quality))
+            stage.warm(SampleBatch.concat(parts))
+    return stage
