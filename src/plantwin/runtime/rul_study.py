@@ -7,19 +7,25 @@ of samples). The ground truth comes back for checking found failures and errors.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from plantwin.analytics.registry import LoadedModel
+from plantwin.analytics.rul.online import OnlineRul
 from plantwin.core.clock import ManualClock
+from plantwin.core.records import AlarmEvent, Event
+from plantwin.core.samples import SampleBatch
 from plantwin.core.store import SampleStore
 from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
+from plantwin.processing.processor import RuleProcessor
 from plantwin.simulation.demo_plant import DemoLine
 from plantwin.simulation.demo_plant.settings import DemoSettings
 from plantwin.simulation.demo_plant.truth import GroundTruth
+from plantwin.twin import TwinState
 
 
 def fast_bearings(onset_eta_h: float = 12.0) -> DemoSettings:
@@ -55,3 +61,56 @@ async def demo_history(
         await store.append(batch.take(np.isin(batch.signal, wanted)))
     await store.flush()
     return line.truth
+
+
+@dataclass(slots=True, kw_only=True)
+class RulRun:
+    """RUL series by signal key (ts, value), alarm events and events of an offline run."""
+
+    series: dict[str, tuple[np.ndarray, np.ndarray]]
+    alarms: list[AlarmEvent]
+    events: list[Event]
+    truth: GroundTruth
+
+
+def run_twin_rul(
+    plant: Plant,
+    models: Mapping[str, LoadedModel],
+    *,
+    seed: int,
+    days: float,
+    start_ns: int,
+    settings: DemoSettings | None = None,
+) -> RulRun:
+    """Simulate the demo line through ingest, the twin, the RUL stage and the rules, the
+    steps of the pipeline's twin stage (``Pipeline._twin``), without bus, store or clock."""
+    catalog = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
+    ingestor = Ingestor(catalog, ManualClock(start_ns), max_future_s=days * 86_400 + 3600)
+    twin = TwinState(plant, catalog)
+    stage = OnlineRul(catalog, models)
+    rules = RuleProcessor(twin, catalog, start_ns=start_ns)
+    line = DemoLine(plant=plant, seed=seed, settings=settings, start_ns=start_ns)
+    keys = {n: key for key, n in catalog.ids.items()}
+    series: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    run = RulRun(series={}, alarms=[], events=[], truth=line.truth)
+    for raw in line.run(days * 86_400, chunk_s=60):
+        batch = ingestor.process(raw).batch
+        update = twin.apply(batch)
+        derived, changes = update.derived, list(update.changes)
+        scored, notes = stage.process(batch, derived)
+        run.events.extend(notes)
+        if len(scored):
+            more = twin.apply(scored)
+            derived = SampleBatch.concat([derived, scored, more.derived]).canonical()
+            changes.extend(more.changes)
+            for sid in np.unique(scored.signal):
+                mask = scored.signal == sid
+                series.setdefault(int(sid), []).append((scored.ts[mask], scored.value[mask]))
+        records = rules.process(SampleBatch.merge_disjoint(batch, derived), changes)
+        records.extend(rules.tick(line.now_ns))
+        run.alarms.extend(r for r in records if isinstance(r, AlarmEvent))
+    run.series = {
+        keys[s]: (np.concatenate([t for t, _ in v]), np.concatenate([x for _, x in v]))
+        for s, v in series.items()
+    }
+    return run
