@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 
+from plantwin.core.errors import AnalyticsError
+from plantwin.core.models import ModelInfo
 from plantwin.core.records import Event
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import HistoryQuery, Store
 from plantwin.model.catalog import SignalCatalog
+from plantwin.model.plant import Plant
 from plantwin.runtime.pipeline import HealthStage
 
 log = logging.getLogger(__name__)
@@ -81,3 +84,39 @@ async def rul_stage(catalog: SignalCatalog, store: Store, newest: int) -> Health
                 parts.append(SampleBatch.of([sid] * len(h), h.ts, h.last, h.quality))
             stage.warm(SampleBatch.concat(parts))
     return stage
+
+
+async def train_plant_rul(
+    plant: Plant, store: Store, start: int, end: int, *, seed: int = 0
+) -> list[ModelInfo]:
+    """Train and register the next version of every RUL model the plant file names, from the
+    store's history in [start, end) of the signals its RUL signals declare."""
+    from plantwin.analytics.registry import ModelRegistry  # noqa: PLC0415 - LightGBM loads slowly
+    from plantwin.analytics.rul.condition_training import (  # noqa: PLC0415
+        RulInput,
+        train_and_register,
+    )
+
+    ids = await store.register_signals(list(plant.signals))
+    by_model: dict[str, list[RulInput]] = {}
+    for key, sig in plant.signals.items():
+        if sig.rul is None:
+            continue
+        rate = plant.signals[sig.rul.signal].rate_hz or 1.0
+        by_model.setdefault(sig.rul.model, []).append(
+            RulInput(
+                asset=key,
+                signal=ids[sig.rul.signal],
+                running=ids[sig.rul.running],
+                failure=sig.rul.failure,
+                dt_s=1.0 / rate,
+            )
+        )
+    if not by_model:
+        msg = f"plant {plant.name!r} declares no RUL signals ('rul:' on a signal)"
+        raise AnalyticsError(msg)
+    registry = ModelRegistry(store)
+    return [
+        await train_and_register(registry, store, name, inputs, start, end, seed=seed)
+        for name, inputs in sorted(by_model.items())
+    ]
