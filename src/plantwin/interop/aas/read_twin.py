@@ -200,6 +200,13 @@ def _signal(smc: model.SubmodelElementCollection, at: str, notes: list[str]) -> 
     health = child(smc, "Health")
     if health is not None:
         spec["health"] = _health(health)
+    rul = child(smc, "Rul")
+    if rul is not None:
+        spec["rul"] = {
+            key.lower(): child_value(rul, key)
+            for key in ("Model", "Signal", "Running", "Failure", "Every", "Low", "High", "Version")
+            if child_value(rul, key) is not None
+        }
     description = lang_text(smc.description)
     if description:
         spec["description"] = description
