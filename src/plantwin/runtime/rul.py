@@ -67,7 +67,7 @@ async def rul_stage(catalog: SignalCatalog, store: Store, newest: int) -> Health
         try:
             models[name] = await registry.load(name)
         except ModelNotFoundError:
-            log.warning("RUL model %r is not registered: its RUL signals stay empty", name)
+            log.info("RUL model %r is not registered: its RUL signals stay empty", name)
             continue
         log.info("RUL signals from model %s", models[name].info.ref)
     if not models:

@@ -44,13 +44,24 @@ class _Asset:
     failed_at: int | None = None
 
 
+FEED_NS = 60_000_000_000  # samples wait this long (sample time) before the trackers take them
+
+
 @dataclass(slots=True)
 class OnlineRul:
-    """The plant's RUL signals whose model is registered (``models`` by name)."""
+    """The plant's RUL signals whose model is registered (``models`` by name).
+
+    Per batch only the indicator and running samples are picked out (one lookup); the
+    trackers take them once a minute of sample time, so the cost per batch stays a few
+    microseconds, and a failure is noticed within that minute.
+    """
 
     catalog: SignalCatalog
     models: Mapping[str, LoadedModel]
     assets: list[_Asset] = field(default_factory=list)
+    _wanted: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
+    _pending: list[SampleBatch] = field(default_factory=list)
+    _next_feed: int = 0
 
     def __post_init__(self) -> None:
         for key, sig in self.catalog.plant.signals.items():
@@ -77,6 +88,9 @@ class OnlineRul:
                     tracker=ConditionTracker(failure=spec.failure, dt_s=1.0 / rate),
                 )
             )
+        self._wanted = np.zeros(max(self.catalog.ids.values(), default=-1) + 1, np.bool_)
+        for asset in self.assets:
+            self._wanted[[asset.signal, asset.running]] = True
 
     def warm(self, batch: SampleBatch) -> None:
         """Take history (oldest first) into the trackers without predicting."""
@@ -88,6 +102,17 @@ class OnlineRul:
     def process(self, batch: SampleBatch, derived: SampleBatch) -> tuple[SampleBatch, list[Event]]:
         """RUL samples (canonical) and events (model in use, failure level reached)."""
         del derived  # the indicator and running signals are measured ones
+        if not self.assets or not len(batch):
+            return SampleBatch.empty(), []
+        picked = self._wanted[batch.signal]
+        if picked.any():
+            self._pending.append(batch.take(picked))
+        newest_seen = int(batch.ts.max())
+        if newest_seen < self._next_feed:
+            return SampleBatch.empty(), []
+        self._next_feed = newest_seen - newest_seen % FEED_NS + FEED_NS
+        batch = SampleBatch.concat(self._pending)
+        self._pending = []
         out: list[SampleBatch] = []
         events: list[Event] = []
         for asset in self.assets:
