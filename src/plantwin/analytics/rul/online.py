@@ -60,7 +60,7 @@ class OnlineRul:
     models: Mapping[str, LoadedModel]
     assets: list[_Asset] = field(default_factory=list)
     _wanted: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
-    _pending: list[SampleBatch] = field(default_factory=list)
+    _pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _next_feed: int = 0
 
     def __post_init__(self) -> None:
@@ -104,14 +104,18 @@ class OnlineRul:
         del derived  # the indicator and running signals are measured ones
         if not self.assets or not len(batch):
             return SampleBatch.empty(), []
-        picked = self._wanted[batch.signal]
-        if picked.any():
-            self._pending.append(batch.take(picked))
+        picked = np.flatnonzero(self._wanted[batch.signal])
+        if picked.shape[0]:
+            self._pending.append((batch.signal[picked], batch.ts[picked], batch.value[picked]))
         newest_seen = int(batch.ts.max())
         if newest_seen < self._next_feed:
             return SampleBatch.empty(), []
         self._next_feed = newest_seen - newest_seen % FEED_NS + FEED_NS
-        batch = SampleBatch.concat(self._pending)
+        batch = SampleBatch.of(
+            np.concatenate([p[0] for p in self._pending] or [np.empty(0, np.int32)]),
+            np.concatenate([p[1] for p in self._pending] or [np.empty(0, np.int64)]),
+            np.concatenate([p[2] for p in self._pending] or [np.empty(0)]),
+        )
         self._pending = []
         out: list[SampleBatch] = []
         events: list[Event] = []
