@@ -28,6 +28,7 @@ BENCHES = {
     "reports": "bench.reports_query",
     "des": "bench.des",
     "auth": "bench.auth_check",
+    "rul": "bench.rul_online",
 }
 
 

@@ -88,3 +88,10 @@ def test_cli_lists_and_shows_models(tmp_path: Path) -> None:
     assert "no model 'nope'" in bad.stderr
     absent = runner.invoke(cli, ["models", "list", "--store", str(tmp_path / "none.duckdb")])
     assert absent.exit_code == 1
+
+
+def test_train_rul_without_failures_in_the_history_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.duckdb"
+    result = CliRunner().invoke(cli, ["models", "train-rul", "--store", str(path), "--days", "1"])
+    assert result.exit_code == 1
+    assert "no failures in the history" in result.stderr

@@ -245,3 +245,25 @@ async def test_a_store_without_sql_says_so() -> None:
             answer = await http.post("/api/v1/query", json={"sql": "SELECT 1"})
     assert answer.status_code == 400
     assert "DuckDB store" in answer.json()["error"]["message"]
+
+
+async def test_which_model_version_made_a_prediction_is_one_query(api: Api) -> None:
+    spindle = "changwon.L1.mill1.spindle"
+    t1, t2 = END + H, END + 2 * H  # after the simulated hours: no other test reads them
+    ids = [api.catalog.id(f"{spindle}/{name}") for name in ("rul", "rul_low", "rul_model")]
+    await api.store.append(
+        SampleBatch.of(ids * 2, [t1] * 3 + [t2] * 3, [30.0, 25.0, 1.0, 20.0, 14.0, 2.0])
+    )
+    await api.store.flush()
+    rows = await _rows(
+        api,
+        f"""SELECT p.time, p.value AS rul, v.value AS version
+            FROM predictions p JOIN predictions v ON v.twin = p.twin AND v.time = p.time
+            WHERE p.twin = '{spindle}' AND p.signal = 'rul' AND v.signal = 'rul_model'
+            ORDER BY p.time""",
+    )
+    assert [(r[1], r[2]) for r in rows] == [(30.0, 1.0), (20.0, 2.0)]
+    bounds = await _rows(
+        api, f"SELECT count(*) FROM predictions WHERE twin = '{spindle}' AND signal = 'rul_low'"
+    )
+    assert bounds == [[2]]

@@ -53,10 +53,13 @@ async def test_demo_plant_through_the_pipeline_into_the_store(
         assert pipeline.stats.dead_letters == 0
         # The live twin and the committed history agree on every signal's newest sample.
         latest = await store.latest()
-        # (health signals come from the health stage, after a day of history, and
+        # (health signals come from the health stage, after a day of history, and RUL and
         # prediction signals from registered models, none here: not here)
+        predicted = {k for s in example_plant.signals.values() if s.rul for k in s.rul.outputs}
         scored = [
-            s for s in example_plant.signals.values() if s.health is None and s.predict is None
+            s
+            for s in example_plant.signals.values()
+            if s.health is None and s.rul is None and s.predict is None and s.key not in predicted
         ]
         assert len(latest.signal) == len(scored)
         for sid, ts, value in zip(latest.signal, latest.ts, latest.value, strict=True):

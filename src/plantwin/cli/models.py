@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -18,6 +19,7 @@ from plantwin.core.errors import PlantwinError
 from plantwin.core.models import ModelInfo
 
 T = TypeVar("T")
+NS_PER_S = 1_000_000_000
 
 models_app = typer.Typer(
     help="Registered trained models: versions, training data, features, metrics.",
@@ -81,3 +83,55 @@ def show(
     """One version in full (JSON): data range and sources, features, metrics, params, sha256."""
     info = _run(store, lambda r: r.info(name, version))
     print(json.dumps(info_dict(info), indent=2))
+
+
+@models_app.command("train-rul")
+def train_rul(
+    store: StoreOption = Path("plantwin.duckdb"),
+    plant: Annotated[
+        Path | None, typer.Option("--plant", help="plant file; default: the demo line")
+    ] = None,
+    days: Annotated[float, typer.Option("--days", help="train on the last DAYS of history")] = 30,
+    simulate_days: Annotated[
+        float,
+        typer.Option(
+            "--simulate-days",
+            help="demo only: first simulate this many days of the demo line (a bearing lasts "
+            "~4 days) into the store, ending now, and train on them",
+        ),
+    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="simulation and training seed")] = 0,
+) -> None:
+    """Train and register the next version of each RUL model the plant file names."""
+    from plantwin.cli import demo_plant_file  # noqa: PLC0415 - avoids an import cycle
+    from plantwin.model.loader import load_plant  # noqa: PLC0415
+    from plantwin.runtime.rul import train_plant_rul  # noqa: PLC0415
+    from plantwin.runtime.rul_study import demo_history  # noqa: PLC0415
+    from plantwin.store.duckdb_store import DuckDBStore  # noqa: PLC0415
+
+    model = load_plant(plant or demo_plant_file())
+    now = time.time_ns() // NS_PER_S * NS_PER_S
+    span = simulate_days if simulate_days > 0 else days
+    start = now - int(span * 86_400) * NS_PER_S
+
+    async def main() -> list[ModelInfo]:
+        async with DuckDBStore(path=store) as opened:
+            if simulate_days > 0:
+                keys = {
+                    k
+                    for s in model.signals.values()
+                    if s.rul
+                    for k in (s.rul.signal, s.rul.running)
+                }
+                await demo_history(
+                    model, opened, keys, seed=seed, days=simulate_days, start_ns=start
+                )
+            return await train_plant_rul(model, opened, start, now, seed=seed)
+
+    try:
+        made = asyncio.run(main())
+    except PlantwinError as error:
+        err.print(f"error: {error}", style="bold red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    for info in made:
+        out.print(f"registered {info.ref}: {_metrics(info)}", markup=False, highlight=False)

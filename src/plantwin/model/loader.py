@@ -18,6 +18,7 @@ from plantwin.model.plant import ConnectorDef, NotificationDef, Plant, Twin
 from plantwin.model.predict import resolve_predict
 from plantwin.model.problems import PlantFileError, ProblemLog
 from plantwin.model.resolve import TreeBuilder
+from plantwin.model.rul import resolve_rul
 from plantwin.model.rules import resolve_rules
 from plantwin.model.structure import check_structure
 from plantwin.model.windows import resolve_windows
@@ -76,6 +77,7 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
     derived |= {key for key, _, _ in tree.health}
     resolve_predict(tree.predict, tree.signals, tree.broken, log)
     derived |= {key for key, _, _ in tree.predict}
+    derived |= resolve_rul(tree.rul, tree.signals, tree.broken, log)
     rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)
     kpis = resolve_kpis(tree.twins, tree.signals, tree.broken, tree.line_kpis, log)
     bindings = list(resolve_bindings(tree.twins, tree.signals, derived, connectors, log))

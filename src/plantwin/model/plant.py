@@ -54,6 +54,27 @@ class SignalDef:
     window: WindowDef | None = None
     health: HealthDef | None = None
     predict: PredictDef | None = None
+    rul: RulDef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RulDef:
+    """Remaining useful life from registered model ``model`` over the condition indicator
+    ``signal`` (a key), counted while ``running`` is above 0, predicted every ``every_ns``;
+    ``low``/``high``/``version`` are the keys of the interval and model-version signals."""
+
+    model: str
+    signal: str
+    running: str
+    failure: float
+    every_ns: int
+    low: str | None = None
+    high: str | None = None
+    version: str | None = None
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(k for k in (self.low, self.high, self.version) if k is not None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

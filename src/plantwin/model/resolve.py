@@ -111,6 +111,7 @@ class TreeBuilder:
         self.windows: list[tuple[str, str, Located[SignalSpec]]] = []  # key, twin, declaration
         self.health: list[tuple[str, str, Located[SignalSpec]]] = []  # key, twin, declaration
         self.predict: list[tuple[str, str, Located[SignalSpec]]] = []  # key, twin, declaration
+        self.rul: list[tuple[str, str, Located[SignalSpec]]] = []
         self.timezones: dict[str, str] = {}
         self.calendars: dict[str, Calendar] = {}
         self.line_kpis: dict[str, Located[LineKpiSpec]] = {}
@@ -255,6 +256,8 @@ class TreeBuilder:
             self.health.append((key, draft.id, loc))
         if loc.value.predict is not None:
             self.predict.append((key, draft.id, loc))
+        if loc.value.rul is not None:
+            self.rul.append((key, draft.id, loc))
 
     def _states(self, draft: TwinDraft, loc: Located[StatesSpec]) -> StateModel | None:
         spec, path = loc.value, loc.path

@@ -88,6 +88,23 @@ class PredictSpec(Spec):
     every: str | float | None = Field(default=None, description="prediction period, default 10 s")
 
 
+class RulSpec(Spec):
+    """Remaining useful life (hours) predicted by a registered model from a condition signal.
+
+    This signal gets the point prediction; ``low``, ``high`` and ``version`` name signals of
+    the same twin that get the interval bounds and the model version that made each value.
+    """
+
+    model: str = Field(description="registered model name ('plantwin models list')")
+    signal: str = Field(description="the condition indicator: 'vibration', 'spindle.vibration'")
+    running: str = Field(description="counts only while this signal is above 0: 'speed'")
+    failure: float = Field(description="functional failure level, in the indicator's unit")
+    every: str | float | None = Field(default=None, description="prediction period, 5 min")
+    low: str | None = Field(default=None, description="signal for the lower bound (0.1)")
+    high: str | None = Field(default=None, description="signal for the upper bound (0.9)")
+    version: str | None = Field(default=None, description="signal for the model version")
+
+
 class SignalSpec(Spec):
     unit: str
     type: DataType = DataType.FLOAT
@@ -97,6 +114,7 @@ class SignalSpec(Spec):
     window: WindowSpec | None = None
     health: HealthSpec | None = None
     predict: PredictSpec | None = None
+    rul: RulSpec | None = None
     counter: bool = False
     description: str = ""
 

@@ -47,6 +47,7 @@ from plantwin.runtime.health import health_stage
 from plantwin.runtime.notifications import Notifier
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.runtime.predictions import chain, prediction_stage
+from plantwin.runtime.rul import rul_stage
 from plantwin.runtime.settings import Settings
 from plantwin.simulation.demo_plant.connector import DemoPlant
 from plantwin.simulation.demo_plant.opcua_server import (
@@ -198,6 +199,7 @@ class Runtime:
             health=chain(
                 await health_stage(self.catalog, self.store, newest),
                 await prediction_stage(self.catalog, self.store),
+                await rul_stage(self.catalog, self.store, newest),
             ),
         )
         self.live = LiveHub(self.catalog)

@@ -22,7 +22,7 @@ VIEWS: dict[str, str] = {
     "state_history": "state changes with their hierarchy",
     "kpi_values": "stored KPIs per twin and period (shift, day): oee, availability ...",
     "alarm_history": "alarm transitions (activate, clear, ack ...) with their hierarchy",
-    "predictions": "samples of model outputs (signals named rul or *_rul)",
+    "predictions": "samples of model outputs (signals named rul, rul_* or *_rul)",
 }
 
 _KPI_VALUES = [
@@ -77,7 +77,8 @@ CREATE TEMP VIEW alarm_history AS
            a.priority, a.active, a.acked, a.value, a.message, {_WHERE}, t.type
     FROM main.alarm_events a JOIN twins t ON t.id = a.twin;
 CREATE TEMP VIEW predictions AS
-    SELECT * FROM history WHERE signal = 'rul' OR suffix(signal, '_rul');
+    SELECT * FROM history
+    WHERE signal = 'rul' OR prefix(signal, 'rul_') OR suffix(signal, '_rul');
 """  # noqa: S608
 
 

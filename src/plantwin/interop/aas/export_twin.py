@@ -137,6 +137,8 @@ def _signal(signal: SignalDef, names: IdShorts) -> model.SubmodelElementCollecti
             prop("Every", seconds(predict.every_ns), description="prediction period in seconds"),
         ]
         elements.append(collection("Predict", parts, semantic_id=v.PREDICT))
+    if signal.rul is not None:
+        elements.append(_rul(signal))
     return collection(
         id_short,
         elements,
@@ -162,6 +164,24 @@ def _health(signal: SignalDef) -> model.SubmodelElementCollection:
             prop("Every", seconds(health.every_ns), description="scoring period in seconds"),
         ]
     return collection("Health", parts, semantic_id=v.HEALTH)
+
+
+def _rul(signal: SignalDef) -> model.SubmodelElementCollection:
+    """A registered model's remaining useful life over a condition signal, and the signals of
+    its interval and model version."""
+    rul = signal.rul
+    assert rul is not None
+    parts = [
+        prop("Model", rul.model, description="registered model name"),
+        prop("Signal", relative_signal(rul.signal, signal.twin)),
+        prop("Running", relative_signal(rul.running, signal.twin)),
+        prop("Failure", rul.failure, description="functional failure level of the signal"),
+        prop("Every", seconds(rul.every_ns), description="prediction period in seconds"),
+    ]
+    for name, key in (("Low", rul.low), ("High", rul.high), ("Version", rul.version)):
+        if key is not None:
+            parts.append(prop(name, relative_signal(key, signal.twin)))
+    return collection("Rul", parts, semantic_id=v.RUL)
 
 
 def _iec61360(signal: SignalDef) -> model.EmbeddedDataSpecification:

@@ -208,6 +208,13 @@ def _signal(smc: model.SubmodelElementCollection, at: str, notes: list[str]) -> 
             "signals": [n.strip() for n in names.split(",")] if isinstance(names, str) else [],
             "every": child_value(predict, "Every"),
         }
+    rul = child(smc, "Rul")
+    if rul is not None:
+        spec["rul"] = {
+            key.lower(): child_value(rul, key)
+            for key in ("Model", "Signal", "Running", "Failure", "Every", "Low", "High", "Version")
+            if child_value(rul, key) is not None
+        }
     description = lang_text(smc.description)
     if description:
         spec["description"] = description
