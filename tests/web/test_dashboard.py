@@ -167,6 +167,30 @@ async def test_engineer_compares_scenarios_in_korean(browser: Browser, runtime: 
     await context.close()
 
 
+async def test_a_query_shows_as_table_chart_and_csv(browser: Browser, runtime: Runtime) -> None:
+    context, page = await login(browser, runtime, "park", DESKTOP)
+    await page.goto(base_url(runtime) + "/ui/index.html#/query")
+    sql = "SELECT twin, count(*) AS signals FROM twin_signals GROUP BY twin ORDER BY twin"
+    await page.fill("#sql", sql)
+    await page.click("#view button.primary")
+    table = page.locator("#sql-result table")
+    await expect(table).to_be_visible(timeout=10_000)
+    twins = await table.locator("tbody tr td:first-child").all_inner_texts()
+    assert "changwon.L1.mill1" in twins
+    await page.click("#sql-chart-button")
+    bars = page.locator("#sql-chart svg rect")
+    await expect(bars.first).to_be_attached(timeout=10_000)
+    assert await bars.count() > len(twins)  # a bar per twin, besides the frame
+    async with page.expect_download(timeout=10_000) as info:
+        await page.click("#sql-csv")
+    download = await info.value
+    csv = await asyncio.to_thread(Path(await download.path()).read_text, "utf-8")
+    lines = csv.strip().splitlines()
+    assert lines[0].replace('"', "") == "twin,signals"
+    assert len(lines) == len(twins) + 1
+    await context.close()
+
+
 async def test_a_token_opens_the_dashboard_and_a_wrong_one_does_not(
     browser: Browser, runtime: Runtime
 ) -> None:

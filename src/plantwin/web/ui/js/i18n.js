@@ -15,7 +15,7 @@ const LABELS = {
     refused: "Refused", result: "Result", loading: "Loading…", asset: "Asset",
     active_alarms: "Active alarms", scenario: "Scenario", run: "Run", status: "Status",
     baseline: "Baseline", difference: "Difference", download: "Download", day: "Day",
-    scope: "Scope", format: "Format", sql: "Query", rows: "rows", bucket: "Bucket",
+    scope: "Scope", format: "Format", sql: "Query", chart: "Chart", rows: "rows", bucket: "Bucket",
     from: "From", nothing: "—", properties: "Properties", children: "Parts",
   },
   ko: {
@@ -33,7 +33,7 @@ const LABELS = {
     refused: "거부됨", result: "결과", loading: "불러오는 중…", asset: "설비",
     active_alarms: "활성 알람", scenario: "시나리오", run: "실행", status: "상태",
     baseline: "기준", difference: "차이", download: "다운로드", day: "날짜",
-    scope: "범위", format: "형식", sql: "쿼리", rows: "행", bucket: "구간",
+    scope: "범위", format: "형식", sql: "쿼리", chart: "차트", rows: "행", bucket: "구간",
     from: "시작", nothing: "—", properties: "속성", children: "구성품",
   },
 };
