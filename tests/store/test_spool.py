@@ -91,7 +91,8 @@ def test_a_full_spool_refuses_visibly_and_drops_nothing(
     assert results == [True, True, False, False]
     stats = spool.stats()
     assert (stats.samples, stats.refused, stats.dropped, stats.spooled) == (200, 200, 0, 200)
-    assert len(spool) == 2 and not list((tmp_path / "spool").glob("*.tmp"))
+    assert len(spool) == 2
+    assert not list((tmp_path / "spool").glob("*.tmp"))
     assert len([r for r in caplog.records if "is full" in r.message]) == 1  # once per spell
 
 
@@ -218,18 +219,19 @@ async def test_rows_a_full_spool_refuses_stay_pending_and_are_not_reported_durab
             failing = store.stats()
             assert (failing.pending_samples, failing.spooled_samples) == (200, 200)
             assert (failing.spool_refused, failing.spool_dropped) == (200, 0)
-            # Past the memory bound (10 flushes of 300) appends are refused, not dropped.
-            with pytest.raises(StoreError, match="refuses"):
-                for i in range(20):
-                    await store.append(rows(2, 40_200 + i * 100, 100))
-            refused_from = 40_200 + i * 100
+            # Memory holds 10 flushes' worth (3,000); past that appends are refused (raise).
+            for i in range(14):
+                await store.append(rows(2, 40_200 + i * 100, 100))
+            assert store.stats().pending_samples == 3_000
+            with pytest.raises(StoreError, match="refuses 200 samples"):
+                await store.append(rows(2, 41_600, 100))
         await store.flush()  # the disk is back: the rows kept in memory are written
         assert await store.drain() == 200
         after = store.stats()
         assert (after.pending_samples, after.spooled_samples, after.spool_dropped) == (0, 0, 0)
     n, distinct, pairs = stored_pairs(path)
     assert n == distinct
-    assert pairs == expected(2, [(0, refused_from)])
+    assert pairs == expected(2, [(0, 41_600)])
 
 
 async def test_a_segment_of_unknown_signals_is_set_aside_and_the_rest_drains(
@@ -250,7 +252,8 @@ async def test_a_segment_of_unknown_signals_is_set_aside_and_the_rest_drains(
         assert (stats.spooled_samples, stats.spool_dropped) == (0, 50)
     assert [r for r in caplog.records if "signal id 4" in r.message and ".bad" in r.message]
     bad = list((tmp_path / "u.spool").glob("*.bad"))
-    assert len(bad) == 1 and "-50.arrow" in bad[0].name
+    assert len(bad) == 1
+    assert bad[0].name.endswith("-50.arrow.bad")
     assert stored_pairs(path)[2] == expected(2, [(0, 10), (20, 30)])
 
 
