@@ -223,7 +223,7 @@ async def test_samples_neither_committed_nor_spooled_are_not_acknowledged(tmp_pa
                     failing = store.stats()
                     assert first.stats.confirmed == 1  # nothing beyond the spool acknowledged
                 assert first.stats.samples_refused > 0
-                assert failing.spool_refused > 0
+                assert failing.spool_refusals > 0
                 assert (failing.spooled_samples, failing.spool_dropped) == (5, 0)
                 assert failing.pending_samples + first.stats.samples_refused == count - 5
                 # The disk is back: memory and spool are written, receipts are confirmed,

@@ -11,6 +11,7 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -90,7 +91,7 @@ def test_a_full_spool_refuses_visibly_and_drops_nothing(
         results = [spool.put(rows(1, i * 100, 100)) for i in range(4)]
     assert results == [True, True, False, False]
     stats = spool.stats()
-    assert (stats.samples, stats.refused, stats.dropped, stats.spooled) == (200, 200, 0, 200)
+    assert (stats.samples, stats.refusals, stats.dropped, stats.spooled) == (200, 2, 0, 200)
     assert len(spool) == 2
     assert not list((tmp_path / "spool").glob("*.tmp"))
     assert len([r for r in caplog.records if "is full" in r.message]) == 1  # once per spell
@@ -110,6 +111,32 @@ def test_an_unreadable_segment_is_set_aside_and_counted(tmp_path: Path) -> None:
     second = spool.oldest()
     assert second is not None
     assert spool.read(second) is not None
+
+
+def test_stats_stay_consistent_while_a_flush_puts_and_a_drain_removes(tmp_path: Path) -> None:
+    """The store puts from one worker thread while the drain reads and removes in another."""
+    spool = SampleSpool(tmp_path, max_bytes=10**9)
+    spool.open()
+    done = threading.Event()
+    snapshots = []
+
+    def drain() -> None:
+        while not done.is_set() or len(spool):
+            segment = spool.oldest()
+            if segment is not None and spool.read(segment) is not None:
+                spool.remove(segment)
+
+    drainer = threading.Thread(target=drain)
+    drainer.start()
+    for i in range(150):
+        spool.put(rows(1, i * 10, 10))
+        snapshots.append(spool.stats())
+    done.set()
+    drainer.join(10)
+    for stats in [*snapshots, spool.stats()]:
+        assert stats.samples == stats.spooled - stats.drained
+        assert (stats.samples == 0) == (stats.bytes == 0) == (stats.oldest_ns is None)
+    assert spool.stats().drained == 1_500
 
 
 def test_a_bound_below_one_byte_is_refused(tmp_path: Path) -> None:
@@ -218,7 +245,7 @@ async def test_rows_a_full_spool_refuses_stay_pending_and_are_not_reported_durab
                 await store.flush()  # neither committed nor spooled: not durable
             failing = store.stats()
             assert (failing.pending_samples, failing.spooled_samples) == (200, 200)
-            assert (failing.spool_refused, failing.spool_dropped) == (200, 0)
+            assert (failing.spool_refusals, failing.spool_dropped) == (1, 0)
             # Memory holds 10 flushes' worth (3,000); past that appends are refused (raise).
             for i in range(14):
                 await store.append(rows(2, 40_200 + i * 100, 100))

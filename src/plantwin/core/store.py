@@ -119,7 +119,7 @@ class StoreStats:
     spooled_bytes: int = 0
     spool_oldest_age_s: float = 0.0  # how long the oldest waiting sample has waited (wall)
     spool_dropped: int = 0  # lost: segments set aside (unreadable, unknown signals), logged
-    spool_refused: int = 0  # refused by a full spool and kept pending in memory instead
+    spool_refusals: int = 0  # writes a full spool turned away; their samples stay pending
 
 
 class SampleStore(Protocol):

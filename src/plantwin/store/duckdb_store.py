@@ -583,7 +583,7 @@ class DuckDBStore:
             spooled_bytes=spool.bytes if spool else 0,
             spool_oldest_age_s=round(max(0, time.time_ns() - oldest) / 1e9, 3) if oldest else 0.0,
             spool_dropped=spool.dropped if spool else 0,
-            spool_refused=spool.refused if spool else 0,
+            spool_refusals=spool.refusals if spool else 0,
         )
 
 

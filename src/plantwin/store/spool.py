@@ -62,7 +62,8 @@ class SpoolStats:
     bytes: int
     oldest_ns: int | None  # wall-clock time the oldest waiting segment was written
     dropped: int  # rows lost: in segments set aside as unreadable or of unknown signals
-    refused: int  # rows the full spool refused; the store kept them in memory (not lost)
+    refusals: int  # writes the full spool turned away (a retry counts again); not lost:
+    # the store keeps their samples pending in memory, unconfirmed to their sources
     spooled: int  # rows ever put into the spool (this process)
     drained: int  # rows ever taken out after the store accepted them (this process)
 
@@ -82,7 +83,7 @@ class SampleSpool:
         self._segments: deque[Segment] = deque()
         self._bytes = self._rows = 0
         self._next_seq = 0
-        self.dropped = self.refused = self.spooled = self.drained = 0
+        self.dropped = self.refusals = self.spooled = self.drained = 0
         self._lock = threading.Lock()  # the index and counters: a flush and a drain overlap
         self._full = False  # logged "full" already; cleared once a segment fits again
 
@@ -156,12 +157,12 @@ class SampleSpool:
         return True
 
     def _refuse(self, rows: int, size: int) -> None:
-        self.refused += rows
+        self.refusals += 1
         if not self._full:
             log.error(
                 "spool %s is full (%d of %d bytes; %d more needed): %d samples stay in memory, "
                 "unconfirmed to their sources, and so does every further write until it drains; "
-                "past the store's memory bound new samples are refused (see store.spool_refused)",
+                "past the store's memory bound new samples are refused (see store.spool_refusals)",
                 self.directory,
                 self._bytes,
                 self.max_bytes,
@@ -243,7 +244,7 @@ class SampleSpool:
                 bytes=self._bytes,
                 oldest_ns=oldest,
                 dropped=self.dropped,
-                refused=self.refused,
+                refusals=self.refusals,
                 spooled=self.spooled,
                 drained=self.drained,
             )
