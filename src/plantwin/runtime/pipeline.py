@@ -227,13 +227,17 @@ class Pipeline:
                 for dead in result.dead:
                     await self._publish_record(dead)
                 self.stats.dead_letters += len(result.dead)
-                if len(result.batch):
-                    self.stats.batches += 1
-                    self.stats.samples += len(result.batch)
-                    await self.bus.publish(Topic.SAMPLES, result.batch)
+            batch = result.batch if result is not None else None
+            if batch is not None and len(batch):
+                self.stats.batches += 1
+                self.stats.samples += len(batch)
             if item.on_durable is not None:
+                # Before the batch is published: the store stage finds the receipt waiting
+                # if it has to refuse the batch.
                 self._receipts.append((self.stats.batches, item.on_durable))
                 self._receipt_added.set()
+            if batch is not None and len(batch):
+                await self.bus.publish(Topic.SAMPLES, batch)
 
     async def _publish_record(self, record: Record) -> None:
         self.stats.records_published += 1
@@ -340,8 +344,13 @@ class Pipeline:
             except StoreError as err:  # counted and logged: one refused batch stops nothing
                 self.stats.samples_refused += len(message)
                 log.error("the store refused %d samples: %s", len(message), err)
-                if sub.topic is Topic.SAMPLES:  # its receipt must not be called
-                    self._refused.append(self._appended + 1)
+                number = self._appended + 1
+                if (
+                    sub.topic is Topic.SAMPLES
+                    and self._receipts
+                    and self._receipts[-1][0] >= number
+                ):
+                    self._refused.append(number)  # the receipt covering it must not be called
             if sub.topic is Topic.SAMPLES:
                 newest = int(message.ts.max())
                 self.stats.stored_through = max(self.stats.stored_through, newest)
