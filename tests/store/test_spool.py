@@ -11,6 +11,7 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -77,7 +78,9 @@ def test_segments_come_back_in_order_and_survive_a_reopen(tmp_path: Path) -> Non
     assert (again.stats().samples, again.stats().bytes, again.stats().drained) == (0, 0, 600)
 
 
-def test_a_full_spool_drops_visibly(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_full_spool_refuses_visibly_and_drops_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     probe = SampleSpool(tmp_path / "probe", max_bytes=10**6)
     probe.open()
     probe.put(rows(1, 0, 100))
@@ -87,7 +90,10 @@ def test_a_full_spool_drops_visibly(tmp_path: Path, caplog: pytest.LogCaptureFix
     with caplog.at_level(logging.ERROR, "plantwin.store.spool"):
         results = [spool.put(rows(1, i * 100, 100)) for i in range(4)]
     assert results == [True, True, False, False]
-    assert (spool.stats().samples, spool.stats().dropped) == (200, 200)
+    stats = spool.stats()
+    assert (stats.samples, stats.refusals, stats.dropped, stats.spooled) == (200, 2, 0, 200)
+    assert len(spool) == 2
+    assert not list((tmp_path / "spool").glob("*.tmp"))
     assert len([r for r in caplog.records if "is full" in r.message]) == 1  # once per spell
 
 
@@ -105,6 +111,32 @@ def test_an_unreadable_segment_is_set_aside_and_counted(tmp_path: Path) -> None:
     second = spool.oldest()
     assert second is not None
     assert spool.read(second) is not None
+
+
+def test_stats_stay_consistent_while_a_flush_puts_and_a_drain_removes(tmp_path: Path) -> None:
+    """The store puts from one worker thread while the drain reads and removes in another."""
+    spool = SampleSpool(tmp_path, max_bytes=10**9)
+    spool.open()
+    done = threading.Event()
+    snapshots = []
+
+    def drain() -> None:
+        while not done.is_set() or len(spool):
+            segment = spool.oldest()
+            if segment is not None and spool.read(segment) is not None:
+                spool.remove(segment)
+
+    drainer = threading.Thread(target=drain)
+    drainer.start()
+    for i in range(150):
+        spool.put(rows(1, i * 10, 10))
+        snapshots.append(spool.stats())
+    done.set()
+    drainer.join(10)
+    for stats in [*snapshots, spool.stats()]:
+        assert stats.samples == stats.spooled - stats.drained
+        assert (stats.samples == 0) == (stats.bytes == 0) == (stats.oldest_ns is None)
+    assert spool.stats().drained == 1_500
 
 
 def test_a_bound_below_one_byte_is_refused(tmp_path: Path) -> None:
@@ -191,6 +223,65 @@ async def test_without_a_spool_a_failed_write_stays_pending_in_memory(tmp_path: 
         await store.flush()
         assert store.stats().pending_samples == 0
     assert stored_pairs(path)[1] == 60_100
+
+
+async def test_rows_a_full_spool_refuses_stay_pending_and_are_not_reported_durable(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "full.duckdb"
+    probe = SampleSpool(tmp_path / "probe", max_bytes=10**6)
+    probe.open()
+    probe.put(rows(2, 0, 100))
+    spool = SampleSpool(tmp_path / "full.spool", max_bytes=probe.stats().bytes + 10)
+    async with DuckDBStore(path=path, flush_rows=300, flush_interval=3600, spool=spool) as store:
+        await store.register_signals(["a", "b"])
+        await store.append(rows(2, 0, 40_000))
+        await store.flush()
+        with store_disk_refuses_writes(path):
+            await store.append(rows(2, 40_000, 100))
+            await store.flush()  # fits the spool: durable
+            await store.append(rows(2, 40_100, 100))
+            with pytest.raises(StoreError, match="File too large"):
+                await store.flush()  # neither committed nor spooled: not durable
+            failing = store.stats()
+            assert (failing.pending_samples, failing.spooled_samples) == (200, 200)
+            assert (failing.spool_refusals, failing.spool_dropped) == (1, 0)
+            # Memory holds 10 flushes' worth (3,000); past that appends are refused (raise).
+            for i in range(14):
+                await store.append(rows(2, 40_200 + i * 100, 100))
+            assert store.stats().pending_samples == 3_000
+            with pytest.raises(StoreError, match="refuses 200 samples"):
+                await store.append(rows(2, 41_600, 100))
+        await store.flush()  # the disk is back: the rows kept in memory are written
+        assert await store.drain() == 200
+        after = store.stats()
+        assert (after.pending_samples, after.spooled_samples, after.spool_dropped) == (0, 0, 0)
+    n, distinct, pairs = stored_pairs(path)
+    assert n == distinct
+    assert pairs == expected(2, [(0, 41_600)])
+
+
+async def test_a_segment_of_unknown_signals_is_set_aside_and_the_rest_drains(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A spool left by another store file (here: ids 0..4 for a store with two signals)."""
+    spool = SampleSpool(tmp_path / "u.spool", max_bytes=10**6)
+    spool.open()
+    spool.put(rows(2, 0, 10))
+    spool.put(rows(5, 10, 10))  # signal ids 2..4 are unknown to the store below
+    spool.put(rows(2, 20, 10))
+    path = tmp_path / "u.duckdb"
+    async with DuckDBStore(path=path, flush_interval=3600, spool=spool) as store:
+        await store.register_signals(["a", "b"])
+        with caplog.at_level(logging.ERROR, "plantwin.store.spool"):
+            assert await store.drain() == 40
+        stats = store.stats()
+        assert (stats.spooled_samples, stats.spool_dropped) == (0, 50)
+    assert [r for r in caplog.records if "signal id 4" in r.message and ".bad" in r.message]
+    bad = list((tmp_path / "u.spool").glob("*.bad"))
+    assert len(bad) == 1
+    assert bad[0].name.endswith("-50.arrow.bad")
+    assert stored_pairs(path)[2] == expected(2, [(0, 10), (20, 30)])
 
 
 # --- a kill -----------------------------------------------------------------------------

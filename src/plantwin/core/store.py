@@ -118,7 +118,8 @@ class StoreStats:
     spooled_samples: int = 0  # waiting in the spool for the store to accept them
     spooled_bytes: int = 0
     spool_oldest_age_s: float = 0.0  # how long the oldest waiting sample has waited (wall)
-    spool_dropped: int = 0  # refused by a full spool (or an unreadable segment): lost, logged
+    spool_dropped: int = 0  # lost: segments set aside (unreadable, unknown signals), logged
+    spool_refusals: int = 0  # writes a full spool turned away; their samples stay pending
 
 
 class SampleStore(Protocol):

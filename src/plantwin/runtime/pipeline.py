@@ -10,6 +10,9 @@ A connector that acknowledges its source late (MQTT QoS 1 with ``ack: stored``) 
 the samples of that batch and of every batch before it (committed, or spooled to disk). It
 flushes the store for that as soon as receipts wait, so each flush confirms every receipt
 that arrived while the one before ran: a group commit, whose size grows with the load.
+A receipt is never called if the store refused a sample batch it covers (spool and memory
+full): the source keeps those messages (an MQTT broker sends unacknowledged QoS 1/2 messages
+again on the client's next connection), and the store drops what was stored already.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class PipelineStats:
     records_published: int = 0
     alarm_events: int = 0
     confirmed: int = 0  # receipts (on_durable) called: source acknowledgements sent
+    withheld: int = 0  # receipts not called: the store refused samples they cover (sent again)
 
 
 class Pipeline:
@@ -112,6 +116,7 @@ class Pipeline:
         self._receipts: deque[tuple[int, Callable[[], None]]] = deque()
         self._receipt_added = asyncio.Event()
         self._appended = 0
+        self._refused: deque[int] = deque()  # numbers of sample batches the store refused
         self._appended_more = asyncio.Event()
         self._stores_done = asyncio.Event()
 
@@ -222,13 +227,17 @@ class Pipeline:
                 for dead in result.dead:
                     await self._publish_record(dead)
                 self.stats.dead_letters += len(result.dead)
-                if len(result.batch):
-                    self.stats.batches += 1
-                    self.stats.samples += len(result.batch)
-                    await self.bus.publish(Topic.SAMPLES, result.batch)
+            batch = result.batch if result is not None else None
+            if batch is not None and len(batch):
+                self.stats.batches += 1
+                self.stats.samples += len(batch)
             if item.on_durable is not None:
+                # Before the batch is published: the store stage finds the receipt waiting
+                # if it has to refuse the batch.
                 self._receipts.append((self.stats.batches, item.on_durable))
                 self._receipt_added.set()
+            if batch is not None and len(batch):
+                await self.bus.publish(Topic.SAMPLES, batch)
 
     async def _publish_record(self, record: Record) -> None:
         self.stats.records_published += 1
@@ -335,6 +344,13 @@ class Pipeline:
             except StoreError as err:  # counted and logged: one refused batch stops nothing
                 self.stats.samples_refused += len(message)
                 log.error("the store refused %d samples: %s", len(message), err)
+                number = self._appended + 1
+                if (
+                    sub.topic is Topic.SAMPLES
+                    and self._receipts
+                    and self._receipts[-1][0] >= number
+                ):
+                    self._refused.append(number)  # the receipt covering it must not be called
             if sub.topic is Topic.SAMPLES:
                 newest = int(message.ts.max())
                 self.stats.stored_through = max(self.stats.stored_through, newest)
@@ -374,12 +390,28 @@ class Pipeline:
                 log.info("samples are confirmed to their sources again")
             failing = False
             while self._receipts and self._receipts[0][0] <= upto:
-                _, receipt = self._receipts.popleft()
+                covers, receipt = self._receipts.popleft()
+                if self._covers_refused(covers):
+                    continue
                 try:
                     receipt()
                 except Exception:  # one connector's ack failing must not stop the others
                     log.exception("confirming samples to their source failed")
                 self.stats.confirmed += 1
+
+    def _covers_refused(self, covers: int) -> bool:
+        """Whether a receipt covers a batch the store refused; if so it is withheld.
+
+        Its source keeps the messages (an MQTT broker sends them again on the next
+        connection); the receipts after it are called, their samples are durable.
+        """
+        if not self._refused or self._refused[0] > covers:
+            return False
+        while self._refused and self._refused[0] <= covers:
+            self._refused.popleft()
+        self.stats.withheld += 1
+        log.warning("not confirming samples the store refused to their source (sent again)")
+        return True
 
     async def _store_records(self, sub: Subscription) -> None:
         """Records arrive one by one; write them in small batches, at least every flush period."""

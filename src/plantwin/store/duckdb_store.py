@@ -17,8 +17,9 @@ A write that fails (disk full, a DuckDB error) hands its rows to the store-and-f
 (:mod:`plantwin.store.spool`, local disk, bounded by bytes) when the store has one; a drain task
 gives them back, oldest first, once writes work again, through the same duplicate check as a
 late row, so a segment delivered twice (a kill between commit and delete) is stored once.
-Without a spool, or if the spool cannot be written either, the rows stay pending in memory and
-are retried by the next size or timer trigger. ``append()`` does not raise for a failed write,
+Without a spool, or if the spool is full or cannot be written either, the rows stay pending in
+memory (not durable: ``flush()`` raises, so nothing confirms them to their source) and are
+retried by the next size or timer trigger. ``append()`` does not raise for a failed write,
 so one bad moment of the disk does not stop the pipeline. Failing and recovering are logged
 once each. While writes fail, at most ``max_pending`` samples are kept in memory; past that
 ``append()`` refuses its batch.
@@ -358,15 +359,18 @@ class DuckDBStore:
             self._buffer.committed = upto
 
     async def _spill(self, rows: SampleBatch) -> bool:
-        """Hand the rows of a failed write to the spool; False if they must stay in memory."""
+        """Hand the rows of a failed write to the spool; False if they must stay in memory.
+
+        False also when the spool is full: rows that are neither committed nor spooled are
+        not durable, so the flush fails and nobody confirms them to their source.
+        """
         if self.spool is None:
             return False
         try:
-            await asyncio.to_thread(self.spool.put, rows)  # False: full, dropped and logged
+            return await asyncio.to_thread(self.spool.put, rows)  # False: full (logged once)
         except StoreError as err:
             log.error("cannot spool %d samples, keeping them in memory: %s", len(rows), err)
             return False
-        return True
 
     async def _drain_periodically(self) -> None:
         """Deliver spooled segments, oldest first, whenever the store accepts writes."""
@@ -391,7 +395,12 @@ class DuckDBStore:
         return given
 
     def _read_some(self, spool: SampleSpool) -> tuple[list[Segment], list[SampleBatch]]:
-        """The oldest segments, up to ``flush_rows`` samples (at least one segment)."""
+        """The oldest segments, up to ``flush_rows`` samples (at least one segment).
+
+        A segment that can never be written (unreadable, or signal ids this store does not
+        have: another store file than the one it was spooled for) is set aside, so it does
+        not block the ones behind it.
+        """
         segments: list[Segment] = []
         parts: list[SampleBatch] = []
         rows = 0
@@ -400,6 +409,11 @@ class DuckDBStore:
                 break
             batch = spool.read(segment)  # None: unreadable, set aside, counted and logged
             if batch is not None:
+                try:
+                    check_signal_ids(batch, self._buffer.signals)
+                except StoreError as err:
+                    spool.set_aside(segment, str(err))
+                    continue
                 segments.append(segment)
                 parts.append(batch)
                 rows += len(batch)
@@ -569,6 +583,7 @@ class DuckDBStore:
             spooled_bytes=spool.bytes if spool else 0,
             spool_oldest_age_s=round(max(0, time.time_ns() - oldest) / 1e9, 3) if oldest else 0.0,
             spool_dropped=spool.dropped if spool else 0,
+            spool_refusals=spool.refusals if spool else 0,
         )
 
 

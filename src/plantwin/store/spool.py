@@ -10,9 +10,15 @@ only a ``*.tmp`` file, which the next open deletes (those rows were never report
 The final name carries the sequence number, the wall-clock time of the write (ns) and the
 row count, so opening a spool of many segments reads no file contents.
 
-The spool is bounded by bytes. A segment that would go beyond the bound is not written: its
-rows are dropped, counted in ``dropped`` and logged (once per full spell), never silently.
-Every method does blocking file I/O; the store calls them from a worker thread.
+The spool is bounded by bytes. A segment that would go beyond the bound is not written:
+``put`` returns False and the caller keeps the rows (the store keeps them pending in memory,
+so they are not reported durable); a full spell is logged once. ``dropped`` counts only rows
+really lost: those of a segment that cannot be read back, or whose signal ids the store does
+not know (:meth:`SampleSpool.set_aside`). Such a segment is renamed ``*.bad`` and logged.
+
+Every method does blocking file I/O; the store calls them from worker threads (a flush puts
+while a drain reads), so the index and the counters are guarded by a lock and ``stats()``
+is one consistent snapshot.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -54,7 +61,9 @@ class SpoolStats:
     samples: int  # rows waiting in the spool
     bytes: int
     oldest_ns: int | None  # wall-clock time the oldest waiting segment was written
-    dropped: int  # rows refused because the spool was full, or lost to an unreadable segment
+    dropped: int  # rows lost: in segments set aside as unreadable or of unknown signals
+    refusals: int  # writes the full spool turned away (a retry counts again); not lost:
+    # the store keeps their samples pending in memory, unconfirmed to their sources
     spooled: int  # rows ever put into the spool (this process)
     drained: int  # rows ever taken out after the store accepted them (this process)
 
@@ -74,7 +83,8 @@ class SampleSpool:
         self._segments: deque[Segment] = deque()
         self._bytes = self._rows = 0
         self._next_seq = 0
-        self.dropped = self.spooled = self.drained = 0
+        self.dropped = self.refusals = self.spooled = self.drained = 0
+        self._lock = threading.Lock()  # the index and counters: a flush and a drain overlap
         self._full = False  # logged "full" already; cleared once a segment fits again
 
     def open(self) -> None:
@@ -82,7 +92,8 @@ class SampleSpool:
 
         The directory is made by the first write, so a store that never failed has none.
         """
-        self._segments, self._bytes, self._rows, self._next_seq = deque(), 0, 0, 0
+        with self._lock:
+            self._segments, self._bytes, self._rows, self._next_seq = deque(), 0, 0, 0
         if not self.directory.exists():
             return
         try:
@@ -98,10 +109,11 @@ class SampleSpool:
             msg = f"cannot open the spool directory {self.directory}: {err}"
             raise StoreError(msg) from err
         found.sort(key=lambda s: s.seq)
-        self._segments = deque(found)
-        self._bytes = sum(s.size for s in found)
-        self._rows = sum(s.rows for s in found)
-        self._next_seq = found[-1].seq + 1 if found else 0
+        with self._lock:
+            self._segments = deque(found)
+            self._bytes = sum(s.size for s in found)
+            self._rows = sum(s.rows for s in found)
+            self._next_seq = found[-1].seq + 1 if found else 0
         if found:
             log.info("spool %s holds %d samples to deliver", self.directory, self._rows)
 
@@ -110,9 +122,10 @@ class SampleSpool:
         return len(self._segments)
 
     def put(self, batch: SampleBatch) -> bool:
-        """Write ``batch`` as one durable segment; False if the bound refused it (dropped).
+        """Write ``batch`` as one durable segment; False (nothing kept) if the bound refused it.
 
-        Raises StoreError when the disk refuses the write; nothing is kept then.
+        The caller keeps refused rows. Raises StoreError when the disk refuses the write;
+        nothing is kept then either. One caller at a time (the store's flush).
         """
         if len(batch) == 0:
             return True
@@ -122,32 +135,34 @@ class SampleSpool:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             size = _write_synced(tmp, batch)
-            if self._bytes + size > self.max_bytes:
-                tmp.unlink()
-                self._refuse(len(batch), size)
-                return False
-            tmp.rename(final)
+            with self._lock:  # a drain may free room meanwhile; the check and the add are one
+                if self._bytes + size > self.max_bytes:
+                    tmp.unlink()
+                    self._refuse(len(batch), size)
+                    return False
+                tmp.rename(final)
+                self._next_seq += 1
+                self._segments.append(Segment(final, seq, written, len(batch), size))
+                self._bytes += size
+                self._rows += len(batch)
+                self.spooled += len(batch)
+                was_full, self._full = self._full, False
             _sync_directory(self.directory)
         except OSError as err:
             tmp.unlink(missing_ok=True)
             msg = f"cannot write {len(batch)} samples to the spool {self.directory}: {err}"
             raise StoreError(msg) from err
-        self._next_seq += 1
-        self._segments.append(Segment(final, seq, written, len(batch), size))
-        self._bytes += size
-        self._rows += len(batch)
-        self.spooled += len(batch)
-        if self._full:
+        if was_full:
             log.info("spool %s has room again", self.directory)
-        self._full = False
         return True
 
     def _refuse(self, rows: int, size: int) -> None:
-        self.dropped += rows
+        self.refusals += 1
         if not self._full:
             log.error(
-                "spool %s is full (%d of %d bytes; %d more needed): dropping %d samples, and "
-                "every further write until it drains (see store.spool_dropped)",
+                "spool %s is full (%d of %d bytes; %d more needed): %d samples stay in memory, "
+                "unconfirmed to their sources, and so does every further write until it drains; "
+                "past the store's memory bound new samples are refused (see store.spool_refusals)",
                 self.directory,
                 self._bytes,
                 self.max_bytes,
@@ -157,11 +172,13 @@ class SampleSpool:
         self._full = True
 
     def oldest(self) -> Segment | None:
-        return self._segments[0] if self._segments else None
+        with self._lock:
+            return self._segments[0] if self._segments else None
 
     def waiting(self) -> list[Segment]:
         """Every waiting segment, oldest first."""
-        return list(self._segments)
+        with self._lock:
+            return list(self._segments)
 
     def read(self, segment: Segment) -> SampleBatch | None:
         """The rows of a segment; None (logged, counted as dropped, set aside) if unreadable."""
@@ -175,19 +192,25 @@ class SampleSpool:
                 *(np.array(table.column(c).to_numpy(), copy=True) for c in SampleBatch.COLUMNS)
             )
         except (OSError, ValueError, pa.ArrowException) as err:
-            log.error(
-                "spool segment %s is unreadable (%s); set aside as .bad, %d samples lost",
-                segment.path,
-                err,
-                segment.rows,
-            )
+            self.set_aside(segment, f"unreadable: {err}")
+            return None
+
+    def set_aside(self, segment: Segment, why: str) -> None:
+        """Give up on a segment that can never be delivered: rename it ``*.bad``, count its rows
+        as dropped and log why, so the segments behind it drain."""
+        log.error(
+            "spool segment %s cannot be delivered (%s); set aside as .bad, %d samples lost",
+            segment.path,
+            why,
+            segment.rows,
+        )
+        with self._lock:
             self.dropped += segment.rows
             self._forget(segment)
-            try:
-                segment.path.rename(segment.path.with_name(segment.path.name + ".bad"))
-            except OSError:
-                log.exception("cannot set aside %s", segment.path)
-            return None
+        try:
+            segment.path.rename(segment.path.with_name(segment.path.name + ".bad"))
+        except OSError:
+            log.exception("cannot set aside %s", segment.path)
 
     def remove(self, segment: Segment) -> None:
         """Delete a segment whose rows the store has committed."""
@@ -196,14 +219,16 @@ class SampleSpool:
         except OSError as err:
             # Still there: delivered again after a restart, and the store drops the repeats.
             log.warning("cannot delete delivered spool segment %s: %s", segment.path, err)
-        self._forget(segment)
-        self.drained += segment.rows
+        with self._lock:
+            self._forget(segment)
+            self.drained += segment.rows
 
     def remove_all(self, segments: list[Segment]) -> None:
         for segment in segments:
             self.remove(segment)
 
     def _forget(self, segment: Segment) -> None:
+        """Drop a segment from the index; the caller holds the lock."""
         if self._segments and self._segments[0] == segment:
             self._segments.popleft()
         else:
@@ -212,15 +237,17 @@ class SampleSpool:
         self._rows -= segment.rows
 
     def stats(self) -> SpoolStats:
-        oldest = self._segments[0].written if self._segments else None
-        return SpoolStats(
-            samples=self._rows,
-            bytes=self._bytes,
-            oldest_ns=oldest,
-            dropped=self.dropped,
-            spooled=self.spooled,
-            drained=self.drained,
-        )
+        with self._lock:
+            oldest = self._segments[0].written if self._segments else None
+            return SpoolStats(
+                samples=self._rows,
+                bytes=self._bytes,
+                oldest_ns=oldest,
+                dropped=self.dropped,
+                refusals=self.refusals,
+                spooled=self.spooled,
+                drained=self.drained,
+            )
 
 
 def _write_synced(path: Path, batch: SampleBatch) -> int:
