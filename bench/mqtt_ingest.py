@@ -168,12 +168,12 @@ def finish(publishers: list[subprocess.Popen[str]]) -> dict[str, int]:
 
 
 def bare_process(
-    port: int, prefix: str, expected: int, client_id: str, share: str = ""
+    port: int, prefix: str, expected: int, client_id: str, share: str = "", mode: str = "bare"
 ) -> dict[str, Any]:
     sub_cores, _ = cpus()
     sub = subprocess.Popen(
         [
-            *(sys.executable, "-m", "bench.mqtt_clients", "bare"),
+            *(sys.executable, "-m", "bench.mqtt_clients", mode),
             *(str(port), f"{share}{prefix}/#", str(expected), client_id),
         ],
         stdout=subprocess.PIPE,
@@ -182,7 +182,9 @@ def bare_process(
     )
     assert sub.stdout is not None
     ready = sub.stdout.readline().strip()
-    lines = sub.communicate(timeout=600)[0].strip().splitlines()
+    # Not communicate(timeout=...): it reads the raw pipe and would miss what readline buffered.
+    lines = sub.stdout.read().strip().splitlines()
+    sub.wait(600)
     if ready != "ready" or not lines:
         # The child's traceback went to stderr above; say which step failed instead of IndexError.
         raise RuntimeError(
@@ -194,22 +196,28 @@ def bare_process(
 
 
 def run_bare(
-    port: int, prefix: str, messages: int, per: int, rate: float, args: argparse.Namespace
+    port: int,
+    prefix: str,
+    messages: int,
+    per: int,
+    rate: float,
+    args: argparse.Namespace,
+    mode: str = "bare",
 ) -> dict[str, Any]:
     """Live (rate > 0): subscribe, publish, count. Drain (rate 0): queue everything first."""
     _, pub_cores = cpus()
     client_id = f"bare-{prefix}" if rate == 0 else ""
     if rate == 0:
-        bare_process(port, prefix, 0, client_id)  # the persistent session the broker fills
+        bare_process(port, prefix, 0, client_id, mode=mode)  # the persistent session to fill
         published = finish(
             start_publishers(port, prefix, messages, per, 0, args.publishers, pub_cores)
         )
-        result = bare_process(port, prefix, messages * per, client_id)
+        result = bare_process(port, prefix, messages * per, client_id, mode=mode)
         start = result["connected"]
     else:
         pubs: list[subprocess.Popen[str]] = []
         with ThreadPoolExecutor(1) as pool:
-            running = pool.submit(bare_process, port, prefix, messages * per, client_id)
+            running = pool.submit(bare_process, port, prefix, messages * per, client_id, "", mode)
             time.sleep(1.0)  # subscribed ("ready") well before this
             pubs = start_publishers(port, prefix, messages, per, rate, args.publishers, pub_cores)
             published = finish(pubs)
