@@ -179,6 +179,20 @@ def bare(port: int, filter_: str, expected: int, client_id: str) -> None:
     print(json.dumps(out), flush=True)
 
 
+def block_docs(block: bytes, state: dict[str, int]) -> list[Any]:
+    """The lines of ``block`` parsed by one json.loads; line by line if that fails."""
+    try:
+        return json.loads(b"[" + block.replace(b"\n", b",") + b"]")  # type: ignore[no-any-return]
+    except ValueError:
+        out = []
+        for line in block.split(b"\n"):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                state["bad"] += 1
+        return out
+
+
 def msub(port: int, filter_: str, expected: int, client_id: str, fmt: str = "raw") -> None:
     """Like :func:`bare`, but mosquitto_sub (C) speaks MQTT and Python decodes its output in blocks.
 
@@ -206,18 +220,6 @@ def msub(port: int, filter_: str, expected: int, client_id: str, fmt: str = "raw
     print("ready", flush=True)
     rest = b""
 
-    def docs(block: bytes) -> list[Any]:
-        try:
-            return json.loads(b"[" + block.replace(b"\n", b",") + b"]")  # type: ignore[no-any-return]
-        except ValueError:
-            out = []
-            for line in block.split(b"\n"):
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    state["bad"] += 1
-            return out
-
     while state["samples"] < expected:
         ready, _, _ = select.select([fd], [], [], 5.0)
         if not ready:
@@ -232,7 +234,7 @@ def msub(port: int, filter_: str, expected: int, client_id: str, fmt: str = "raw
             rest = data
             continue
         rest = data[cut + 1 :]
-        for doc in docs(data[:cut]):
+        for doc in block_docs(data[:cut], state):
             p = doc["p"] if fmt == "raw" else json.loads(doc["payload"])
             records = p if isinstance(p, list) else [p]
             n = 0

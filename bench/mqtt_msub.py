@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=10_000.0, help="samples/s for latency")
     args = parser.parse_args()
-    sub_cores, pub_cores = cpus()
+    _, pub_cores = cpus()
     workdir = Path(tempfile.mkdtemp(prefix="plantwin-mosquitto-"))
     broker = Broker(workdir, pub_cores)
     print(f"load average {os.getloadavg()[0]:.2f}; broker+publishers on {sorted(pub_cores)}")
