@@ -63,6 +63,7 @@ connectors:
     subscribe: ["{prefix}/#"]
     payload: {{ts_unit: ns}}
     workers: {workers}
+    client: {client}
 types:
   machine:
     signals:
@@ -248,6 +249,7 @@ def write_plant(
     workers: int,
     protocol: str = "3.1.1",
     ack: str = "received",
+    client: str = "paho",
 ) -> Path:
     signals = "".join(f"      s{j}: {{unit: kW}}\n" for j in range(10))
     assets = "".join(f"          m{i:03d}: {{type: machine}}\n" for i in range(100))
@@ -259,6 +261,7 @@ def write_plant(
         workers=workers,
         protocol=protocol,
         ack=ack,
+        client=client,
         prefix=prefix,
         signals=signals,
         assets=assets,
@@ -302,7 +305,7 @@ async def run_plantwin(
     workdir = Path(tempfile.mkdtemp(prefix="plantwin-mqtt-bench-"))
     client_id = f"bench-{prefix}"
     drain = rate == 0
-    ack = args.ack or ("stored" if args.protocol == "5" else "received")
+    ack = args.ack or ("stored" if args.protocol == "5" and args.client == "paho" else "received")
     plant = write_plant(
         workdir,
         port,
@@ -312,6 +315,7 @@ async def run_plantwin(
         workers=workers,
         protocol=args.protocol,
         ack=ack,
+        client=args.client,
     )
     settings = Settings(plant=plant, store=str(workdir / "bench.duckdb"), port=free_port())
     expected = messages * per
@@ -397,6 +401,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="also run with mqtt workers")
     parser.add_argument("--protocol", choices=["3.1.1", "5"], default="3.1.1")
     parser.add_argument(
+        "--client",
+        choices=["paho", "mosquitto_sub"],
+        default="paho",
+        help="plantwin's receiving client (mosquitto_sub: ack received, no workers)",
+    )
+    parser.add_argument(
         "--broker-inflight", type=int, default=0, help="Mosquitto max_inflight_messages (0: none)"
     )
     parser.add_argument(
@@ -432,8 +442,8 @@ def main() -> int:
             bare = run_bare(broker.port, f"bare{name}", messages, per, 0, args)
             print(row(f"bare paho, {per}-sample JSON", bare), flush=True)
             ours = asyncio.run(run_plantwin(broker.port, f"pw{name}", messages, per, 0, args))
-            print(row(f"plantwin, {per}-sample JSON", ours), flush=True)
-            if per == 1 and args.workers:
+            print(row(f"plantwin {args.client}, {per}-sample JSON", ours), flush=True)
+            if per == 1 and args.workers and args.client == "paho":
                 # Workers are processes of their own: let them (and this one) use every CPU.
                 if hasattr(os, "sched_setaffinity"):
                     os.sched_setaffinity(0, sub_cores | pub_cores)
@@ -455,7 +465,8 @@ def main() -> int:
             bare = run_bare(broker.port, f"barelat{per}", steady, per, rate, args)
             print(row(f"bare paho, {per}-sample: -> parsed", bare, latency=True), flush=True)
             ours = asyncio.run(run_plantwin(broker.port, f"pwlat{per}", steady, per, rate, args))
-            print(row(f"plantwin, {per}-sample: -> live", ours, latency=True), flush=True)
+            label = f"plantwin {args.client}, {per}-sample: -> live"
+            print(row(label, ours, latency=True), flush=True)
             figures[f"latency{per}_bare"] = bare
             figures[f"latency{per}_plantwin"] = ours
     finally:

@@ -93,7 +93,7 @@ class MsubSession:
         self.status = ConnectorStatus.STOPPED
         self.last_error: str | None = None
         self.connects = 0  # child processes started
-        self.connected_at: int | None = None
+        self.connected_at: int | None = None  # ns since the epoch the current child started
         self.received = 0
         self._queue: deque[Message] = deque()
         self._room = threading.Condition()
@@ -238,6 +238,7 @@ class MsubSession:
         )
         self._process = process
         self.connects += 1
+        self.connected_at = time.time_ns()  # it connects right away; no CONNACK is printed
         assert process.stdout is not None
         assert process.stderr is not None
         errors: list[str] = []
@@ -267,7 +268,6 @@ class MsubSession:
         if self.status is not ConnectorStatus.CONNECTED:
             if self.status is ConnectorStatus.RECONNECTING:
                 log.info("mqtt connector %s: %s running again", self.options.name, BINARY)
-            self.connected_at = time.time_ns()
             self.status = ConnectorStatus.CONNECTED
 
     def _read(self, fd: int) -> None:
