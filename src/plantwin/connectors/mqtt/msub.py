@@ -237,6 +237,8 @@ class MsubSession:
             env=self._environment(),
         )
         self._process = process
+        if self._stop.is_set():  # close() came before it could see this child
+            process.terminate()
         self.connects += 1
         self.connected_at = time.time_ns()  # it connects right away; no CONNACK is printed
         assert process.stdout is not None
