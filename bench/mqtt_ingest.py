@@ -1,6 +1,7 @@
 """MQTT ingest end to end (publish -> stored), next to a bare paho-mqtt subscriber.
 
 Run: .venv/bin/python -m bench.mqtt_ingest [--messages 100000] [--publishers 2] [--seconds 10]
+     [--client paho|mosquitto_sub]  (plantwin's receiving client; see msub.py)
 
 A Mosquitto of the benchmark's own (free port, no queue limits, so a slow subscriber shows as
 time rather than as broker drops) gets QoS 1 JSON messages from publisher processes over 1,000
