@@ -18,10 +18,13 @@ prints ``ready``, then only parses and counts messages (and the publish -> parse
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import paho.mqtt.client as paho
@@ -176,6 +179,85 @@ def bare(port: int, filter_: str, expected: int, client_id: str) -> None:
     print(json.dumps(out), flush=True)
 
 
+def block_docs(block: bytes, state: dict[str, int]) -> list[Any]:
+    """The lines of ``block`` parsed by one json.loads; line by line if that fails."""
+    try:
+        return json.loads(b"[" + block.replace(b"\n", b",") + b"]")  # type: ignore[no-any-return]
+    except ValueError:
+        out = []
+        for line in block.split(b"\n"):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                state["bad"] += 1
+        return out
+
+
+def msub(port: int, filter_: str, expected: int, client_id: str, fmt: str = "raw") -> None:
+    """Like :func:`bare`, but mosquitto_sub (C) speaks MQTT and Python decodes its output in blocks.
+
+    ``fmt`` raw: one line ``{"t": topic, "p": payload}`` per message, a block of lines parsed by
+    one ``json.loads``; a block that fails falls back to line by line. ``fmt`` j: mosquitto_sub's
+    ``%j`` (payload as an escaped string, parsed again per message: safe for any payload).
+    """
+    args = [
+        *("mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", filter_),
+        *("-F", '{"t":"%t","p":%p}' if fmt == "raw" else "%j"),
+    ]
+    if client_id:
+        args += ["-c", "-i", client_id]
+    if not expected:  # only create the persistent session
+        subprocess.run([*args, "-E"], check=True, timeout=30)
+        print("ready", flush=True)
+        print(json.dumps({"messages": 0, "samples": 0}), flush=True)
+        return
+    state = {"messages": 0, "samples": 0, "first": 0, "last": 0, "bad": 0, "connected": 0}
+    latency: list[int] = []
+    state["connected"] = time.time_ns()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, bufsize=0)
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    print("ready", flush=True)
+    rest = b""
+
+    while state["samples"] < expected:
+        ready, _, _ = select.select([fd], [], [], 5.0)
+        if not ready:
+            break
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        now = time.time_ns()
+        data = rest + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1 :]
+        for doc in block_docs(data[:cut], state):
+            p = doc["p"] if fmt == "raw" else json.loads(doc["payload"])
+            records = p if isinstance(p, list) else [p]
+            n = 0
+            for r in records:
+                if isinstance(r.get("value"), int | float):
+                    n += 1
+            state["messages"] += 1
+            state["samples"] += n
+            latency.append(now - int(records[-1]["ts"]))
+        if not state["first"]:
+            state["first"] = now
+        state["last"] = now
+    proc.terminate()
+    proc.wait(10)
+    lat = np.array(latency, np.int64)
+    out = {
+        **state,
+        "latency_p50_ms": float(np.percentile(lat, 50)) / 1e6 if len(lat) else None,
+        "latency_p99_ms": float(np.percentile(lat, 99)) / 1e6 if len(lat) else None,
+    }
+    print(json.dumps(out), flush=True)
+
+
 def main() -> int:
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "publish":
@@ -184,6 +266,9 @@ def main() -> int:
         lines(int(args[0]), args[1], int(args[2]), int(args[3]), float(args[4]))
     elif mode == "bare":
         bare(int(args[0]), args[1], int(args[2]), args[3] if len(args) > 3 else "")
+    elif mode in ("msub", "msubj"):
+        fmt = "raw" if mode == "msub" else "j"
+        msub(int(args[0]), args[1], int(args[2]), args[3] if len(args) > 3 else "", fmt)
     else:
         print(f"unknown mode {mode}")
         return 2

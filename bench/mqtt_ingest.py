@@ -1,6 +1,7 @@
 """MQTT ingest end to end (publish -> stored), next to a bare paho-mqtt subscriber.
 
 Run: .venv/bin/python -m bench.mqtt_ingest [--messages 100000] [--publishers 2] [--seconds 10]
+     [--client paho|mosquitto_sub]  (plantwin's receiving client; see msub.py)
 
 A Mosquitto of the benchmark's own (free port, no queue limits, so a slow subscriber shows as
 time rather than as broker drops) gets QoS 1 JSON messages from publisher processes over 1,000
@@ -63,6 +64,7 @@ connectors:
     subscribe: ["{prefix}/#"]
     payload: {{ts_unit: ns}}
     workers: {workers}
+    client: {client}
 types:
   machine:
     signals:
@@ -168,12 +170,12 @@ def finish(publishers: list[subprocess.Popen[str]]) -> dict[str, int]:
 
 
 def bare_process(
-    port: int, prefix: str, expected: int, client_id: str, share: str = ""
+    port: int, prefix: str, expected: int, client_id: str, share: str = "", mode: str = "bare"
 ) -> dict[str, Any]:
     sub_cores, _ = cpus()
     sub = subprocess.Popen(
         [
-            *(sys.executable, "-m", "bench.mqtt_clients", "bare"),
+            *(sys.executable, "-m", "bench.mqtt_clients", mode),
             *(str(port), f"{share}{prefix}/#", str(expected), client_id),
         ],
         stdout=subprocess.PIPE,
@@ -182,7 +184,9 @@ def bare_process(
     )
     assert sub.stdout is not None
     ready = sub.stdout.readline().strip()
-    lines = sub.communicate(timeout=600)[0].strip().splitlines()
+    # Not communicate(timeout=...): it reads the raw pipe and would miss what readline buffered.
+    lines = sub.stdout.read().strip().splitlines()
+    sub.wait(600)
     if ready != "ready" or not lines:
         # The child's traceback went to stderr above; say which step failed instead of IndexError.
         raise RuntimeError(
@@ -194,22 +198,28 @@ def bare_process(
 
 
 def run_bare(
-    port: int, prefix: str, messages: int, per: int, rate: float, args: argparse.Namespace
+    port: int,
+    prefix: str,
+    messages: int,
+    per: int,
+    rate: float,
+    args: argparse.Namespace,
+    mode: str = "bare",
 ) -> dict[str, Any]:
     """Live (rate > 0): subscribe, publish, count. Drain (rate 0): queue everything first."""
     _, pub_cores = cpus()
     client_id = f"bare-{prefix}" if rate == 0 else ""
     if rate == 0:
-        bare_process(port, prefix, 0, client_id)  # the persistent session the broker fills
+        bare_process(port, prefix, 0, client_id, mode=mode)  # the persistent session to fill
         published = finish(
             start_publishers(port, prefix, messages, per, 0, args.publishers, pub_cores)
         )
-        result = bare_process(port, prefix, messages * per, client_id)
+        result = bare_process(port, prefix, messages * per, client_id, mode=mode)
         start = result["connected"]
     else:
         pubs: list[subprocess.Popen[str]] = []
         with ThreadPoolExecutor(1) as pool:
-            running = pool.submit(bare_process, port, prefix, messages * per, client_id)
+            running = pool.submit(bare_process, port, prefix, messages * per, client_id, "", mode)
             time.sleep(1.0)  # subscribed ("ready") well before this
             pubs = start_publishers(port, prefix, messages, per, rate, args.publishers, pub_cores)
             published = finish(pubs)
@@ -240,6 +250,7 @@ def write_plant(
     workers: int,
     protocol: str = "3.1.1",
     ack: str = "received",
+    client: str = "paho",
 ) -> Path:
     signals = "".join(f"      s{j}: {{unit: kW}}\n" for j in range(10))
     assets = "".join(f"          m{i:03d}: {{type: machine}}\n" for i in range(100))
@@ -251,6 +262,7 @@ def write_plant(
         workers=workers,
         protocol=protocol,
         ack=ack,
+        client=client,
         prefix=prefix,
         signals=signals,
         assets=assets,
@@ -294,7 +306,7 @@ async def run_plantwin(
     workdir = Path(tempfile.mkdtemp(prefix="plantwin-mqtt-bench-"))
     client_id = f"bench-{prefix}"
     drain = rate == 0
-    ack = args.ack or ("stored" if args.protocol == "5" else "received")
+    ack = args.ack or ("stored" if args.protocol == "5" and args.client == "paho" else "received")
     plant = write_plant(
         workdir,
         port,
@@ -304,6 +316,7 @@ async def run_plantwin(
         workers=workers,
         protocol=args.protocol,
         ack=ack,
+        client=args.client,
     )
     settings = Settings(plant=plant, store=str(workdir / "bench.duckdb"), port=free_port())
     expected = messages * per
@@ -389,6 +402,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="also run with mqtt workers")
     parser.add_argument("--protocol", choices=["3.1.1", "5"], default="3.1.1")
     parser.add_argument(
+        "--client",
+        choices=["paho", "mosquitto_sub"],
+        default="paho",
+        help="plantwin's receiving client (mosquitto_sub: ack received, no workers)",
+    )
+    parser.add_argument(
         "--broker-inflight", type=int, default=0, help="Mosquitto max_inflight_messages (0: none)"
     )
     parser.add_argument(
@@ -424,8 +443,8 @@ def main() -> int:
             bare = run_bare(broker.port, f"bare{name}", messages, per, 0, args)
             print(row(f"bare paho, {per}-sample JSON", bare), flush=True)
             ours = asyncio.run(run_plantwin(broker.port, f"pw{name}", messages, per, 0, args))
-            print(row(f"plantwin, {per}-sample JSON", ours), flush=True)
-            if per == 1 and args.workers:
+            print(row(f"plantwin {args.client}, {per}-sample JSON", ours), flush=True)
+            if per == 1 and args.workers and args.client == "paho":
                 # Workers are processes of their own: let them (and this one) use every CPU.
                 if hasattr(os, "sched_setaffinity"):
                     os.sched_setaffinity(0, sub_cores | pub_cores)
@@ -447,7 +466,8 @@ def main() -> int:
             bare = run_bare(broker.port, f"barelat{per}", steady, per, rate, args)
             print(row(f"bare paho, {per}-sample: -> parsed", bare, latency=True), flush=True)
             ours = asyncio.run(run_plantwin(broker.port, f"pwlat{per}", steady, per, rate, args))
-            print(row(f"plantwin, {per}-sample: -> live", ours, latency=True), flush=True)
+            label = f"plantwin {args.client}, {per}-sample: -> live"
+            print(row(label, ours, latency=True), flush=True)
             figures[f"latency{per}_bare"] = bare
             figures[f"latency{per}_plantwin"] = ours
     finally:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import ClassVar, Self
 
+from plantwin.connectors.mqtt.msub import MsubSession
 from plantwin.connectors.mqtt.session import Message, Session
 from plantwin.core.connector import ConnectorHealth, ConnectorStatus
 from plantwin.core.errors import ConnectorError
@@ -35,7 +36,9 @@ class MqttBase:
     linger_below = 256
     linger_s = 0.002
 
-    def __init__(self, name: str, session: Session, *, connect_timeout: float = 5.0) -> None:
+    def __init__(
+        self, name: str, session: Session | MsubSession, *, connect_timeout: float = 5.0
+    ) -> None:
         self.name = name
         self.session = session
         self.connect_timeout = connect_timeout
@@ -120,7 +123,7 @@ class MqttBase:
         )
 
 
-def _confirmer(session: Session, messages: list[Message]) -> Callable[[], None]:
+def _confirmer(session: Session | MsubSession, messages: list[Message]) -> Callable[[], None]:
     def confirm() -> None:
         session.confirm(messages)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from plantwin.connectors.mqtt.base import MqttBase, Reading
 from plantwin.connectors.mqtt.json_payload import JsonDecoder
+from plantwin.connectors.mqtt.msub import MsubSession
 from plantwin.connectors.mqtt.options import TS_UNIT_NS, MqttOptions, mqtt_options
 from plantwin.connectors.mqtt.session import Message, Session
 from plantwin.connectors.mqtt.topics import (
@@ -53,9 +54,12 @@ class MqttConnector(MqttBase):
         filters = list(options.subscribe) or self.router.topics()
         if options.share is not None:
             filters = [f"$share/{options.share}/{f}" for f in filters]
-        super().__init__(
-            name, Session(options.connection, filters), connect_timeout=connect_timeout
-        )
+        session: Session | MsubSession
+        if options.client == "mosquitto_sub":
+            session = MsubSession(options.connection, filters)
+        else:
+            session = Session(options.connection, filters)
+        super().__init__(name, session, connect_timeout=connect_timeout)
         self.decoder = JsonDecoder(name, self.router, options.payload)
 
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, NoReturn
 
@@ -36,7 +36,7 @@ _CONNECTION_KEYS = {
     "max_pending",
     "ack",
 }
-_MQTT_KEYS = {"subscribe", "share", "payload", "workers"}
+_MQTT_KEYS = {"subscribe", "share", "payload", "workers", "client"}
 _SPARKPLUG_KEYS = {"groups", "host_id", "rebirth_interval"}
 _PAYLOAD_KEYS = {"value", "ts", "ts_unit", "quality", "records", "max_bytes"}
 _TLS_KEYS = {"ca", "cert", "key", "insecure"}
@@ -94,6 +94,8 @@ class MqttOptions:
     subscribe: tuple[str, ...] = ()  # topic filters; default: the topics of the bindings
     share: str | None = None  # shared-subscription group: several plantwin processes split load
     workers: int = 0  # >0: that many receiving processes share the subscription ($share)
+    # "mosquitto_sub": Mosquitto's C client receives in a child process (faster; see msub.py)
+    client: Literal["paho", "mosquitto_sub"] = "paho"
     payload: PayloadOptions = field(default_factory=PayloadOptions)
 
 
@@ -243,12 +245,24 @@ def mqtt_options(declared: ConnectorDef) -> MqttOptions:
         records=sub.text("records", None),
         max_bytes=sub.whole("max_bytes", 1_048_576, 16, 256 * 1_048_576),
     )
+    workers = read.whole("workers", 0, 0, 64)
+    client = read.options.get("client", "paho")
+    if client not in ("paho", "mosquitto_sub"):
+        read.fail("client", f"must be 'paho' or 'mosquitto_sub', got {client!r}")
+    if client == "mosquitto_sub":
+        # It acknowledges on receipt and is one process: refuse what would promise more.
+        if read.options.get("ack", "received") != "received":
+            read.fail("ack", "client mosquitto_sub acknowledges on receipt: only 'received'")
+        if workers:
+            read.fail("workers", "client mosquitto_sub is one process: leave workers at 0")
+        connection = replace(connection, ack="received")
     return MqttOptions(
         connection=connection,
         subscribe=read.strings("subscribe"),
         share=read.text("share", None),
         payload=payload,
-        workers=read.whole("workers", 0, 0, 64),
+        workers=workers,
+        client="mosquitto_sub" if client == "mosquitto_sub" else "paho",
     )
 
 
