@@ -192,9 +192,10 @@ def _top(plant: Plant, raised: list[AlarmEvent]) -> list[AlarmCount]:
 
 
 def _is_rul(plant: Plant, key: str) -> bool:
-    """RUL signals are named ``rul`` or end in ``_rul`` (what a RUL model publishes)."""
-    name = plant.signals[key].name
-    return name == "rul" or name.endswith("_rul")
+    """RUL signals: declared with ``rul:`` in the plant file, or named ``rul`` / ``*_rul``
+    (what another RUL model publishes)."""
+    signal = plant.signals[key]
+    return signal.rul is not None or signal.name == "rul" or signal.name.endswith("_rul")
 
 
 async def _last(
