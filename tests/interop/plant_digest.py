@@ -33,6 +33,7 @@ def _signal(s: SignalDef) -> tuple[object, ...]:
         s.description,
         derived,
         s.window,  # a frozen dataclass of plain values: compares field by field
+        s.health,
     )
 
 

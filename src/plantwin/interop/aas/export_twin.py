@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from basyx.aas import model
@@ -161,7 +162,23 @@ def _health(signal: SignalDef) -> model.SubmodelElementCollection:
             prop("Fit", seconds(health.fit_ns), description="healthy period in seconds"),
             prop("Every", seconds(health.every_ns), description="scoring period in seconds"),
         ]
+        if health.healthy is not None:
+            parts.append(_healthy_when(signal, health.healthy))
     return collection("Health", parts, semantic_id=v.HEALTH)
+
+
+def _healthy_when(
+    signal: SignalDef, healthy: tuple[int, float, float]
+) -> model.SubmodelElementCollection:
+    """The rows of the fit period fitted on: limits in the unit of the signal they read."""
+    assert signal.health is not None
+    column, low, high = healthy
+    parts = [prop("Signal", relative_signal(signal.health.signals[column], signal.twin))]
+    if math.isfinite(low):
+        parts.append(prop("Above", low))
+    if math.isfinite(high):
+        parts.append(prop("Below", high))
+    return collection("HealthyWhen", parts)
 
 
 def _iec61360(signal: SignalDef) -> model.EmbeddedDataSpecification:
