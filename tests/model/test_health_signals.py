@@ -111,7 +111,8 @@ def test_healthy_when_is_a_column_and_limits_in_the_signal_unit() -> None:
     assert found.healthy is not None
     column, low, high = found.healthy
     assert column == 1
-    assert (low, high) == (pytest.approx(0.1), pytest.approx(5.0))  # mm/s
+    assert low == pytest.approx(0.1)  # mm/s
+    assert high == pytest.approx(5.0)
     assert load().signals["s.p1/health"].health.healthy is None  # type: ignore[union-attr]
 
 

@@ -128,8 +128,7 @@ def _healthy(
     if when.signal not in spec.signals:
         log.add(
             (*where, "signal"),
-            f"'{when.signal}' is not among the health signal's signals: "
-            f"{', '.join(spec.signals)}",
+            f"'{when.signal}' is not among the health signal's signals: {', '.join(spec.signals)}",
         )
         return None
     if when.below is None and when.above is None:
@@ -163,8 +162,11 @@ def _part(
     log: ProblemLog,
 ) -> HealthDef | None:
     assert spec.of is not None
-    if spec.detector is not None or spec.fit is not None or spec.every is not None or (
-        spec.healthy_when is not None
+    if (
+        spec.detector is not None
+        or spec.fit is not None
+        or spec.every is not None
+        or (spec.healthy_when is not None)
     ):
         log.add(
             where,

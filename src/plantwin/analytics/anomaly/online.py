@@ -4,8 +4,9 @@ every batch as it streams through the twin stage.
 For each health signal of the plant file (``health:`` on a signal, see docs/plant-file.md) a
 :class:`Monitor` samples its input signals on a grid of ``every`` (the value held at each
 grid time), collects the rows of the first ``fit`` of history as the healthy period (only
-those meeting ``healthy_when``, and past ``fit`` until there are enough), fits the detector on them, and from then on scores each new row into a health sample. Parts (``of``)
-get the share of the score their signals carry. When a score first passes the limit, an
+those meeting ``healthy_when``, and past ``fit`` until there are enough), fits the detector
+on them, and from then on scores each new row into a health sample. Parts (``of``) get the
+share of the score their signals carry. When a score first passes the limit, an
 :class:`Event` names the signals contributing most: the explanation of the anomaly.
 """
 

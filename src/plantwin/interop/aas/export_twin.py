@@ -153,7 +153,7 @@ def _health(signal: SignalDef) -> model.SubmodelElementCollection:
     health = signal.health
     assert health is not None
     names = ", ".join(relative_signal(key, signal.twin) for key in health.signals)
-    parts = [prop("Signals", names)]
+    parts: list[model.SubmodelElement] = [prop("Signals", names)]
     if health.of is not None:
         parts.append(prop("Of", relative_signal(health.of, signal.twin)))
     else:
