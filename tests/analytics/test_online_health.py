@@ -141,3 +141,36 @@ def test_a_batch_without_inputs_changes_nothing(catalog: SignalCatalog) -> None:
     t_ref, v_ref = rows(catalog, samples, cut_s=300)
     np.testing.assert_array_equal(np.concatenate([t1, t2]), t_ref)
     np.testing.assert_allclose(np.concatenate([v1, v2]), v_ref, rtol=1e-12)
+
+
+def test_healthy_when_keeps_faulty_rows_out_of_the_fit() -> None:
+    """A fault from the first hour on sits inside the 2 h fit period: fitted on all its rows
+    the detector learns it as normal; with ``healthy_when`` only the rows before it count."""
+    picky = PLANT.replace(
+        "fit: 2 h, every: 5 s}",
+        "fit: 2 h, every: 5 s, healthy_when: {signal: motor.vibration, below: 1500 um/s}}",
+    )
+    after: dict[str, float] = {}
+    for name, text in (("all rows", PLANT), ("healthy_when", picky)):
+        plant = parse_plant(text, "pumps.yaml")
+        cat = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
+        health, _ = run(cat, stream(cat, 4, fault_from_h=1), cut_s=60)
+        whole = health.take(health.signal == cat.id("s.p1/health"))
+        assert whole.ts.min() >= START + 2 * 3600 * NS
+        after[name] = float(np.mean(whole.value < 50))
+    assert after["healthy_when"] > 0.95  # every faulty row flagged
+    assert after["all rows"] < 0.2
+
+
+def test_healthy_when_waits_for_enough_healthy_rows() -> None:
+    """No row of the fit period meets the condition: the period goes on until enough do."""
+    picky = PLANT.replace(
+        "fit: 2 h, every: 5 s}",
+        "fit: 2 h, every: 5 s, healthy_when: {signal: motor.vibration, above: 1.5}}",
+    )
+    plant = parse_plant(picky, "pumps.yaml")
+    cat = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
+    health, _ = run(cat, stream(cat, 4, fault_from_h=3), cut_s=60)
+    whole = health.take(health.signal == cat.id("s.p1/health"))
+    # 30 rows (10 per input) above 1.5 mm/s are there 150 s after the fault starts
+    assert whole.ts.min() == pytest.approx(START + 3 * 3600 * NS + 150 * NS, abs=10 * NS)

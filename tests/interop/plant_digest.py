@@ -34,6 +34,7 @@ def _signal(s: SignalDef) -> tuple[object, ...]:
         derived,
         s.window,  # a frozen dataclass of plain values: compares field by field
         s.rul,
+        s.health,
     )
 
 

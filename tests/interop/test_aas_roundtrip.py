@@ -27,13 +27,16 @@ def test_demo_plant_round_trip_is_exact(suffix: str, tmp_path: Path, example_pla
     assert differences(example_plant, result.plant) == []
     # Nothing was lost on the way: the counts the validate command prints, too.
     assert len(result.plant.twins) == 16
-    assert len(result.plant.signals) == 94
+    assert len(result.plant.signals) == 96
     assert sum(s.window is not None for s in result.plant.signals.values()) == 3
-    assert sum(s.health is not None for s in result.plant.signals.values()) == 6
+    assert sum(s.health is not None for s in result.plant.signals.values()) == 8
     assert sum(s.rul is not None for s in result.plant.signals.values()) == 2
+    tool = result.plant.signals["changwon.L1.lathe1/tool_wear_health"].health
+    assert tool is not None
+    assert tool.healthy == (0, float("-inf"), 0.3)  # rows of tools below VB 0.3 mm
     key = "changwon.L1/scrap_probability"
     assert result.plant.signals[key].predict == example_plant.signals[key].predict
-    assert len(list(result.plant.rules())) == len(list(example_plant.rules())) == 27
+    assert len(list(result.plant.rules())) == len(list(example_plant.rules())) == 29
     assert len(result.plant.bindings) == len(example_plant.bindings) == 75
     # Types were flattened, and the twins still name the types they came from.
     assert {t.type for t in result.plant.twins.values()} == {

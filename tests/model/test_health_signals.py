@@ -87,11 +87,33 @@ def test_defaults_are_pca_fitted_on_8_h_scored_every_10_s() -> None:
         ("{signals: [flow, current]}", "{of: health, signals: [motor.vibration]}", "not among the signals of 'health': motor.vibration"),
         ("{signals: [flow, flow]}", "{of: health, signals: [flow]}", "'flow' is listed twice"),
         ("{signals: [flow], detector: svm}", "{of: health, signals: [flow]}", "health.detector"),
+        ("{signals: [flow], healthy_when: {signal: current, below: 3 A}}", GOOD_PART.replace("motor.vibration, current", "flow"), ":11 types.pump.signals.health.health.healthy_when.signal: 'current' is not among the health signal's signals: flow"),
+        ("{signals: [flow], healthy_when: {signal: flow, below: 3 A}}", "{of: health, signals: [flow]}", "healthy_when.below: unit 'A' ([current]) cannot be converted to 'm³/h"),
+        ("{signals: [flow], healthy_when: {signal: flow}}", "{of: health, signals: [flow]}", "give 'below', 'above' or both"),
+        ("{signals: [flow], healthy_when: {signal: flow, above: 5, below: 2}}", "{of: health, signals: [flow]}", "'above' must be less than 'below'"),
+        ("{signals: [flow], healthy_when: {signal: flow, under: 2}}", "{of: health, signals: [flow]}", "healthy_when.under"),
+        (GOOD, "{of: health, signals: [current], healthy_when: {signal: current, below: 2 A}}", "takes no detector, fit, every or healthy_when"),
     ],
 )  # fmt: skip
 def test_bad_health_declarations_are_named(health: str, part: str, message: str) -> None:
     found = problems(health, part)
     assert any(message in p for p in found), found
+
+
+def test_healthy_when_is_a_column_and_limits_in_the_signal_unit() -> None:
+    plant = load(
+        health="{signals: [flow, motor.vibration], healthy_when: "
+        "{signal: motor.vibration, above: 100 um/s, below: 0.5 cm/s}}",
+        part="{of: health, signals: [flow]}",
+    )
+    found = plant.signals["s.p1/health"].health
+    assert found is not None
+    assert found.healthy is not None
+    column, low, high = found.healthy
+    assert column == 1
+    assert low == pytest.approx(0.1)  # mm/s
+    assert high == pytest.approx(5.0)
+    assert load().signals["s.p1/health"].health.healthy is None  # type: ignore[union-attr]
 
 
 def test_a_health_signal_must_be_in_percent() -> None:

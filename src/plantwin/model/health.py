@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from plantwin.model.layers import Located
 from plantwin.model.plant import HealthDef, SignalDef
 from plantwin.model.problems import Path, ProblemLog
-from plantwin.model.schema import HealthSpec, SignalSpec
-from plantwin.model.units import UnitError, duration_ns, parse_unit
+from plantwin.model.schema import HealthSpec, HealthyWhenSpec, SignalSpec
+from plantwin.model.units import UnitError, amount, duration_ns, parse_unit
 
 DEFAULT_FIT = "8 h"
 DEFAULT_EVERY = "10 s"
@@ -48,7 +49,7 @@ def resolve_health(
         made = (
             _part(spec, twin, inputs, signals, where, log)
             if spec.of
-            else _detector(spec, inputs, where, log)
+            else _detector(spec, inputs, signals, where, log)
         )
         if made is not None:
             signals[key] = replace(signals[key], health=made)
@@ -85,7 +86,11 @@ def _inputs(
 
 
 def _detector(
-    spec: HealthSpec, inputs: tuple[str, ...], where: Path, log: ProblemLog
+    spec: HealthSpec,
+    inputs: tuple[str, ...],
+    signals: dict[str, SignalDef],
+    where: Path,
+    log: ProblemLog,
 ) -> HealthDef | None:
     fit = _duration(spec.fit if spec.fit is not None else DEFAULT_FIT, (*where, "fit"), log)
     every = _duration(
@@ -96,7 +101,56 @@ def _detector(
     if every <= 0 or fit < 10 * every:
         log.add(where, "the fit period must hold at least 10 scoring periods ('every')")
         return None
-    return HealthDef(signals=inputs, detector=spec.detector or "pca", fit_ns=fit, every_ns=every)
+    healthy = None
+    if spec.healthy_when is not None:
+        healthy = _healthy(spec.healthy_when, spec, inputs, signals, (*where, "healthy_when"), log)
+        if healthy is None:
+            return None
+    return HealthDef(
+        signals=inputs,
+        detector=spec.detector or "pca",
+        fit_ns=fit,
+        every_ns=every,
+        healthy=healthy,
+    )
+
+
+def _healthy(
+    when: HealthyWhenSpec,
+    spec: HealthSpec,
+    inputs: tuple[str, ...],
+    signals: dict[str, SignalDef],
+    where: Path,
+    log: ProblemLog,
+) -> tuple[int, float, float] | None:
+    """(input column, low, high) in the signal's own unit; the condition reads a signal the
+    detector already samples, so its rows carry the value the condition is checked on."""
+    if when.signal not in spec.signals:
+        log.add(
+            (*where, "signal"),
+            f"'{when.signal}' is not among the health signal's signals: {', '.join(spec.signals)}",
+        )
+        return None
+    if when.below is None and when.above is None:
+        log.add(where, "give 'below', 'above' or both")
+        return None
+    column = spec.signals.index(when.signal)
+    unit = signals[inputs[column]].unit
+    bounds: list[float] = []
+    for name, value, default in (("above", when.above, -math.inf), ("below", when.below, math.inf)):
+        if value is None:
+            bounds.append(default)
+            continue
+        try:
+            bounds.append(amount(value, unit, difference=False))
+        except UnitError as err:
+            log.add((*where, name), f"{err} (the unit of '{when.signal}' is '{unit}')")
+            return None
+    low, high = bounds
+    if low >= high:
+        log.add(where, "'above' must be less than 'below': no row could be healthy")
+        return None
+    return column, low, high
 
 
 def _part(
@@ -108,8 +162,16 @@ def _part(
     log: ProblemLog,
 ) -> HealthDef | None:
     assert spec.of is not None
-    if spec.detector is not None or spec.fit is not None or spec.every is not None:
-        log.add(where, "a part of another health signal ('of') takes no detector, fit or every")
+    if (
+        spec.detector is not None
+        or spec.fit is not None
+        or spec.every is not None
+        or (spec.healthy_when is not None)
+    ):
+        log.add(
+            where,
+            "a part of another health signal ('of') takes no detector, fit, every or healthy_when",
+        )
         return None
     whole = signals.get(_key(twin, spec.of))
     if whole is None or whole.health is None or whole.health.of is not None:

@@ -81,13 +81,15 @@ class RulDef:
 class HealthDef:
     """A health score from an anomaly detector over ``signals`` (keys), fitted on the first
     ``fit_ns`` of history and scored every ``every_ns``; with ``of`` (a health signal's key)
-    the share of that detector's score carried by ``signals``."""
+    the share of that detector's score carried by ``signals``. With ``healthy`` (input
+    column, low, high in the signal's unit) only rows with low < value < high are fitted on."""
 
     signals: tuple[str, ...]
     detector: str = "pca"
     fit_ns: int = 0
     every_ns: int = 0
     of: str | None = None
+    healthy: tuple[int, float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -58,6 +58,15 @@ class WindowSpec(Spec):
     every: str | float | None = Field(default=None, description="output period; default width")
 
 
+class HealthyWhenSpec(Spec):
+    """The rows of the healthy period a detector is fitted on: those where ``signal`` (one of
+    the health signal's inputs) is below and/or above a limit, e.g. a tool's wear below 0.2 mm."""
+
+    signal: str = Field(description="one of the health signal's signals: 'tool.wear'")
+    below: str | float | None = Field(default=None, description="healthy below: '0.2 mm'")
+    above: str | float | None = Field(default=None, description="healthy above")
+
+
 class HealthSpec(Spec):
     """A health score 0-100 computed by an anomaly detector over signals of the twin.
 
@@ -74,6 +83,9 @@ class HealthSpec(Spec):
     )
     every: str | float | None = Field(default=None, description="scoring period, default 10 s")
     of: str | None = Field(default=None, description="the health signal this one is a part of")
+    healthy_when: HealthyWhenSpec | None = Field(
+        default=None, description="only rows of the fit period meeting this are fitted on"
+    )
 
 
 class PredictSpec(Spec):

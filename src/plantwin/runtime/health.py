@@ -3,6 +3,8 @@
 Built only when the plant file declares health signals (scikit-learn and scipy load slowly).
 The healthy period of each detector is the first ``fit`` of the history in the store: after
 a restart the same rows give the same fitted detector, so nothing but the store is kept.
+(With ``healthy_when`` only the rows meeting it count; if the first ``fit`` holds too few,
+the healthy period goes on with the live data.)
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The same steps as the pipeline's twin stage (``Pipeline._twin`` and ``_health``), without
 bus, store or clock, so days of plant time run in seconds. Used by the health tests and
 ``python -m bench anomalies`` to see how early health alarms come before the demo's
-bearing failures and forced tool changes.
+bearing failures (the machine's ``health_low``) and forced tool changes (``tool_health_low``).
 """
 
 from __future__ import annotations
@@ -132,10 +132,17 @@ def _timed(source: Iterator[T], spent: dict[str, float], name: str) -> Iterator[
 
 
 def warning_report(
-    plant: Plant, run: StudyRun, *, fit_h: float, alarm: str = "health_low", join_h: float = 1.0
+    plant: Plant,
+    run: StudyRun,
+    *,
+    fit_h: float,
+    alarm: str = "health_low",
+    join_h: float = 1.0,
+    kinds: tuple[str, ...] = ("bearing", "tool"),
 ) -> WarningReport:
     """Lead times of the CNCs' ``alarm`` before bearing failures and forced tool changes
-    (wear limit) after the healthy period, and false alarms per machine-day."""
+    (wear limit) after the healthy period, and false alarms per machine-day; ``kinds``
+    picks the failures the alarm is meant to warn of (its other chains are false alarms)."""
     twin_of = {t.rsplit(".", 1)[-1]: t for t in plant.twins}
     fit_end = run.start_ns + int(fit_h * NS_PER_H)
     failures = [
@@ -146,7 +153,7 @@ def warning_report(
         for c in run.truth.tools
         if c.reason != "planned"
     ]
-    failures = [f for f in failures if f.ts > fit_end]
+    failures = [f for f in failures if f.ts > fit_end and f.kind in kinds]
     cncs = [twin_of["mill1"], twin_of["lathe1"]]
     join = int(join_h * NS_PER_H)
     joined = {t: chains(episodes(run.alarms, f"{t}:{alarm}", run.end_ns), join) for t in cncs}

@@ -3,9 +3,10 @@ every batch as it streams through the twin stage.
 
 For each health signal of the plant file (``health:`` on a signal, see docs/plant-file.md) a
 :class:`Monitor` samples its input signals on a grid of ``every`` (the value held at each
-grid time), collects the rows of the first ``fit`` of history as the healthy period, fits the
-detector on them, and from then on scores each new row into a health sample. Parts (``of``)
-get the share of the score their signals carry. When a score first passes the limit, an
+grid time), collects the rows of the first ``fit`` of history as the healthy period (only
+those meeting ``healthy_when``, and past ``fit`` until there are enough), fits the detector
+on them, and from then on scores each new row into a health sample. Parts (``of``) get the
+share of the score their signals carry. When a score first passes the limit, an
 :class:`Event` names the signals contributing most: the explanation of the anomaly.
 """
 
@@ -38,6 +39,9 @@ MAX_DRIFT_PER_DAY = 0.5
 CONFIRM_ROWS = 3  # rows above the limit in a row before an anomaly is reported
 CLEAR_BELOW = 0.8  # a reported anomaly is over after CALM_ROWS rows below this share
 CALM_ROWS = 30
+# Fewest healthy rows per input column to fit on: a ``healthy_when`` that few rows of the
+# fit period meet keeps the healthy period open until this many have come.
+MIN_ROWS_PER_INPUT = 10
 
 I64 = npt.NDArray[np.int64]
 
@@ -63,6 +67,7 @@ class Monitor:
     every_ns: int
     fit_ns: int
     make: Callable[[], Detector]
+    healthy_when: tuple[int, float, float] | None = None  # (column, low, high) of healthy rows
     parts: list[tuple[int, list[int]]] = field(default_factory=list)  # (signal id, columns)
     held: FloatArray = field(init=False)  # last value of each input
     open_k: int | None = None  # the open period ends at open_k * every_ns
@@ -153,11 +158,26 @@ class Monitor:
         if self.start_t is None:
             self.start_t = int(times[0])
         inside = times < self.start_t + self.fit_ns
-        self.healthy.append(rows[inside])
+        if self.healthy_when is not None:
+            column, low, high = self.healthy_when
+            meets = (rows[:, column] > low) & (rows[:, column] < high)
+            short = self._needed() - self._collected() - int(meets[inside].sum())
+            if short > 0:  # too few healthy rows yet: the period goes on until enough
+                later = np.flatnonzero(meets & ~inside)
+                inside[: later[short - 1] + 1 if len(later) >= short else len(inside)] = True
+            self.healthy.append(rows[inside & meets])
+        else:
+            self.healthy.append(rows[inside])
         if inside.all():
             return times[:0], rows[:0]
         self._fit()
         return times[~inside], rows[~inside]
+
+    def _collected(self) -> int:
+        return sum(len(r) for r in self.healthy)
+
+    def _needed(self) -> int:
+        return MIN_ROWS_PER_INPUT * len(self.inputs)
 
     def regrid(self) -> None:
         """Start the grid anew at the next sample: history ends here, live data comes later."""
@@ -206,6 +226,7 @@ class HealthMonitors:
             inputs=np.array([catalog.id(s) for s in h.signals], np.int32),
             every_ns=h.every_ns,
             fit_ns=h.fit_ns,
+            healthy_when=h.healthy,
             make=lambda: make_detector(h.detector, h.every_ns, seed),
         )
 

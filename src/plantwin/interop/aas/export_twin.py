@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from basyx.aas import model
@@ -154,7 +155,7 @@ def _health(signal: SignalDef) -> model.SubmodelElementCollection:
     health = signal.health
     assert health is not None
     names = ", ".join(relative_signal(key, signal.twin) for key in health.signals)
-    parts = [prop("Signals", names)]
+    parts: list[model.SubmodelElement] = [prop("Signals", names)]
     if health.of is not None:
         parts.append(prop("Of", relative_signal(health.of, signal.twin)))
     else:
@@ -163,6 +164,8 @@ def _health(signal: SignalDef) -> model.SubmodelElementCollection:
             prop("Fit", seconds(health.fit_ns), description="healthy period in seconds"),
             prop("Every", seconds(health.every_ns), description="scoring period in seconds"),
         ]
+        if health.healthy is not None:
+            parts.append(_healthy_when(signal, health.healthy))
     return collection("Health", parts, semantic_id=v.HEALTH)
 
 
@@ -182,6 +185,20 @@ def _rul(signal: SignalDef) -> model.SubmodelElementCollection:
         if key is not None:
             parts.append(prop(name, relative_signal(key, signal.twin)))
     return collection("Rul", parts, semantic_id=v.RUL)
+
+
+def _healthy_when(
+    signal: SignalDef, healthy: tuple[int, float, float]
+) -> model.SubmodelElementCollection:
+    """The rows of the fit period fitted on: limits in the unit of the signal they read."""
+    assert signal.health is not None
+    column, low, high = healthy
+    parts = [prop("Signal", relative_signal(signal.health.signals[column], signal.twin))]
+    if math.isfinite(low):
+        parts.append(prop("Above", low))
+    if math.isfinite(high):
+        parts.append(prop("Below", high))
+    return collection("HealthyWhen", parts)
 
 
 def _iec61360(signal: SignalDef) -> model.EmbeddedDataSpecification:

@@ -239,6 +239,13 @@ def _health(health: model.SubmodelElement) -> Spec:
         value = child_value(health, key)
         if value is not None:
             spec[key.lower()] = value
+    when = child(health, "HealthyWhen")
+    if when is not None:
+        spec["healthy_when"] = {
+            key.lower(): value
+            for key in ("Signal", "Above", "Below")
+            if (value := child_value(when, key)) is not None
+        }
     return spec
 
 
