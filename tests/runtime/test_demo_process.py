@@ -40,6 +40,7 @@ def test_demo_serves_live_state_and_history_after_30_seconds(
     first = demo.get(power)["signals"][0]
     with pytest.raises(urllib.error.HTTPError) as refused:
         demo.get(power, token="pwt_not-the-printed-one")
+    refused.value.close()  # the error holds the response's socket
     assert refused.value.code == 401
     time.sleep(max(0.0, 30 - (time.monotonic() - demo.started)))
     assert _assets(demo.get("/api/v1/twins")) == {
