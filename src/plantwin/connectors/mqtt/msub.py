@@ -30,13 +30,12 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
 from plantwin.connectors.mqtt.options import ConnectionOptions
-from plantwin.connectors.mqtt.session import Message
+from plantwin.connectors.mqtt.session import Inbox, Message
 from plantwin.core.backoff import Backoff
 from plantwin.core.connector import ConnectorStatus
 from plantwin.core.errors import ConnectorError
@@ -95,12 +94,8 @@ class MsubSession:
         self.connects = 0  # child processes started
         self.connected_at: int | None = None  # ns since the epoch the current child started
         self.received = 0
-        self._queue: deque[Message] = deque()
-        self._room = threading.Condition()
         self._stop = threading.Event()
-        self._waiting = False
-        self._wake: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.inbox = Inbox(options.max_pending, self._stop)
         self._thread: threading.Thread | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._config: tempfile.TemporaryDirectory[str] | None = None  # from start to close
@@ -140,8 +135,7 @@ class MsubSession:
     # --- life cycle (event loop side) ---------------------------------------------------
 
     def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
+        self.inbox.bind()
         self.status = ConnectorStatus.STARTING
         self._config = tempfile.TemporaryDirectory(prefix="plantwin-msub-")
         self._thread = threading.Thread(
@@ -152,8 +146,7 @@ class MsubSession:
     async def close(self) -> None:
         """Stop the child (it disconnects; the persistent session stays) and the reader."""
         self._stop.set()
-        with self._room:
-            self._room.notify_all()
+        self.inbox.release()
         process = self._process
         if process is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -180,29 +173,17 @@ class MsubSession:
     # --- messages (event loop side), as Session ------------------------------------------
 
     async def wait(self) -> None:
-        assert self._wake is not None
-        while not self._queue:
-            self._wake.clear()
-            self._waiting = True
-            if self._queue:
-                self._waiting = False
-                return
-            await self._wake.wait()
+        await self.inbox.wait()
 
     def take(self, limit: int) -> list[Message]:
-        queue = self._queue
-        out = [queue.popleft() for _ in range(min(limit, len(queue)))]
-        if out and len(queue) < self.options.max_pending:
-            with self._room:
-                self._room.notify_all()
-        return out
+        return self.inbox.take(limit)
 
     def confirm(self, messages: Sequence[Message]) -> int:
         return 0  # mosquitto_sub acknowledged them on receipt
 
     @property
     def pending(self) -> int:
-        return len(self._queue)
+        return len(self.inbox)
 
     def publish(self, topic: str, payload: bytes, *, qos: int, retain: bool = False) -> NoReturn:
         msg = (
@@ -286,21 +267,10 @@ class MsubSession:
                 self._queue_all(messages)
 
     def _queue_all(self, messages: list[Message]) -> None:
-        queue = self._queue
-        if len(queue) >= self.options.max_pending:
-            # Backpressure: stop reading the pipe; mosquitto_sub then stops reading the
-            # socket and the broker holds the rest.
-            with self._room:
-                while len(queue) >= self.options.max_pending and not self._stop.is_set():
-                    self._room.wait(1.0)
-        queue.extend(messages)
+        # Blocks while full: mosquitto_sub then stops reading the socket and the broker holds
+        # the rest.
+        self.inbox.put(messages)
         self.received += len(messages)
-        if self._waiting:
-            self._waiting = False
-            loop, wake = self._loop, self._wake
-            if loop is not None and wake is not None:
-                with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
-                    loop.call_soon_threadsafe(wake.set)
 
     def _failed(self, error: str) -> None:
         if self.status is not ConnectorStatus.RECONNECTING:

@@ -71,6 +71,74 @@ class Will:
     retain: bool = False
 
 
+class Inbox:
+    """Messages from a receiving thread to the event loop, bounded.
+
+    The thread blocks while ``max_pending`` messages wait (it stops reading the socket or
+    pipe, so the broker holds the rest: QoS 1), and wakes the loop only when the loop waits,
+    not once per message. Both receiving sessions (paho, mosquitto_sub) hand over through it.
+    """
+
+    def __init__(self, max_pending: int, stop: threading.Event) -> None:
+        self.max_pending = max_pending
+        self._stop = stop
+        self._queue: deque[Message] = deque()
+        self._room = threading.Condition()
+        self._waiting = False
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def bind(self) -> None:
+        """Take the running event loop (the session's start)."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+
+    def release(self) -> None:
+        """Unblock a receiving thread waiting for room (the session's close)."""
+        with self._room:
+            self._room.notify_all()
+
+    # --- receiving thread ------------------------------------------------------------------
+
+    def put(self, messages: list[Message]) -> None:
+        queue = self._queue
+        if len(queue) >= self.max_pending:
+            with self._room:
+                while len(queue) >= self.max_pending and not self._stop.is_set():
+                    self._room.wait(1.0)
+        queue.extend(messages)
+        if self._waiting:
+            self._waiting = False
+            loop, wake = self._loop, self._wake
+            if loop is not None and wake is not None:
+                with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
+                    loop.call_soon_threadsafe(wake.set)
+
+    # --- event loop --------------------------------------------------------------------------
+
+    async def wait(self) -> None:
+        """Return when at least one message is queued."""
+        assert self._wake is not None
+        while not self._queue:
+            self._wake.clear()
+            self._waiting = True
+            if self._queue:  # arrived between the check and the flag: no wake-up was sent
+                self._waiting = False
+                return
+            await self._wake.wait()
+
+    def take(self, limit: int) -> list[Message]:
+        """Up to ``limit`` queued messages, oldest first."""
+        queue = self._queue
+        out = [queue.popleft() for _ in range(min(limit, len(queue)))]
+        if out and len(queue) < self.max_pending:
+            self.release()
+        return out
+
+
 class Session:
     """A paho client with its own thread, a bounded message queue and jittered reconnects.
 
@@ -94,12 +162,8 @@ class Session:
         self.connected_at: int | None = None  # ns since the epoch of the last connection
         self.received = 0
         self._on_connected = on_connected
-        self._queue: deque[Message] = deque()
-        self._room = threading.Condition()
         self._stop = threading.Event()
-        self._waiting = False
-        self._wake: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.inbox = Inbox(options.max_pending, self._stop)
         self._thread: threading.Thread | None = None
         self._manual_ack = options.ack == "stored"
         self._ack_lock = threading.Lock()
@@ -146,8 +210,7 @@ class Session:
     # --- life cycle (event loop side) ---------------------------------------------------
 
     def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
+        self.inbox.bind()
         self.status = ConnectorStatus.STARTING
         self._thread = threading.Thread(
             target=self._run, name=f"mqtt-{self.options.name}", daemon=True
@@ -157,8 +220,7 @@ class Session:
     async def close(self) -> None:
         """Disconnect cleanly (the persistent session stays at the broker) and end the thread."""
         self._stop.set()
-        with self._room:
-            self._room.notify_all()
+        self.inbox.release()
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, 10.0)
         self.status = ConnectorStatus.STOPPED
@@ -176,23 +238,11 @@ class Session:
 
     async def wait(self) -> None:
         """Return when at least one message is queued."""
-        assert self._wake is not None
-        while not self._queue:
-            self._wake.clear()
-            self._waiting = True
-            if self._queue:  # arrived between the check and the flag: no wake-up was sent
-                self._waiting = False
-                return
-            await self._wake.wait()
+        await self.inbox.wait()
 
     def take(self, limit: int) -> list[Message]:
         """Up to ``limit`` queued messages, oldest first."""
-        queue = self._queue
-        out = [queue.popleft() for _ in range(min(limit, len(queue)))]
-        if out and len(queue) < self.options.max_pending:
-            with self._room:
-                self._room.notify_all()
-        return out
+        return self.inbox.take(limit)
 
     def confirm(self, messages: Sequence[Message]) -> int:
         """Acknowledge messages whose samples are durable; the number acknowledged.
@@ -211,7 +261,7 @@ class Session:
 
     @property
     def pending(self) -> int:
-        return len(self._queue)
+        return len(self.inbox)
 
     def publish(
         self, topic: str, payload: bytes, *, qos: int, retain: bool = False
@@ -323,23 +373,9 @@ class Session:
 
     def _on_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
         received = time.time_ns()
-        queue = self._queue
-        if len(queue) >= self.options.max_pending:
-            # Backpressure: stop reading the socket until the pipeline catches up; the broker
-            # holds the rest (QoS 1).
-            with self._room:
-                while len(queue) >= self.options.max_pending and not self._stop.is_set():
-                    self._room.wait(1.0)
-        queue.append(
-            Message(msg.topic, bytes(msg.payload), received, msg.mid, msg.qos, self.connects)
-        )
+        message = Message(msg.topic, bytes(msg.payload), received, msg.mid, msg.qos, self.connects)
+        self.inbox.put([message])  # blocks while full: backpressure on the socket
         self.received += 1
-        if self._waiting:
-            self._waiting = False
-            loop, wake = self._loop, self._wake
-            if loop is not None and wake is not None:
-                with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
-                    loop.call_soon_threadsafe(wake.set)
 
 
 def _no_op(client: paho.Client, userdata: object, sock: object) -> None:
