@@ -13,6 +13,7 @@ from plantwin.analytics.anomaly import (
     DetectorError,
     IsolationForestDetector,
     PcaT2Spe,
+    Smoothed,
     component_health,
     health,
 )
@@ -41,6 +42,8 @@ FACTORIES: dict[str, Callable[[], Detector]] = {
     "pca": lambda: PcaT2Spe(variance=0.9),
     "pca-empirical": lambda: PcaT2Spe(variance=0.9, limits="empirical"),
     "iforest": lambda: IsolationForestDetector(seed=1),
+    "pca-ewma": lambda: Smoothed(PcaT2Spe(variance=0.9, limits="empirical")),
+    "iforest-ewma": lambda: Smoothed(IsolationForestDetector(seed=1)),
 }
 
 

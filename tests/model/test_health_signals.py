@@ -77,6 +77,17 @@ def test_defaults_are_pca_fitted_on_8_h_scored_every_10_s() -> None:
     assert (found.detector, found.fit_ns, found.every_ns) == ("pca", 8 * 3600 * 10**9, 10**10)
 
 
+@pytest.mark.parametrize("kind", ["pca-ewma", "mewma", "iforest-ewma"])
+def test_the_smoothed_detector_kinds_are_accepted(kind: str) -> None:
+    plant = load(
+        health=f"{{signals: [flow, current], detector: {kind}}}",
+        part="{of: health, signals: [flow]}",
+    )
+    found = plant.signals["s.p1/health"].health
+    assert found is not None
+    assert found.detector == kind
+
+
 @pytest.mark.parametrize(
     ("health", "part", "message"),
     [

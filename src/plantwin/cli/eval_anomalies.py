@@ -13,7 +13,15 @@ import typer
 
 from plantwin.cli.console import err, out
 
-DEFAULT_DETECTORS = ("pca", "pca-empirical", "iforest")
+DEFAULT_DETECTORS = (
+    "pca",
+    "pca-empirical",
+    "pca-all",
+    "pca-ewma",
+    "mewma",
+    "iforest",
+    "iforest-ewma",
+)
 
 
 def anomalies(
@@ -28,7 +36,9 @@ def anomalies(
     ] = 400,
     detector: Annotated[
         list[str] | None,
-        typer.Option("--detector", help="pca, pca-empirical or iforest; repeat for several (all)"),
+        typer.Option(
+            "--detector", help=f"{', '.join(DEFAULT_DETECTORS)}; repeat for several (all)"
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the learned detectors")] = 0,
     as_json: Annotated[

@@ -77,7 +77,10 @@ class HealthSpec(Spec):
     signals: list[str] = Field(
         description="signals of the twin or its components: 'spindle.vibration'"
     )
-    detector: Literal["pca", "iforest"] | None = None
+    detector: Literal["pca", "pca-ewma", "mewma", "iforest", "iforest-ewma"] | None = Field(
+        default=None,
+        description="pca (default), mewma (multivariate EWMA), iforest; -ewma: smoothed rows",
+    )
     fit: str | float | None = Field(
         default=None, description="healthy period: the first '8 h' of history"
     )

@@ -18,15 +18,18 @@ from pathlib import Path
 import numpy as np
 
 from plantwin.analytics.anomaly.detector import BoolArray, Detector, DetectorError, FloatArray
-from plantwin.analytics.anomaly.iforest import IsolationForestDetector
+from plantwin.analytics.anomaly.kinds import ALL_COMPONENTS, KINDS
 from plantwin.analytics.anomaly.labelled import LabelledDataError, LabelledFile, load_folder
 from plantwin.analytics.anomaly.pca import PcaT2Spe
 from plantwin.analytics.failures.metrics import Scores, scores
 
+# The live kinds (empirical limits) and, for comparison, PCA with theory limits and PCA
+# keeping all components row by row (what ``mewma`` gains without the smoothing).
 DETECTORS: dict[str, Callable[[int], Detector]] = {
     "pca": lambda seed: PcaT2Spe(),
-    "pca-empirical": lambda seed: PcaT2Spe(limits="empirical"),
-    "iforest": lambda seed: IsolationForestDetector(seed=seed),
+    "pca-empirical": KINDS["pca"],
+    "pca-all": lambda seed: PcaT2Spe(variance=ALL_COMPONENTS, limits="empirical"),
+    **{kind: make for kind, make in KINDS.items() if kind != "pca"},
 }
 
 

@@ -22,8 +22,7 @@ import numpy.typing as npt
 from plantwin.analytics.anomaly.detector import Detector, FloatArray, Scored
 from plantwin.analytics.anomaly.drift import Adaptive
 from plantwin.analytics.anomaly.health import health
-from plantwin.analytics.anomaly.iforest import IsolationForestDetector
-from plantwin.analytics.anomaly.pca import PcaT2Spe
+from plantwin.analytics.anomaly.kinds import detector_of
 from plantwin.core.records import Event, EventKind
 from plantwin.core.samples import SampleBatch
 from plantwin.model.catalog import SignalCatalog
@@ -48,9 +47,7 @@ I64 = npt.NDArray[np.int64]
 
 def make_detector(kind: str, every_ns: int, seed: int) -> Detector:
     """The detector of a health signal, wrapped to follow slow drift."""
-    inner: Detector = (
-        PcaT2Spe(limits="empirical") if kind == "pca" else IsolationForestDetector(seed=seed)
-    )
+    inner = detector_of(kind, seed)
     per_day = ROWS_PER_DAY / every_ns
     return Adaptive(inner, halflife=per_day, max_step=MAX_DRIFT_PER_DAY / per_day)
 
