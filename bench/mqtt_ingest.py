@@ -10,7 +10,9 @@ broker with the same publishers:
 
 - bare: a paho-mqtt subscriber process that only parses each message and counts its samples;
 - plantwin: the real runtime (``Runtime`` with an ``mqtt`` connector: paho network thread ->
-  JSON decode -> ingest -> bus -> twin -> DuckDB), until every sample is committed.
+  JSON decode -> ingest -> bus -> twin -> DuckDB), until every sample is committed;
+- Node-RED (``--node-red``, throughput only; see mqtt_nodered.py): mqtt-in at QoS 1 -> a
+  function node that parses and counts, installed with npm into ~/.cache on first use.
 
 Throughput (drain): the broker first queues every message for the subscriber's persistent
 session (single-sample, then 50-sample messages); then the subscriber connects, and the rate
@@ -20,8 +22,9 @@ Latency: a steady 10,000 samples/s (as 1-sample and as 50-sample messages) from 
 processes fed line by line, each record's ``ts`` the time it was written; plantwin's latency
 is taken when the twin applies the sample (the live state), bare's when it is parsed.
 
-The subscriber side (this process, or the bare subscriber) is pinned to the first CPU, the
-broker and the publishers to the others when there are any.
+The subscriber side (this process, the bare subscriber, Node-RED) is pinned to the first CPU,
+the broker and the publishers to the others when there are any (``--no-pin``: all on all).
+``--rounds N`` repeats the throughput runs, the contenders' order turning each round.
 """
 
 from __future__ import annotations
@@ -81,14 +84,22 @@ sites:
 """
 
 
+# The CPUs when first asked, before main() pins this process to the subscriber's (asked later,
+# sched_getaffinity would return only that one, and the publishers would land on it too).
+_CPUS: list[int] | None = None
+PIN = True  # False (--no-pin): every process may use every CPU
+
+
 def cpus() -> tuple[set[int], set[int]]:
     """(subscriber CPUs, broker and publisher CPUs)."""
+    global _CPUS  # noqa: PLW0603
     if not hasattr(os, "sched_getaffinity"):
         return set(), set()
-    all_ = sorted(os.sched_getaffinity(0))
-    if len(all_) < 2:
-        return set(all_), set(all_)
-    return {all_[0]}, set(all_[1:])
+    if _CPUS is None:
+        _CPUS = sorted(os.sched_getaffinity(0))
+    if len(_CPUS) < 2 or not PIN:
+        return set(_CPUS), set(_CPUS)
+    return {_CPUS[0]}, set(_CPUS[1:])
 
 
 def pinned(cores: set[int]) -> Callable[[], None] | None:
@@ -508,11 +519,16 @@ def parse_args() -> argparse.Namespace:
         help="also Node-RED (mqtt-in QoS 1 -> function: parse, count); npm installs it once",
     )
     parser.add_argument("--node-red-version", default=mqtt_nodered.VERSION)
+    parser.add_argument(
+        "--no-pin", action="store_true", help="every process on every CPU (default: pinned)"
+    )
     return parser.parse_args()
 
 
 def main() -> int:
+    global PIN  # noqa: PLW0603
     args = parse_args()
+    PIN = not args.no_pin
     sub_cores, pub_cores = cpus()
     if sub_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, sub_cores)
