@@ -258,11 +258,10 @@ def run_node_red(
     """Like :func:`run_bare` (drain), with Node-RED's mqtt-in -> function receiving."""
     sub_cores, pub_cores = cpus()
     client_id = f"nodered-{prefix}"
-    bare_process(port, prefix, 0, client_id)  # the persistent session Node-RED resumes
+    topic, pin = f"{prefix}/#", pinned(sub_cores)
+    mqtt_nodered.received(red, port, topic, client_id, 0, free_port(), pin)  # its session
     published = finish(start_publishers(port, prefix, messages, per, 0, args.publishers, pub_cores))
-    result = mqtt_nodered.received(
-        red, port, f"{prefix}/#", client_id, messages * per, free_port(), pinned(sub_cores)
-    )
+    result = mqtt_nodered.received(red, port, topic, client_id, messages * per, free_port(), pin)
     seconds = (result["last"] - result["connected"]) / 1e3  # Date.now(): milliseconds
     return {
         "messages": result["messages"],

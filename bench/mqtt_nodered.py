@@ -193,7 +193,12 @@ def received(
     http_port: int,
     preexec: Callable[[], None] | None,
 ) -> dict[str, int]:
-    """Start Node-RED, wait until ``expected`` samples were counted (or 10 s idle), stop it."""
+    """Start Node-RED, wait until ``expected`` samples were counted (or 10 s idle), stop it.
+
+    ``expected`` 0: only connect and subscribe, making the persistent session the broker then
+    queues for (at the QoS Node-RED subscribed with: QoS 0 messages are not queued, and would
+    show as lost).
+    """
     workdir = Path(tempfile.mkdtemp(prefix="plantwin-node-red-"))
     (workdir / "settings.js").write_text(SETTINGS.format(port=http_port))
     (workdir / "flows.json").write_text(json.dumps(flow(broker_port, topic, client_id)))
@@ -215,6 +220,12 @@ def received(
             raise RuntimeError(
                 f"node-red did not serve /bench: {(workdir / 'node-red.log').read_text()[-800:]}"
             )
+        if not expected:  # only make the persistent session: connected and subscribed
+            while not state["connected"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+                state = counts(http_port) or state
+            time.sleep(1.0)  # SUBACK
+            return state
         idle_since, seen = time.monotonic(), -1
         while state["samples"] < expected:
             time.sleep(0.1)
