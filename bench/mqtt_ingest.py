@@ -10,7 +10,9 @@ broker with the same publishers:
 
 - bare: a paho-mqtt subscriber process that only parses each message and counts its samples;
 - plantwin: the real runtime (``Runtime`` with an ``mqtt`` connector: paho network thread ->
-  JSON decode -> ingest -> bus -> twin -> DuckDB), until every sample is committed.
+  JSON decode -> ingest -> bus -> twin -> DuckDB), until every sample is committed;
+- Node-RED (``--node-red``, throughput only; see mqtt_nodered.py): mqtt-in at QoS 1 -> a
+  function node that parses and counts, installed with npm into ~/.cache on first use.
 
 Throughput (drain): the broker first queues every message for the subscriber's persistent
 session (single-sample, then 50-sample messages); then the subscriber connects, and the rate
@@ -20,8 +22,9 @@ Latency: a steady 10,000 samples/s (as 1-sample and as 50-sample messages) from 
 processes fed line by line, each record's ``ts`` the time it was written; plantwin's latency
 is taken when the twin applies the sample (the live state), bare's when it is parsed.
 
-The subscriber side (this process, or the bare subscriber) is pinned to the first CPU, the
-broker and the publishers to the others when there are any.
+The subscriber side (this process, the bare subscriber, Node-RED) is pinned to the first CPU,
+the broker and the publishers to the others when there are any (``--no-pin``: all on all).
+``--rounds N`` repeats the throughput runs, the contenders' order turning each round.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import mqtt_nodered
 from bench.common import emit
 from plantwin.connectors.mqtt import MqttConnector
 from plantwin.connectors.mqtt.workers import MqttWorkers
@@ -80,14 +84,22 @@ sites:
 """
 
 
+# The CPUs when first asked, before main() pins this process to the subscriber's (asked later,
+# sched_getaffinity would return only that one, and the publishers would land on it too).
+_CPUS: list[int] | None = None
+PIN = True  # False (--no-pin): every process may use every CPU
+
+
 def cpus() -> tuple[set[int], set[int]]:
     """(subscriber CPUs, broker and publisher CPUs)."""
+    global _CPUS  # noqa: PLW0603
     if not hasattr(os, "sched_getaffinity"):
         return set(), set()
-    all_ = sorted(os.sched_getaffinity(0))
-    if len(all_) < 2:
-        return set(all_), set(all_)
-    return {all_[0]}, set(all_[1:])
+    if _CPUS is None:
+        _CPUS = sorted(os.sched_getaffinity(0))
+    if len(_CPUS) < 2 or not PIN:
+        return set(_CPUS), set(_CPUS)
+    return {_CPUS[0]}, set(_CPUS[1:])
 
 
 def pinned(cores: set[int]) -> Callable[[], None] | None:
@@ -237,6 +249,30 @@ def run_bare(
         / ((published["end"] - published["start"]) / 1e9),
         "latency_p50_ms": result["latency_p50_ms"] if rate else None,
         "latency_p99_ms": result["latency_p99_ms"] if rate else None,
+    }
+
+
+def run_node_red(
+    port: int, prefix: str, messages: int, per: int, args: argparse.Namespace, red: Path
+) -> dict[str, Any]:
+    """Like :func:`run_bare` (drain), with Node-RED's mqtt-in -> function receiving."""
+    sub_cores, pub_cores = cpus()
+    client_id = f"nodered-{prefix}"
+    topic, pin = f"{prefix}/#", pinned(sub_cores)
+    mqtt_nodered.received(red, port, topic, client_id, 0, free_port(), pin)  # its session
+    published = finish(start_publishers(port, prefix, messages, per, 0, args.publishers, pub_cores))
+    result = mqtt_nodered.received(red, port, topic, client_id, messages * per, free_port(), pin)
+    seconds = (result["last"] - result["connected"]) / 1e3  # Date.now(): milliseconds
+    return {
+        "messages": result["messages"],
+        "samples": result["samples"],
+        "lost": published["published"] * per - result["samples"],
+        "not_qos1": result["not_qos1"],
+        "seconds": seconds,
+        "msg_per_s": result["messages"] / seconds,
+        "samples_per_s": result["samples"] / seconds,
+        "publish_msg_per_s": published["published"]
+        / ((published["end"] - published["start"]) / 1e9),
     }
 
 
@@ -392,6 +428,68 @@ def row(name: str, r: dict[str, Any], latency: bool = False) -> str:
     )
 
 
+def node_red(args: argparse.Namespace) -> Path | None:
+    """Node-RED's red.js when asked for and runnable; else None, saying why."""
+    if not args.node_red:
+        return None
+    red = mqtt_nodered.install(args.node_red_version)
+    if isinstance(red, str):
+        print(f"Node-RED contender skipped: {red}")
+        return None
+    print(f"Node-RED {args.node_red_version} from {red.parents[2]}")
+    return red
+
+
+def throughput_round(
+    port: int, args: argparse.Namespace, rnd: int, red: Path | None, figures: dict[str, Any]
+) -> None:
+    """Each contender drains the same messages once; the order turns with ``rnd``."""
+    sub_cores, pub_cores = cpus()
+    runs = [
+        ("single", args.messages, 1),
+        ("batch50", max(args.messages // 10, 1000) // 1000 * 1000, 50),
+    ]
+    suffix = f"_r{rnd}" if args.rounds > 1 else ""
+    for name, messages, per in runs:
+        contenders = ["bare", "plantwin", *(["nodered"] if red else [])]
+        turn = rnd % len(contenders)
+        got: dict[str, dict[str, Any]] = {}
+        for who in contenders[turn:] + contenders[:turn]:
+            tag = f"{who}{name}{rnd}"
+            if who == "bare":
+                got[who] = run_bare(port, tag, messages, per, 0, args)
+                label = f"bare paho, {per}-sample JSON"
+            elif who == "plantwin":
+                got[who] = asyncio.run(run_plantwin(port, tag, messages, per, 0, args))
+                label = f"plantwin {args.client}, {per}-sample JSON"
+            else:
+                assert red is not None
+                got[who] = run_node_red(port, tag, messages, per, args, red)
+                label = f"Node-RED {args.node_red_version}, {per}-sample JSON"
+                if got[who]["not_qos1"]:
+                    print(f"  Node-RED got {got[who]['not_qos1']} messages not at QoS 1")
+            print(row(label, got[who]), flush=True)
+        if per == 1 and args.workers and args.client == "paho":
+            # Workers are processes of their own: let them (and this one) use every CPU.
+            if hasattr(os, "sched_setaffinity"):
+                os.sched_setaffinity(0, sub_cores | pub_cores)
+            pool = asyncio.run(
+                run_plantwin(port, f"pwworkers{rnd}", messages, 1, 0, args, args.workers)
+            )
+            if sub_cores and hasattr(os, "sched_setaffinity"):
+                os.sched_setaffinity(0, sub_cores)
+            print(row(f"plantwin, 1-sample, {args.workers} workers*", pool), flush=True)
+            figures[f"{name}_plantwin_workers{suffix}"] = pool
+        ours = got["plantwin"]["samples_per_s"]
+        ratios = {k: ours / r["samples_per_s"] for k, r in got.items() if k != "plantwin"}
+        print("  plantwin / " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+        for who, r in got.items():
+            figures[f"{name}_{who}{suffix}"] = r
+        figures[f"{name}_ratio{suffix}"] = ratios["bare"]
+        if "nodered" in ratios:
+            figures[f"{name}_ratio_nodered{suffix}"] = ratios["nodered"]
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=100_000)
@@ -413,11 +511,23 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--ack", choices=["received", "stored"], default=None, help="default: by protocol"
     )
+    parser.add_argument("--rounds", type=int, default=1, help="throughput rounds (order turns)")
+    parser.add_argument(
+        "--node-red",
+        action="store_true",
+        help="also Node-RED (mqtt-in QoS 1 -> function: parse, count); npm installs it once",
+    )
+    parser.add_argument("--node-red-version", default=mqtt_nodered.VERSION)
+    parser.add_argument(
+        "--no-pin", action="store_true", help="every process on every CPU (default: pinned)"
+    )
     return parser.parse_args()
 
 
 def main() -> int:
+    global PIN  # noqa: PLW0603
     args = parse_args()
+    PIN = not args.no_pin
     sub_cores, pub_cores = cpus()
     if sub_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, sub_cores)
@@ -425,39 +535,20 @@ def main() -> int:
     broker = Broker(workdir, pub_cores, args.broker_inflight)
     print(
         f"own mosquitto on port {broker.port}; subscriber CPUs {sorted(sub_cores)}, "
-        f"broker and publishers on CPUs {sorted(pub_cores)}"
+        f"broker and publishers on CPUs {sorted(pub_cores)}; load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )
+    red = node_red(args)
     figures: dict[str, Any] = {}
     try:
-        runs = [
-            ("single", args.messages, 1),
-            ("batch50", max(args.messages // 10, 1000) // 1000 * 1000, 50),
-        ]
         header = (
             f"{'throughput (QoS 1, drain a queue)':<34} {'messages':>9} {'samples':>10} "
             f"{'lost':>6} {'msg/s':>10} {'samples/s':>12} {'pub msg/s':>10}"
         )
         if args.only != "latency":
             print(header)
-        for name, messages, per in runs if args.only != "latency" else []:
-            bare = run_bare(broker.port, f"bare{name}", messages, per, 0, args)
-            print(row(f"bare paho, {per}-sample JSON", bare), flush=True)
-            ours = asyncio.run(run_plantwin(broker.port, f"pw{name}", messages, per, 0, args))
-            print(row(f"plantwin {args.client}, {per}-sample JSON", ours), flush=True)
-            if per == 1 and args.workers and args.client == "paho":
-                # Workers are processes of their own: let them (and this one) use every CPU.
-                if hasattr(os, "sched_setaffinity"):
-                    os.sched_setaffinity(0, sub_cores | pub_cores)
-                pool = asyncio.run(
-                    run_plantwin(broker.port, "pwworkers", messages, 1, 0, args, args.workers)
-                )
-                if sub_cores and hasattr(os, "sched_setaffinity"):
-                    os.sched_setaffinity(0, sub_cores)
-                print(row(f"plantwin, 1-sample, {args.workers} workers*", pool), flush=True)
-                figures[f"{name}_plantwin_workers"] = pool
-            figures[f"{name}_bare"] = bare
-            figures[f"{name}_plantwin"] = ours
-            figures[f"{name}_ratio"] = ours["samples_per_s"] / bare["samples_per_s"]
+            for rnd in range(args.rounds):
+                throughput_round(broker.port, args, rnd, red, figures)
         title = f"latency at {args.rate:,.0f} samples/s"
         print(f"\n{title:<34} {'samples':>9} {'lost':>6} {'p50 ms':>9} {'p99 ms':>9}")
         for per in (1, 50) if args.only != "throughput" else ():
@@ -470,6 +561,7 @@ def main() -> int:
             print(row(label, ours, latency=True), flush=True)
             figures[f"latency{per}_bare"] = bare
             figures[f"latency{per}_plantwin"] = ours
+        print("load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         broker.stop()
         shutil.rmtree(workdir, ignore_errors=True)

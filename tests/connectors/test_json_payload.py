@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plantwin.connectors.mqtt.json_payload import JsonDecoder
+from plantwin.connectors.mqtt.json_payload import JsonDecoder, _Rows
 from plantwin.connectors.mqtt.options import PayloadOptions
 from plantwin.connectors.mqtt.session import Message
 from plantwin.connectors.mqtt.topics import Route, TopicRouter
@@ -80,3 +80,39 @@ def test_a_plain_batch_takes_the_fast_path() -> None:
     ]
     assert dead == []
     assert decoder._simple[TOPIC] == [(f"{TOPIC}:a", "a"), (f"{TOPIC}:b", "b")]
+
+
+plain_records = st.fixed_dictionaries(
+    {"a": st.floats(-1e6, 1e6), "ts": st.integers(T_MS - 10, T_MS + 10)},
+    optional={"b": st.floats(-1e6, 1e6)},
+)
+
+
+@given(
+    st.lists(st.one_of(plain_records, plain_records, plain_records, records), max_size=20),
+    st.sampled_from([PayloadOptions(), PayloadOptions(ts=None), PayloadOptions(quality=None)]),
+)
+def test_one_route_lists_decode_as_the_careful_way(batch: list[object], options: object) -> None:
+    """One binding per topic: the column-wise way (8 records or more) and the single loop."""
+    assert isinstance(options, PayloadOptions)
+    payload = json.dumps(batch).encode()
+    fast = _decode(JsonDecoder("b", TopicRouter([f"{TOPIC}:a"]), options), payload)
+    careful = _decode(CarefulDecoder("b", TopicRouter([f"{TOPIC}:a"]), options), payload)
+    assert repr(fast) == repr(careful)
+
+
+def test_a_long_plain_list_is_taken_column_wise() -> None:
+    decoder = JsonDecoder("b", TopicRouter([f"{TOPIC}:a"]), PayloadOptions(ts_unit="ns"))
+    batch = [{"a": i, "ts": T_MS + i} for i in range(10)]
+    rows, dead = _decode(decoder, json.dumps(batch).encode())
+    assert rows == [(f"{TOPIC}:a", T_MS + i, float(i), 0) for i in range(10)]
+    assert dead == []
+    bad = [*batch[:9], {"a": float("inf"), "ts": T_MS}]  # the last one sends all the slow way
+    rows, dead = _decode(decoder, json.dumps(bad).encode())
+    assert rows == [(f"{TOPIC}:a", T_MS + i, float(i), 0) for i in range(9)]
+    assert [location for location, _ in dead] == [f"{TOPIC}[9].a"]
+    taken, untouched = _Rows(), _Rows()
+    assert decoder._whole_list(list(batch), 0, f"{TOPIC}:a", "a", taken)
+    assert len(taken.value) == 10
+    assert not decoder._whole_list(list(bad), 0, f"{TOPIC}:a", "a", untouched)
+    assert untouched == _Rows()

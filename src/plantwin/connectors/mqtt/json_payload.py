@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from itertools import repeat
+from typing import cast
 
 import numpy as np
 
@@ -26,6 +28,7 @@ from plantwin.core.samples import Quality, RawBatch
 
 RAW_KEEP = 1024  # bytes of an oversized message kept in its dead letter
 _SIMPLE_LIMIT = 100_000  # topics whose fast-path fields are remembered
+_WHOLE_LIST = 8  # records in a message from which the column-wise way is tried first
 _INT_LIMIT = 2**63  # JSON integers beyond this take the careful way (float overflow checks)
 _MISSING = object()
 _QUALITY: dict[object, int] = {
@@ -154,7 +157,9 @@ class JsonDecoder:
             return
         many = len(records) != 1 or isinstance(doc, list) or self.records_path is not None
         simple = self._simple_routes(topic, routes)
-        for i, record in enumerate(records):
+        done = 0 if simple is None else self._fast_records(records, message.received, simple, rows)
+        for i in range(done, len(records)):
+            record = records[i]
             if simple is not None and self._fast_record(record, message.received, simple, rows):
                 continue
             where = f"{topic}[{i}]" if many else topic
@@ -182,6 +187,76 @@ class JsonDecoder:
             self._simple.clear()
         self._simple[topic] = simple
         return simple
+
+    def _fast_records(
+        self, records: list[object], received: int, simple: list[tuple[str, str]], rows: _Rows
+    ) -> int:
+        """How many records from the start :meth:`_fast_record` would take, taken in one loop.
+
+        For one route and a one-key time (or none), the common binding, the loop keeps its
+        lookups local: a 50-record message costs a fraction of 50 calls. It stops at the first
+        record that needs a check, leaving it (and the rest) to the per-record way.
+        """
+        ts_key, scale, quality_key = self._ts_key, self.ts_scale, self._quality_key
+        if len(simple) != 1 or (ts_key is None and self.ts_path is not None):
+            for i, record in enumerate(records):
+                if not self._fast_record(record, received, simple, rows):
+                    return i
+            return len(records)
+        address, key = simple[0]
+        if len(records) >= _WHOLE_LIST and self._whole_list(records, received, address, key, rows):
+            return len(records)
+        add_address, add_ts = rows.address.append, rows.ts.append
+        add_value, add_status = rows.value.append, rows.status.append
+        isfinite, missing = math.isfinite, _MISSING
+        done = 0
+        for record in records:
+            if type(record) is not dict or (quality_key is not None and quality_key in record):
+                break
+            raw_ts = missing if ts_key is None else record.get(ts_key, missing)
+            if raw_ts is missing:
+                ts = received
+            elif type(raw_ts) is int and NS_MIN <= raw_ts * scale <= NS_MAX:
+                ts = raw_ts * scale
+            else:
+                break
+            value = record.get(key, missing)
+            if type(value) is int and -_INT_LIMIT < value < _INT_LIMIT:
+                value = float(value)
+            elif type(value) is not float or not isfinite(value):
+                break
+            add_address(address)
+            add_ts(ts)
+            add_value(value)
+            add_status(0)
+            done += 1
+        return done
+
+    def _whole_list(
+        self, records: list[object], received: int, address: str, key: str, rows: _Rows
+    ) -> bool:
+        """Every record at once, column by column in C loops (comprehensions, map, min/max),
+        when all are common ones; else False with ``rows`` untouched."""
+        ts_key, quality_key = self._ts_key, self._quality_key
+        try:
+            values = _float_column([r[key] for r in records])  # type: ignore[index]
+            raw_ts = None if ts_key is None else [r[ts_key] for r in records]  # type: ignore[index]
+        except (KeyError, TypeError, IndexError):  # a missing field, a record that is no object
+            return False
+        # Every record indexed by a string key above is an object (a JSON dict).
+        objects = cast("list[dict[str, object]]", records)
+        if values is None or (
+            quality_key is not None and any(map(dict.__contains__, objects, repeat(quality_key)))
+        ):
+            return False
+        stamps = [received] * len(records) if raw_ts is None else _ts_column(raw_ts, self.ts_scale)
+        if stamps is None:
+            return False
+        rows.address.extend(repeat(address, len(records)))
+        rows.ts.extend(stamps)
+        rows.value.extend(values)
+        rows.status.extend(repeat(0, len(records)))
+        return True
 
     def _fast_record(
         self, record: object, received: int, simple: list[tuple[str, str]], rows: _Rows
@@ -320,6 +395,30 @@ class JsonDecoder:
             msg = f"field '{name}' must be good, uncertain or bad (or 0, 1, 2), got {_short(raw)}"
             raise _RecordError(f".{name}", msg)
         return _QUALITY[key]
+
+
+def _float_column(values: list[object]) -> list[float] | None:
+    """The values as floats when all are finite floats or in-range ints (not bools), else None."""
+    kinds = set(map(type, values))
+    numbers = cast("list[float]", values)  # checked just below
+    if kinds == {float}:
+        floats = numbers
+    elif kinds <= {float, int} and min(numbers) > -_INT_LIMIT and max(numbers) < _INT_LIMIT:
+        floats = [float(v) for v in numbers]
+    else:
+        return None
+    # inf or nan anywhere makes the sum so (a sum that overflows only sends it the careful way)
+    return floats if math.isfinite(sum(floats)) else None
+
+
+def _ts_column(raw: list[object], scale: int) -> list[int] | None:
+    """Integer times in the unit times ``scale`` as ns, when all are in range, else None."""
+    if set(map(type, raw)) != {int}:
+        return None
+    ints = cast("list[int]", raw)
+    if min(ints) * scale < NS_MIN or max(ints) * scale > NS_MAX:
+        return None
+    return ints if scale == 1 else [t * scale for t in ints]
 
 
 def _number(raw: object, name: str, where: str = "") -> float:
