@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 VERSION = "4.1.15"  # the newest Node-RED 4 on 2026-11-27
+STOP_GRACE = 30.0  # seconds Node-RED gets to stop on SIGTERM before it is killed
 
 # The function node: parse (like the bare subscriber: json per message, count numeric values),
 # and keep first/last times; msg.qos is checked so a QoS 0 subscription cannot pass unnoticed.
@@ -237,7 +238,17 @@ def received(
         time.sleep(0.5)  # duplicates (QoS 1 redelivery) would show as samples above expected
         return counts(http_port) or state
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop(proc)
         log.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after ``STOP_GRACE`` s: a Node-RED left running would go on
+    using a CPU and reconnecting with the client id the next run connects with."""
+    proc.terminate()
+    try:
+        proc.wait(STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
