@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 VERSION = "4.1.15"  # the newest Node-RED 4 on 2026-11-27
+STOP_GRACE = 30.0  # seconds Node-RED gets to stop on SIGTERM before it is killed
+START_TIMEOUT = 60.0  # seconds to serve /bench and to report connected
 
 # The function node: parse (like the bare subscriber: json per message, count numeric values),
 # and keep first/last times; msg.qos is checked so a QoS 0 subscription cannot pass unnoticed.
@@ -211,7 +213,7 @@ def received(
     )
     try:
         state = None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + START_TIMEOUT
         while state is None and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
             state = counts(http_port)
@@ -225,7 +227,7 @@ def received(
                 time.sleep(0.1)
                 state = counts(http_port) or state
             time.sleep(1.0)  # SUBACK
-            return state
+            return _connected(state, workdir)
         idle_since, seen = time.monotonic(), -1
         while state["samples"] < expected:
             time.sleep(0.1)
@@ -235,9 +237,30 @@ def received(
             elif time.monotonic() - idle_since > 10:
                 break
         time.sleep(0.5)  # duplicates (QoS 1 redelivery) would show as samples above expected
-        return counts(http_port) or state
+        return _connected(counts(http_port) or state, workdir)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop(proc)
         log.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _connected(state: dict[str, int], workdir: Path) -> dict[str, int]:
+    """The counts, when the mqtt-in reported its connection: the rate's start (0 would make
+    it run from 1970 and Node-RED look nearly idle)."""
+    if not state["connected"]:
+        raise RuntimeError(
+            "node-red's mqtt-in did not report connected (no status text ending in "
+            f"'connected'): {(workdir / 'node-red.log').read_text()[-800:]}"
+        )
+    return state
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after ``STOP_GRACE`` s: a Node-RED left running would go on
+    using a CPU and reconnecting with the client id the next run connects with."""
+    proc.terminate()
+    try:
+        proc.wait(STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

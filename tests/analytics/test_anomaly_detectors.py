@@ -103,6 +103,12 @@ def test_bad_rows_are_refused_with_a_reason(detector: Detector) -> None:
         detector.score(rows)
 
 
+def test_an_empty_batch_scores_to_nothing(detector: Detector) -> None:
+    scored = detector.score(np.empty((0, 4)))
+    assert scored.score.shape == (0,)
+    assert scored.contributions.shape == (0, 4)
+
+
 @pytest.mark.parametrize("name", sorted(FACTORIES))
 def test_too_few_healthy_rows_is_an_error(name: str) -> None:
     with pytest.raises(DetectorError, match="healthy rows"):

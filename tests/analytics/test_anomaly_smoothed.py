@@ -7,7 +7,7 @@ from typing import get_args
 import numpy as np
 import pytest
 
-from plantwin.analytics.anomaly import DetectorError, PcaT2Spe, Smoothed
+from plantwin.analytics.anomaly import DetectorError, IsolationForestDetector, PcaT2Spe, Smoothed
 from plantwin.analytics.anomaly.evaluation import DETECTORS
 from plantwin.analytics.anomaly.kinds import KINDS, detector_of
 from plantwin.analytics.anomaly.online import make_detector
@@ -89,3 +89,12 @@ def test_the_live_twin_builds_the_smoothed_kinds_under_its_drift_adaptation() ->
     flagged = np.concatenate([detector.score(rows[i : i + 7]).flagged for i in range(0, 600, 7)])
     assert flagged[:300].mean() < 0.05
     assert flagged[400:].mean() > 0.9
+
+
+def test_rows_enough_for_the_wrapped_detector_are_enough_smoothed() -> None:
+    # 60 rows: the isolation forest fits on 50 or more; without the 29 warm-up rows 31 remain
+    rows = healthy(60, seed=0)
+    IsolationForestDetector(seed=0).fit(rows)
+    smoothed = Smoothed(IsolationForestDetector(seed=0))
+    smoothed.fit(rows)
+    assert smoothed.score(healthy(5, seed=1)).score.shape == (5,)

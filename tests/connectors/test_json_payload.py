@@ -116,3 +116,15 @@ def test_a_long_plain_list_is_taken_column_wise() -> None:
     assert len(taken.value) == 10
     assert not decoder._whole_list(list(bad), 0, f"{TOPIC}:a", "a", untouched)
     assert untouched == _Rows()
+
+
+def test_a_nested_quality_path_is_read_on_every_way() -> None:
+    """A quality one key deeper than the record must not be skipped by the fast ways."""
+    options = PayloadOptions(quality="meta.q")
+    for n in (1, 3, 10):  # one record, the single loop, the column-wise way
+        batch = [{"a": 1.0, "ts": T_MS, "meta": {"q": "bad"}}] * n
+        payload = json.dumps(batch).encode()
+        fast = _decode(JsonDecoder("b", TopicRouter([f"{TOPIC}:a"]), options), payload)
+        careful = _decode(CarefulDecoder("b", TopicRouter([f"{TOPIC}:a"]), options), payload)
+        assert fast == careful
+        assert fast[0] == [(f"{TOPIC}:a", T_MS * 1_000_000, 1.0, 2)] * n

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
+
+from plantwin.analytics.anomaly import Adaptive, Smoothed
 from plantwin.analytics.anomaly.online import HealthMonitors
 from plantwin.bus.memory import MemoryBus
 from plantwin.core import ManualClock
@@ -117,3 +120,42 @@ async def test_after_a_restart_health_resumes_at_the_live_data_not_from_the_fit(
         assert len(mine) > 0
         assert mine.min() > newest - monitor.every_ns  # no rows back over the history
         assert len(mine) <= 4
+
+
+async def test_after_a_restart_a_smoothed_detector_goes_on_from_the_recent_rows() -> None:
+    """The EWMA of a restarted ``mewma`` is that of the rows just before the restart, as
+    in the twin that kept running, not the one at the end of the healthy period."""
+    text = DEMO.read_text(encoding="utf-8").replace("fit: 24 h", "fit: 1 h")
+    plant = parse_plant(text.replace("detector: pca\n", "detector: mewma\n", 1), "d")
+    clock = ManualClock(T0)
+    async with MemoryStore() as store, MemoryBus() as bus:
+        catalog = SignalCatalog(plant, await store.register_signals(list(plant.signals)))
+        running = HealthMonitors(catalog)
+        demo = DemoPlant(plant=plant, clock=clock, seed=5, start_ns=T0, poll_s=60)
+        async with demo:
+            pipeline = Pipeline(
+                ingestor=Ingestor(catalog, clock),
+                twin=TwinState(plant, catalog),
+                store=store,
+                bus=bus,
+                connectors=[demo],
+                clock=clock,
+                health=running,
+            )
+            stop = asyncio.Event()
+            runner = asyncio.create_task(pipeline.run(stop))
+            while demo.line.now_ns < T0 + 2 * 3600 * S:  # noqa: ASYNC110 - virtual time
+                await asyncio.sleep(0)
+            stop.set()
+            await runner
+        newest = int((await store.latest()).ts.max())
+        restarted = await health_stage(catalog, store, newest)
+        assert isinstance(restarted, HealthMonitors)
+        key = "changwon.L1.mill1/health"
+        kept, fresh = (next(m for m in h.monitors if m.key == key) for h in (running, restarted))
+        assert isinstance(kept.detector, Adaptive)
+        assert isinstance(fresh.detector, Adaptive)
+        assert isinstance(kept.detector.inner, Smoothed)
+        assert isinstance(fresh.detector.inner, Smoothed)
+        gap = np.abs(kept.detector.inner.state - fresh.detector.inner.state) / kept.detector._std
+        assert gap.max() < 0.05  # healthy standard deviations

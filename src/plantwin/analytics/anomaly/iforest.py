@@ -80,6 +80,8 @@ class IsolationForestDetector:
             raise DetectorError("the isolation forest is not fitted")
         z = (check_rows(rows, self.width, "rows to score") - self._mean) / self._std
         n, p = z.shape
+        if not n:  # scikit-learn refuses to score no rows
+            return Scored(score=np.zeros(0), contributions=np.zeros((0, p)))
         # One call for the rows and their p leave-one-signal-out copies: far cheaper than p+1.
         variants = np.repeat(z[None, :, :], p + 1, axis=0)
         for j in range(p):

@@ -244,6 +244,17 @@ class HealthMonitors:
             monitor.take(*monitor.rows(batch))
         monitor.regrid()
 
+    @staticmethod
+    def prime(monitor: Monitor, batch: SampleBatch) -> None:
+        """Score recent history (after the healthy period) without output, so a detector's
+        state (a smoothed one's EWMA, the drift offset) goes on from the rows before a
+        restart, not from the end of the healthy period; the grid then starts anew."""
+        if monitor.detector is not None:
+            _, rows = monitor.rows(batch)
+            if len(rows):
+                monitor.detector.score(rows)
+        monitor.regrid()
+
     def process(self, batch: SampleBatch, derived: SampleBatch) -> tuple[SampleBatch, list[Event]]:
         """Health samples (canonical) for the grid times the raw and derived samples of a
         batch close, and events naming the top contributors when a monitor passes its limit."""

@@ -66,13 +66,19 @@ class Smoothed:
 
     def fit(self, healthy: FloatArray) -> None:
         """Smooth the healthy rows from their mean, fit the inner detector on the result
-        (without the warm-up rows, when at least as many remain)."""
+        (without the warm-up rows, when at least as many remain and the inner detector
+        can fit on the rest: rows enough for it unsmoothed are enough smoothed)."""
         rows = check_rows(healthy, None, "healthy rows")
         if not len(rows):
             raise DetectorError("healthy rows: none to fit on")
         smooth, state = ewma(rows, rows.mean(axis=0), self.lam)
         skip = self.warm_up if len(rows) >= 2 * self.warm_up else 0
-        self.inner.fit(smooth[skip:])
+        try:
+            self.inner.fit(smooth[skip:])
+        except DetectorError:
+            if not skip:
+                raise
+            self.inner.fit(smooth)  # too few without the warm-up (say, under 50 for a forest)
         self.state = state
 
     def score(self, rows: FloatArray) -> Scored:

@@ -172,11 +172,13 @@ class JsonDecoder:
                 dead.append(self._dead(message, where + error.where, str(error), raw))
 
     def _simple_routes(self, topic: str, routes: list[Route]) -> list[tuple[str, str]] | None:
-        """(address, key) per route when every field is one key deep, else None (cached)."""
+        """(address, key) per route when every field is one key deep, else None (cached).
+        The fast ways read the quality only as one key: a deeper one takes the careful way."""
         found = self._simple.get(topic, _MISSING)
         if found is not _MISSING:
             return found  # type: ignore[return-value]
-        simple: list[tuple[str, str]] | None = []
+        nested_quality = self.quality_path is not None and self._quality_key is None
+        simple: list[tuple[str, str]] | None = None if nested_quality else []
         for route in routes:
             path = self.value_path if route.field is None else route.field
             if simple is None or len(path) != 1 or not isinstance(path[0], str):
