@@ -79,7 +79,9 @@ async def test_scrap_probability_streams_through_the_twin_and_its_rule(plant: Pl
     model = fit_scrap_model(table.x, table.scrap, table.names, seed=1)
     catalog = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
     async with MemoryStore() as store:
-        assert await prediction_stage(catalog, store) is None  # nothing registered yet
+        waiting = await prediction_stage(catalog, store)  # nothing registered yet
+        assert waiting is not None
+        assert waiting.versions() == {"scrap_probability": 0}
         await register(ModelRegistry(store), model, _record(table.names))
         stage = await prediction_stage(catalog, store)
     assert isinstance(stage, Predictions)

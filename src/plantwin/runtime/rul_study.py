@@ -92,7 +92,7 @@ def run_twin_rul(
     catalog = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
     ingestor = Ingestor(catalog, ManualClock(start_ns), max_future_s=days * 86_400 + 3600)
     twin = TwinState(plant, catalog)
-    stage = OnlineRul(catalog, models)
+    stage = OnlineRul(catalog, dict(models))
     rules = RuleProcessor(twin, catalog, start_ns=start_ns)
     line = DemoLine(plant=plant, seed=seed, settings=settings, start_ns=start_ns)
     keys = {n: key for key, n in catalog.ids.items()}
