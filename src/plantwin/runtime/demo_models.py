@@ -21,7 +21,7 @@ import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -72,10 +72,16 @@ def demo_jobs(plant: Plant) -> list[str]:
 
 
 async def train_missing(
-    plant: Plant, watcher: ModelWatcher, stop: asyncio.Event, *, seed: int
+    plant: Plant,
+    watcher: ModelWatcher,
+    stop: asyncio.Event,
+    *,
+    seed: int,
+    days: Mapping[str, float] | None = None,
 ) -> list[ModelInfo]:
     """Train, register and put to use each demo model the store has no version of; returns
-    when done, or at ``stop`` (the process is ended)."""
+    when done, or at ``stop`` (the process is ended). ``days`` of simulated history per
+    model name (default ``SCRAP_DAYS``, ``RUL_DAYS``)."""
     missing = [n for n in demo_jobs(plant) if not await watcher.registry.list(n)]
     if not missing or not plant.source:
         return []
@@ -86,9 +92,10 @@ async def train_missing(
     )
     context = multiprocessing.get_context("spawn")  # no fork of a process running threads
     receive, send = context.Pipe(duplex=False)
+    spans = {n: (days or {}).get(n, SCRAP_DAYS if n == SCRAP else RUL_DAYS) for n in missing}
     child = context.Process(
         target=_child,
-        args=(str(plant.source), missing, seed + 1, end, send),
+        args=(str(plant.source), spans, seed + 1, end, send),
         name="plantwin-demo-training",
         daemon=True,
     )
@@ -141,19 +148,21 @@ async def _register(watcher: ModelWatcher, t: Trained) -> ModelInfo:
     return info
 
 
-def _child(plant_file: str, jobs: Sequence[str], seed: int, end_ns: int, out: Connection) -> None:
+def _child(
+    plant_file: str, jobs: Mapping[str, float], seed: int, end_ns: int, out: Connection
+) -> None:
     """The training process: each job's Trained (or an error message) down ``out``."""
     from plantwin.model.loader import load_plant  # noqa: PLC0415
 
     with contextlib.suppress(OSError):
         os.nice(10)  # the live demo comes first
     plant = load_plant(Path(plant_file))
-    for job in jobs:
+    for job, days in jobs.items():
         try:
             result: Trained | str = (
-                train_scrap(plant, seed=seed, end_ns=end_ns)
+                train_scrap(plant, seed=seed, end_ns=end_ns, days=days)
                 if job == SCRAP
-                else asyncio.run(train_rul(plant, job, seed=seed, end_ns=end_ns))
+                else asyncio.run(train_rul(plant, job, seed=seed, end_ns=end_ns, days=days))
             )
         except Exception as err:
             result = f"{job}: {type(err).__name__}: {err}"
