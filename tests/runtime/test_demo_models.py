@@ -56,9 +56,9 @@ async def test_a_missing_model_is_trained_registered_and_used(
     assert info.params["seed"] == 8  # the demo's seed + 1: not the live line's own future
     assert info.metrics["parts"] > 1000
     assert 0.0 <= info.metrics["holdout_brier"] < 0.1
-    assert tuple(info.features) == tuple(
-        example_plant.signals[f"changwon.L1/{SCRAP}"].predict.signals
-    )  # type: ignore[union-attr]
+    spec = example_plant.signals[f"changwon.L1/{SCRAP}"].predict
+    assert spec is not None
+    assert tuple(info.features) == spec.signals
 
 
 async def test_stop_ends_the_training_process(example_plant: Plant, tmp_path: Path) -> None:
