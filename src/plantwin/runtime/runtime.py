@@ -530,8 +530,8 @@ class Runtime:
 
         try:
             await train_missing(self.plant, self.models, self.stop, seed=self.settings.seed)
-        except PlantwinError as err:  # the live demo goes on without the models
-            log.error("training the demo's models failed: %s", err)
+        except Exception:  # the live demo goes on without the models
+            log.exception("training the demo's models failed")
 
     async def _retention(self, days: float) -> None:
         while not self.stop.is_set():

@@ -115,11 +115,12 @@ class Predictions:
             self._set(next(p for p in self.predictors if p.key == key), loaded)
 
     def versions(self) -> dict[str, int]:
-        """Each model name the prediction signals name, with the oldest version in use."""
+        """Each model name the prediction signals name, with the newest version in use (a
+        signal that could not use it keeps its own, and is not offered it again)."""
         out: dict[str, int] = {}
         for p in self.predictors:
             name = self.specs[p.key].model
-            out[name] = min(out.get(name, p.version), p.version)
+            out[name] = max(out.get(name, p.version), p.version)
         return out
 
     def use(self, loaded: LoadedModel) -> None:
@@ -149,7 +150,8 @@ class Predictions:
         if not isinstance(model, ProbabilityModel):
             msg = f"model {loaded.info.ref} gives no probability"
             raise AnalyticsError(msg)
-        p.model, p.version, p.announced = model, loaded.info.version, False
+        if p.version != loaded.info.version:
+            p.model, p.version, p.announced = model, loaded.info.version, False
 
     def process(self, batch: SampleBatch, derived: SampleBatch) -> tuple[SampleBatch, list[Event]]:
         seen = SampleBatch.merge_disjoint(batch, derived) if len(derived) else batch
