@@ -56,10 +56,11 @@ async def test_rul_is_learned_from_store_history_and_warns_before_failures() -> 
     assert info.metrics["failures"] == len(truth.bearings) >= 4
     assert isinstance(loaded.model, ConditionRulModel)
 
-    # One held-out simulation serves both: the live twin run, and the history it stored
+    # One held-out simulation serves both: the live twin run (5 min batches: the stage
+    # predicts every 5 min of sample time however the stream is cut), and the history it kept
     run = run_twin_rul(
         plant, {"spindle-bearing-rul": loaded}, seed=2, days=test_days, start_ns=START,
-        settings=settings, keep=KEYS,
+        settings=settings, keep=KEYS, chunk_s=300,
     )  # fmt: skip
     async with MemoryStore() as held_out:
         ids = await held_out.register_signals(list(plant.signals))
