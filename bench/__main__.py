@@ -29,6 +29,7 @@ BENCHES = {
     "des": "bench.des",
     "auth": "bench.auth_check",
     "rul": "bench.rul_online",
+    "rul_interval": "bench.rul_interval",
 }
 
 

@@ -36,7 +36,7 @@ def test_validate_prints_the_tree_of_a_valid_file() -> None:
     result = plantwin("validate", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
     assert (
-        "Changwon machining demo: 16 twins, 96 signals (8 derived, 3 windowed), "
+        "Changwon machining demo: 16 twins, 97 signals (8 derived, 3 windowed), "
         "29 rules (27 alarms), 7 commands" in result.stdout
     )
     assert "mill1 (asset cnc_machine) CNC mill 1" in result.stdout

@@ -13,6 +13,7 @@ import pytest
 from plantwin.analytics.registry import ModelRegistry
 from plantwin.analytics.rul.condition_model import ConditionRulModel, evaluate
 from plantwin.analytics.rul.condition_training import RulInput, collect_rows, train_and_register
+from plantwin.core.samples import SampleBatch
 from plantwin.model.loader import load_plant
 from plantwin.runtime.rul_study import demo_history, fast_bearings, run_twin_rul
 from plantwin.store import MemoryStore
@@ -55,14 +56,19 @@ async def test_rul_is_learned_from_store_history_and_warns_before_failures() -> 
     assert info.metrics["failures"] == len(truth.bearings) >= 4
     assert isinstance(loaded.model, ConditionRulModel)
 
+    # One held-out simulation serves both: the live twin run (5 min batches: the stage
+    # predicts every 5 min of sample time however the stream is cut), and the history it kept
+    run = run_twin_rul(
+        plant, {"spindle-bearing-rul": loaded}, seed=2, days=test_days, start_ns=START,
+        settings=settings, keep=KEYS, chunk_s=300,
+    )  # fmt: skip
     async with MemoryStore() as held_out:
-        truth2 = await demo_history(
-            plant, held_out, KEYS, seed=2, days=test_days, start_ns=START, settings=settings
-        )
-        rows = await collect_rows(
-            held_out, inputs(await held_out.register_signals(KEYS)), START,
-            START + test_days * 24 * H,
-        )  # fmt: skip
+        ids = await held_out.register_signals(list(plant.signals))
+        to_store = np.asarray([ids[k] for k in plant.signals], np.int32)
+        kept = run.kept
+        await held_out.append(SampleBatch.of(to_store[kept.signal], kept.ts, kept.value))
+        rows = await collect_rows(held_out, inputs(ids), START, START + test_days * 24 * H)
+    truth2 = run.truth
     # failures found in the data lie shortly before the simulator's true failures
     true_fail = sorted(b.failed_ns for b in truth2.bearings)
     for _, found in rows.failures:
@@ -75,13 +81,9 @@ async def test_rul_is_learned_from_store_history_and_warns_before_failures() -> 
     assert figures["mae_8h"] < naive[8.0] / 2
     assert figures["mae_2h"] < naive[2.0] / 2
     assert figures["mae_24h"] < naive[24.0]
-    assert 0.4 < figures["coverage"] <= 1.0  # nominal 0.8; see docs/analytics.md
-    assert figures["width_h"] < loaded.model.cap_h
-
-    run = run_twin_rul(
-        plant, {"spindle-bearing-rul": loaded}, seed=2, days=test_days, start_ns=START,
-        settings=settings,
-    )  # fmt: skip
+    # nominal 0.8: conformalised on the training runs (0.67 before CQR; docs/analytics.md)
+    assert 0.7 < figures["coverage"] < 0.97
+    assert figures["width_h"] < loaded.model.cap_h / 2
     for machine in MACHINES:
         twin = f"changwon.L1.{machine}.spindle"
         ts, rul = run.series[f"{twin}/rul"]

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from plantwin.analytics.quality.features import part_table
-from plantwin.analytics.quality.model import fit_scrap_model
 from plantwin.analytics.quality.online import Predictions
 from plantwin.analytics.registry import ModelRegistry
 from plantwin.core.clock import ManualClock
@@ -18,7 +17,13 @@ from plantwin.model.loader import load_plant
 from plantwin.model.plant import Plant
 from plantwin.processing.processor import RuleProcessor
 from plantwin.runtime.demo_history import DAY_S, START_NS, demo_history
-from plantwin.runtime.prediction_study import DEMO_LAYOUT, ModelRecord, register, scrap_study
+from plantwin.runtime.prediction_study import (
+    DEMO_LAYOUT,
+    ModelRecord,
+    ScrapStudy,
+    register,
+    scrap_study,
+)
 from plantwin.runtime.predictions import prediction_stage
 from plantwin.simulation.demo_plant import DemoLine
 from plantwin.store import MemoryStore
@@ -26,6 +31,7 @@ from plantwin.twin import TwinState
 from tests.conftest import ROOT
 
 TARGET = "changwon.L1/scrap_probability"
+TRAIN_DAYS, TEST_DAYS = 10, 5
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +60,15 @@ def test_parts_join_their_cmm_verdicts_through_the_counters(plant: Plant) -> Non
     assert np.corrcoef(table.x[:, 0], mill_wear)[0, 1] > 0.95
 
 
+@pytest.fixture(scope="module")
+def study(plant: Plant) -> ScrapStudy:
+    """One seeded study for both slow tests (training and held-out simulation dominate);
+    shorter than `plantwin eval scrap` (14 + 7 days) and still with 30+ held-out scrap."""
+    return scrap_study(plant, train_days=TRAIN_DAYS, test_days=TEST_DAYS, seed=1)
+
+
 @pytest.mark.slow
-def test_the_calibrated_model_beats_the_wear_rule_on_a_held_out_run(plant: Plant) -> None:
-    study = scrap_study(plant, train_days=14, test_days=7, seed=1)
+def test_the_calibrated_model_beats_the_wear_rule_on_a_held_out_run(study: ScrapStudy) -> None:
     e = study.evaluation
     assert e.scrapped >= 30  # enough scrap in the held-out run to mean something
     model, rule = e.model, e.baseline
@@ -73,14 +85,16 @@ def test_the_calibrated_model_beats_the_wear_rule_on_a_held_out_run(plant: Plant
 
 
 @pytest.mark.slow
-async def test_scrap_probability_streams_through_the_twin_and_its_rule(plant: Plant) -> None:
-    run = demo_history(plant, keys(), seed=1, days=2)
-    table = part_table(run.history, DEMO_LAYOUT)
-    model = fit_scrap_model(table.x, table.scrap, table.names, seed=1)
+async def test_scrap_probability_streams_through_the_twin_and_its_rule(
+    plant: Plant, study: ScrapStudy
+) -> None:
+    model, names = study.model, DEMO_LAYOUT.feature_names()
     catalog = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
     async with MemoryStore() as store:
-        assert await prediction_stage(catalog, store) is None  # nothing registered yet
-        await register(ModelRegistry(store), model, _record(table.names))
+        waiting = await prediction_stage(catalog, store)  # nothing registered yet
+        assert waiting is not None
+        assert waiting.versions() == {"scrap_probability": 0}
+        await register(ModelRegistry(store), model, _record(names))
         stage = await prediction_stage(catalog, store)
     assert isinstance(stage, Predictions)
     start = START_NS + 3 * DAY_S * 10**9

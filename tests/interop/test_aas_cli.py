@@ -40,13 +40,13 @@ def test_export_import_validate(tmp_path: Path) -> None:
         imported = plantwin("import", "aas", source, "-o", "back.yaml", cwd=tmp_path)
         assert imported.returncode == 0, imported.stderr
         assert imported.stdout.strip() == (
-            f"wrote back.yaml from {source}: 16 twins, 96 signals, 7 commands, "
+            f"wrote back.yaml from {source}: 16 twins, 97 signals, 7 commands, "
             "75 bindings, 0 note(s)"
         )
         validated = plantwin("validate", "back.yaml", cwd=tmp_path)
         assert validated.returncode == 0, validated.stderr
         assert (
-            "Changwon machining demo: 16 twins, 96 signals (8 derived, 3 windowed), 29 rules"
+            "Changwon machining demo: 16 twins, 97 signals (8 derived, 3 windowed), 29 rules"
             in validated.stdout
         )
 

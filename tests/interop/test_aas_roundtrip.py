@@ -27,7 +27,7 @@ def test_demo_plant_round_trip_is_exact(suffix: str, tmp_path: Path, example_pla
     assert differences(example_plant, result.plant) == []
     # Nothing was lost on the way: the counts the validate command prints, too.
     assert len(result.plant.twins) == 16
-    assert len(result.plant.signals) == 96
+    assert len(result.plant.signals) == 97
     assert sum(s.window is not None for s in result.plant.signals.values()) == 3
     assert sum(s.health is not None for s in result.plant.signals.values()) == 8
     assert sum(s.rul is not None for s in result.plant.signals.values()) == 2

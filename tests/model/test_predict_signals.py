@@ -57,6 +57,8 @@ def test_a_prediction_signal_resolves_to_its_model_and_features() -> None:
         ("{model: Scrap!, signals: [wear]}", "percent", "model name 'Scrap!' is not allowed"),
         ("{model: scrap, signals: [wear], every: 5 parsecs}", "percent", "every"),
         ("{model: scrap, signals: [wear]}", "mm", "unit is percent"),
+        ("{model: scrap, signals: [wear], version: nope}", "percent", "'nope' is not another"),
+        ("{model: scrap, signals: [wear], version: wear}", "percent", "'wear' is not another"),
     ],
 )
 def test_bad_predictions_are_reported_with_file_and_line(
@@ -66,6 +68,18 @@ def test_bad_predictions_are_reported_with_file_and_line(
     assert len(found) == 1
     assert found[0].startswith("cells.yaml:9")
     assert expected in found[0]
+
+
+def test_the_version_signal_is_computed_by_the_twin() -> None:
+    text = PLANT.replace("PREDICT", "{model: s, signals: [wear], version: made_by}")
+    text = text.replace("UNIT", "percent").replace(
+        "      load: {unit: kW}", "      load: {unit: kW}\n      made_by: {unit: dimensionless}"
+    )
+    plant = parse_plant(text, "cells.yaml")
+    predict = plant.signals["s.m1/scrap"].predict
+    assert predict is not None
+    assert predict.version == "s.m1/made_by"
+    assert "s.m1/made_by" not in {b.signal for b in plant.bindings}  # computed, never bound
 
 
 def test_the_demo_plant_declares_the_scrap_probability_of_line_l1() -> None:

@@ -39,6 +39,7 @@ class DemoProcess:
                 str(store),
                 "--opcua-port",
                 str(free_port()),
+                "--no-train-models",  # these tests are about the demo's own process
                 *args,
             ],
             stdout=self._out,

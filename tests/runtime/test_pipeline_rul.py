@@ -43,7 +43,9 @@ async def test_rul_signals_come_from_the_newest_version_and_name_it() -> None:
     clock = ManualClock(T0)
     async with MemoryStore() as store, MemoryBus() as bus:
         catalog = SignalCatalog(plant, await store.register_signals(list(plant.signals)))
-        assert await rul_stage(catalog, store, 0) is None  # nothing registered yet
+        waiting = await rul_stage(catalog, store, 0)  # nothing registered yet: no predictions
+        assert waiting is not None
+        assert waiting.versions() == {"spindle-bearing-rul": 0}
         registry = ModelRegistry(store)
         for seed in (1, 2):
             await registry.register(

@@ -108,6 +108,14 @@ def demo(
         ),
     ] = False,
     admin_token: AdminToken = None,
+    train_models: Annotated[
+        bool,
+        typer.Option(
+            "--train-models/--no-train-models",
+            help="train the RUL and scrap models the store lacks from simulated history, in "
+            "the background (a few minutes), so their signals fill",
+        ),
+    ] = True,
 ) -> None:
     """Run the demo machining line, its live twin and the API, with a status table.
 
@@ -128,6 +136,7 @@ def demo(
         in_process=in_process,
         reports_dir=reports_dir,
         admin_token=admin_token,
+        train_models=train_models,
     )
 
 
@@ -173,6 +182,7 @@ def _serve(
     in_process: bool = False,
     reports_dir: Path | None = None,
     admin_token: str | None = None,
+    train_models: bool = False,
 ) -> None:
     from plantwin.runtime import Runtime, Settings  # noqa: PLC0415 - keeps 'validate' light
 
@@ -191,6 +201,7 @@ def _serve(
             in_process=in_process,
             reports_dir=reports_dir,
             admin_token=admin_token,
+            train_models=train_models,
         )
     except ValueError as error:
         err.print(f"error: {error}", style="bold red")

@@ -75,7 +75,7 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
     derived |= fmu_signals
     resolve_health(tree.health, tree.signals, tree.broken, log)
     derived |= {key for key, _, _ in tree.health}
-    resolve_predict(tree.predict, tree.signals, tree.broken, log)
+    derived |= resolve_predict(tree.predict, tree.signals, tree.broken, log)
     derived |= {key for key, _, _ in tree.predict}
     derived |= resolve_rul(tree.rul, tree.signals, tree.broken, log)
     rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)

@@ -95,11 +95,12 @@ class HealthDef:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PredictDef:
     """A registered model's output from the latest values of ``signals`` (keys), in that
-    order, every ``every_ns``."""
+    order, every ``every_ns``; ``version`` is the key of the model-version signal."""
 
     model: str
     signals: tuple[str, ...]
     every_ns: int
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

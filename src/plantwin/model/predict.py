@@ -17,8 +17,10 @@ def resolve_predict(
     signals: dict[str, SignalDef],
     broken: set[str],
     log: ProblemLog,
-) -> None:
-    """Attach a :class:`PredictDef` to each prediction signal in ``signals`` (in place)."""
+) -> set[str]:
+    """Attach a :class:`PredictDef` to each prediction signal in ``signals`` (in place); the
+    model-version signals they name (computed by the twin too)."""
+    versions: set[str] = set()
     for key, twin, loc in pending:
         spec = loc.value.predict
         assert spec is not None
@@ -41,13 +43,21 @@ def resolve_predict(
         every = _duration(
             spec.every if spec.every is not None else DEFAULT_EVERY, (*where, "every"), log
         )
+        version = None if spec.version is None else _key(twin, spec.version)
+        if version is not None and (
+            version not in signals or version == key or version in (inputs or ())
+        ):
+            log.add((*where, "version"), f"'{spec.version}' is not another signal of this twin")
+            continue
         if inputs is None or every is None:
             continue
         if every <= 0:
             log.add((*where, "every"), "the prediction period must be positive")
             continue
-        made = PredictDef(model=spec.model, signals=inputs, every_ns=every)
+        made = PredictDef(model=spec.model, signals=inputs, every_ns=every, version=version)
         signals[key] = replace(signals[key], predict=made)
+        versions |= {version} if version is not None else set()
+    return versions
 
 
 def _inputs(

@@ -101,6 +101,9 @@ class PredictSpec(Spec):
     model: str = Field(description="registered model name: 'scrap_probability'")
     signals: list[str] = Field(description="feature signals of the twin or its parts, in order")
     every: str | float | None = Field(default=None, description="prediction period, default 10 s")
+    version: str | None = Field(
+        default=None, description="signal of this twin for the model version behind each value"
+    )
 
 
 class RulSpec(Spec):

@@ -1,57 +1,42 @@
-"""Prediction signals in the live twin: registered models, loaded once at start.
+"""Prediction signals in the live twin: registered models, newer versions taken as they come.
 
-Built only when the plant file declares prediction signals. Each takes the newest version
-of its named model from the store's model registry; a signal whose model is not registered
-(or was trained on other features) stays empty, with one warning naming the fix.
+Built when the plant file declares prediction signals. Each takes the newest version of its
+named model from the store's model registry, at start and whenever a newer one is registered
+(runtime/model_updates.py); a signal whose model is not registered (or was trained on other
+features) stays empty, with one warning naming the fix.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from plantwin.core.errors import AnalyticsError
 from plantwin.core.records import Event
 from plantwin.core.samples import SampleBatch
 from plantwin.core.store import ModelStore
 from plantwin.model.catalog import SignalCatalog
+from plantwin.runtime.model_updates import ModelWatcher
 from plantwin.runtime.pipeline import HealthStage
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from plantwin.analytics.quality.online import Predictions
 
 
-async def prediction_stage(catalog: SignalCatalog, store: ModelStore) -> HealthStage | None:
-    """The plant's prediction signals with their registered models; None if there are none."""
-    declared = {k: s.predict for k, s in catalog.plant.signals.items() if s.predict is not None}
-    if not declared:
+async def prediction_stage(
+    catalog: SignalCatalog, store: ModelStore, watcher: ModelWatcher | None = None
+) -> Predictions | None:
+    """The plant's prediction signals with the registered models there are (loaded by
+    ``watcher``, which keeps them up to date); None if the plant declares none."""
+    if not any(s.predict is not None for s in catalog.plant.signals.values()):
         return None
-    from plantwin.analytics.quality.online import (  # noqa: PLC0415 - slow imports
-        Predictions,
-        ProbabilityModel,
-    )
+    from plantwin.analytics.quality.online import Predictions  # noqa: PLC0415 - slow imports
     from plantwin.analytics.registry import ModelRegistry  # noqa: PLC0415
 
-    registry = ModelRegistry(store)
-    models: dict[str, ProbabilityModel] = {}
-    for key, spec in declared.items():
-        try:
-            loaded = await registry.load(spec.model)
-        except AnalyticsError as err:
-            log.warning(
-                "%s stays empty: %s (register one: plantwin eval scrap --register)", key, err
-            )
-            continue
-        features = tuple(loaded.info.features)
-        model = loaded.model
-        if features != spec.signals or not isinstance(model, ProbabilityModel):
-            log.warning(
-                "%s stays empty: model %s takes features %s, the plant file lists %s",
-                key, loaded.info.ref, ", ".join(features), ", ".join(spec.signals),
-            )  # fmt: skip
-            continue
-        models[key] = model
-        log.info("%s: model %s", key, loaded.info.ref)
-    return Predictions(catalog, models) if models else None
+    stage = Predictions(catalog)
+    watcher = watcher or ModelWatcher(ModelRegistry(store), [])
+    watcher.users.append(stage)
+    await watcher.check()
+    return stage
 
 
 class Stages:

@@ -1,15 +1,17 @@
 """RUL signals in the live twin: registered models, trackers warmed from the store.
 
-Built only when the plant file declares RUL signals. A model is the newest registered version
-of its name when the twin starts (``plantwin models list``); a RUL signal whose model is not
-registered yet stays empty (logged once). Trackers are warmed with the last ``WARM_DAYS``
-of history, so windows and run hours continue across a restart (run hours count from the
-last failure in that history, or from its start).
+Built when the plant file declares RUL signals. A model is the newest registered version of
+its name (``plantwin models list``), taken at start and again whenever a newer one is
+registered (runtime/model_updates.py); a RUL signal whose model is not registered yet stays
+empty (logged once) until one is. Trackers are warmed with the last ``WARM_DAYS`` of
+history, so windows and run hours continue across a restart (run hours count from the last
+failure in that history, or from its start).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from plantwin.core.errors import AnalyticsError
 from plantwin.core.models import ModelInfo
@@ -17,7 +19,10 @@ from plantwin.core.samples import SampleBatch
 from plantwin.core.store import HistoryQuery, Store
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
-from plantwin.runtime.pipeline import HealthStage
+from plantwin.runtime.model_updates import ModelWatcher
+
+if TYPE_CHECKING:
+    from plantwin.analytics.rul.online import OnlineRul
 
 log = logging.getLogger(__name__)
 
@@ -25,27 +30,20 @@ WARM_DAYS = 3
 NS_PER_DAY = 86_400_000_000_000
 
 
-async def rul_stage(catalog: SignalCatalog, store: Store, newest: int) -> HealthStage | None:
-    """The plant's RUL predictors with their registered models; None if the plant declares
-    no RUL signals or none of their models is registered."""
-    wanted = {s.rul.model for s in catalog.plant.signals.values() if s.rul is not None}
-    if not wanted:
+async def rul_stage(
+    catalog: SignalCatalog, store: Store, newest: int, watcher: ModelWatcher | None = None
+) -> OnlineRul | None:
+    """The plant's RUL predictors, warmed, with the registered models there are (loaded by
+    ``watcher``, which keeps them up to date); None if the plant declares no RUL signals."""
+    if not any(s.rul is not None for s in catalog.plant.signals.values()):
         return None
-    from plantwin.analytics.registry import ModelNotFoundError, ModelRegistry  # noqa: PLC0415
+    from plantwin.analytics.registry import ModelRegistry  # noqa: PLC0415
     from plantwin.analytics.rul.online import OnlineRul  # noqa: PLC0415 - LightGBM loads slowly
 
-    registry = ModelRegistry(store)
-    models = {}
-    for name in sorted(wanted):
-        try:
-            models[name] = await registry.load(name)
-        except ModelNotFoundError:
-            log.info("RUL model %r is not registered: its RUL signals stay empty", name)
-            continue
-        log.info("RUL signals from model %s", models[name].info.ref)
-    if not models:
-        return None
-    stage = OnlineRul(catalog, models)
+    stage = OnlineRul(catalog)
+    watcher = watcher or ModelWatcher(ModelRegistry(store), [])
+    watcher.users.append(stage)
+    await watcher.check()
     if newest > 0:
         start = newest - WARM_DAYS * NS_PER_DAY
         for asset in stage.assets:

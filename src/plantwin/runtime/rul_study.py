@@ -74,6 +74,7 @@ class RulRun:
     truth: GroundTruth
     seconds: dict[str, float] = field(default_factory=dict)  # ingest+twin+rules, rul stage
     samples: int = 0
+    kept: SampleBatch = field(default_factory=SampleBatch.empty)  # ingested samples of ``keep``
 
 
 def run_twin_rul(
@@ -85,14 +86,19 @@ def run_twin_rul(
     start_ns: int,
     settings: DemoSettings | None = None,
     chunk_s: int = 60,
+    keep: Collection[str] = (),
 ) -> RulRun:
     """Simulate the demo line through ingest, the twin, the RUL stage and the rules, the
     steps of the pipeline's twin stage (``Pipeline._twin``), without bus, store or clock;
-    the seconds of the RUL stage and of the other steps are counted apart."""
+    the seconds of the RUL stage and of the other steps are counted apart. The ingested
+    samples of ``keep`` come back too (``kept``, ids: position in ``plant.signals``), so
+    one simulation gives both the live run and a held-out history."""
     catalog = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
+    kept_ids = np.asarray(sorted(catalog.ids[k] for k in keep), np.int32)
+    kept: list[SampleBatch] = []
     ingestor = Ingestor(catalog, ManualClock(start_ns), max_future_s=days * 86_400 + 3600)
     twin = TwinState(plant, catalog)
-    stage = OnlineRul(catalog, models)
+    stage = OnlineRul(catalog, dict(models))
     rules = RuleProcessor(twin, catalog, start_ns=start_ns)
     line = DemoLine(plant=plant, seed=seed, settings=settings, start_ns=start_ns)
     keys = {n: key for key, n in catalog.ids.items()}
@@ -103,6 +109,8 @@ def run_twin_rul(
         t0 = time.perf_counter()
         batch = ingestor.process(raw).batch
         run.samples += len(batch)
+        if kept_ids.shape[0]:
+            kept.append(batch.take(np.isin(batch.signal, kept_ids)))
         update = twin.apply(batch)
         derived, changes = update.derived, list(update.changes)
         t1 = time.perf_counter()
@@ -126,4 +134,5 @@ def run_twin_rul(
         keys[s]: (np.concatenate([t for t, _ in v]), np.concatenate([x for _, x in v]))
         for s, v in series.items()
     }
+    run.kept = SampleBatch.concat(kept) if kept else SampleBatch.empty()
     return run

@@ -21,6 +21,7 @@ from typing import Any, Self
 
 import uvicorn
 
+from plantwin.analytics.registry import ModelRegistry
 from plantwin.api.app import create_app
 from plantwin.api.context import ApiContext
 from plantwin.api.live import LiveHub
@@ -44,6 +45,7 @@ from plantwin.reports import ReportError, ReportFormat
 from plantwin.reports.schedule import write_due_reports
 from plantwin.runtime import connectors as connector_factories
 from plantwin.runtime.health import health_stage
+from plantwin.runtime.model_updates import ModelWatcher
 from plantwin.runtime.notifications import Notifier
 from plantwin.runtime.pipeline import Pipeline
 from plantwin.runtime.predictions import chain, prediction_stage
@@ -187,6 +189,8 @@ class Runtime:
         )
         await self.commands.restore()
         self._stack.push_async_callback(self.commands.close)
+        # Prediction stages take newer model versions while running (model_updates.py).
+        self.models = ModelWatcher(ModelRegistry(self.store), [])
         self.pipeline = Pipeline(
             ingestor=self.ingestor,
             twin=self.twin,
@@ -198,8 +202,8 @@ class Runtime:
             model=self._cosimulator(),
             health=chain(
                 await health_stage(self.catalog, self.store, newest),
-                await prediction_stage(self.catalog, self.store),
-                await rul_stage(self.catalog, self.store, newest),
+                await prediction_stage(self.catalog, self.store, self.models),
+                await rul_stage(self.catalog, self.store, newest, self.models),
             ),
         )
         self.live = LiveHub(self.catalog)
@@ -364,6 +368,7 @@ class Runtime:
                     web = group.create_task(server.serve(sockets=[sock]))
                     if self.demo is not None:
                         group.create_task(self._snapshots())
+                    self._model_tasks(group)
                     if self.demo_server is not None:
                         group.create_task(self._publish_when_subscribed(self.demo_server))
                     if self.settings.retention_days is not None:
@@ -511,6 +516,22 @@ class Runtime:
                 log.warning("pipeline is behind; demo snapshot postponed")
                 continue
             await self.store.put_meta(SNAPSHOT_KEY, snapshot)
+
+    def _model_tasks(self, group: asyncio.TaskGroup) -> None:
+        """Newer model versions reach the stages; the demo trains the models it lacks."""
+        if self.models.users:
+            group.create_task(self.models.run(self.stop, self.settings.model_check_every))
+        if self.demo is not None and self.settings.train_models:
+            group.create_task(self._train_demo_models())
+
+    async def _train_demo_models(self) -> None:
+        """Train the demo's models the store lacks, in a background process (demo_models.py)."""
+        from plantwin.runtime.demo_models import train_missing  # noqa: PLC0415
+
+        try:
+            await train_missing(self.plant, self.models, self.stop, seed=self.settings.seed)
+        except Exception:  # the live demo goes on without the models
+            log.exception("training the demo's models failed")
 
     async def _retention(self, days: float) -> None:
         while not self.stop.is_set():

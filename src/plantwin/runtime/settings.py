@@ -22,6 +22,10 @@ class Settings:
     retention_days: float | None = None  # delete history older than this (plant time)
     retention_every: float = 60.0  # wall seconds between retention runs
     snapshot_every: float = 5.0  # demo: wall seconds between simulator snapshots
+    # demo: train and register the plant's RUL and scrap models the store lacks, from
+    # simulated history in a background process (runtime/demo_models.py); `plantwin demo` sets it
+    train_models: bool = False
+    model_check_every: float = 30.0  # wall seconds between looks for newer model versions
     flush_interval: float = 1.0  # store: longest a sample waits in memory before commit
     # Store-and-forward: samples whose store write failed wait on local disk, bounded by bytes.
     spool_dir: str | None = None  # default: beside the store file, "<store>.spool"
@@ -50,6 +54,9 @@ class Settings:
             msg = f"OPC UA port must be 1-65535, got {self.opcua_port}"
         if not (self.kpi_every > 0 and self.kpi_lookback_days > 0):
             msg = f"KPI job needs positive kpi_every and kpi_lookback_days, got {self.kpi_every}"
+            raise ValueError(msg)
+        if not (math.isfinite(self.model_check_every) and self.model_check_every > 0):
+            msg = f"model_check_every must be positive seconds, got {self.model_check_every}"
             raise ValueError(msg)
         if self.spool_max_bytes < 1:
             msg = f"spool_max_bytes must be positive, got {self.spool_max_bytes}"

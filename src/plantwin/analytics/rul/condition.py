@@ -173,7 +173,9 @@ def _slope(ts: I64, y: F64, at_ns: int) -> float:
         return math.nan
     t = (ts - at_ns).astype(np.float64) / NS_PER_H
     tc = t - t.mean()
-    denominator = float(tc @ tc)
+    # einsum, not `@`: OpenBLAS's threaded dot cost ~8 ms per 12 h window on a busy 2-core
+    # machine (threads spinning), einsum ~30 us; this ran once per feature row
+    denominator = float(np.einsum("i,i->", tc, tc))
     if denominator <= 0:
         return math.nan
-    return float(tc @ (y - y.mean()) / denominator)
+    return float(np.einsum("i,i->", tc, y - y.mean()) / denominator)

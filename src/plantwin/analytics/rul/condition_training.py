@@ -54,17 +54,18 @@ async def collect_rows(
     step_ns: int = STEP_NS,
     cap_h: float = CAP_H,
 ) -> RulRows:
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    parts: list[tuple[np.ndarray, ...]] = []
     failures: list[tuple[int, int]] = []
     for n, source in enumerate(inputs):
-        ts, x, y, found = await _asset_rows(store, source, start, end, step_ns, cap_h)
-        parts.append((np.full(ts.shape[0], n, np.int64), ts, x, y))
+        ts, x, y, run, found = await _asset_rows(store, source, start, end, step_ns, cap_h)
+        parts.append((np.full(ts.shape[0], n, np.int64), ts, x, y, run))
         failures += [(n, f) for f in found]
     return RulRows(
         asset=np.concatenate([p[0] for p in parts]),
         ts=np.concatenate([p[1] for p in parts]),
         x=np.concatenate([p[2] for p in parts]),
         y=np.concatenate([p[3] for p in parts]),
+        run=np.concatenate([p[4] for p in parts]),
         failures=tuple(failures),
         assets=tuple(s.asset for s in inputs),
     )
@@ -72,7 +73,7 @@ async def collect_rows(
 
 async def _asset_rows(
     store: SampleStore, source: RulInput, start: int, end: int, step_ns: int, cap_h: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     tracker = ConditionTracker(
         failure=source.failure, dt_s=source.dt_s, running_above=source.running_above
     )
@@ -96,8 +97,8 @@ async def _asset_rows(
                 rows.append(tracker.features(int(value.ts[b - 1])))
                 runs.append(len(tracker.failures))
             tracker.trim(step + step_ns)
-    ts = np.asarray(times, np.int64)
-    ends = np.asarray([*tracker.failures, -1], np.int64)[np.asarray(runs, np.int64)]
+    ts, run = np.asarray(times, np.int64), np.asarray(runs, np.int64)
+    ends = np.asarray([*tracker.failures, -1], np.int64)[run]
     hours = (ends - ts) / NS_PER_H
     open_run = ends < 0
     hours[open_run] = np.where(
@@ -105,7 +106,7 @@ async def _asset_rows(
     )  # censored: known only as "at least the cap"
     known = ~np.isnan(hours)
     x = np.stack(rows) if rows else np.empty((0, len(FEATURES)))
-    return ts[known], x[known], hours[known], np.asarray(tracker.failures, np.int64)
+    return ts[known], x[known], hours[known], run[known], np.asarray(tracker.failures, np.int64)
 
 
 async def train_and_register(
@@ -131,14 +132,14 @@ async def train_and_register(
     early = rows.take(rows.ts < split)
     late = rows.take(rows.ts >= split)
     late = RulRows(
-        asset=late.asset, ts=late.ts, x=late.x, y=late.y, assets=late.assets,
+        asset=late.asset, run=late.run, ts=late.ts, x=late.x, y=late.y, assets=late.assets,
         failures=tuple(f for f in rows.failures if f[1] >= split),
     )  # fmt: skip
     metrics = {"failures": float(len(rows.failures)), "train_rows": float(len(rows.y))}
     if len(early.y) and late.failures:
-        check = fit_condition_rul(early.x, early.y, seed=seed, settings=s)
+        check = fit_condition_rul(early.x, early.y, runs=early.groups, seed=seed, settings=s)
         metrics |= {f"holdout_{k}": v for k, v in evaluate(check, late).items()}
-    model = fit_condition_rul(rows.x, rows.y, seed=seed, settings=s)
+    model = fit_condition_rul(rows.x, rows.y, runs=rows.groups, seed=seed, settings=s)
     return await registry.register(
         name,
         model,
@@ -151,6 +152,6 @@ async def train_and_register(
         params={
             "cap_h": s.cap_h, "trees": s.trees, "learning_rate": s.learning_rate,
             "leaves": s.leaves, "step_s": STEP_NS / 1e9, "seed": seed, "holdout": holdout,
-            "failure_level": inputs[0].failure,
+            "failure_level": inputs[0].failure, "conformal_margin_h": model.margin_h,
         },
     )  # fmt: skip

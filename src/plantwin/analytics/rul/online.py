@@ -8,12 +8,15 @@ feature row and three small boosters) the newest features give the RUL signal, i
 and ``high`` bounds (hours) and ``version``, the registry version that made them, all at the
 same time stamp: "which model produced the RUL at time t" is the version signal at t.
 When the indicator reaches the failure level the signals drop to 0 until the new part runs.
+
+Trackers follow every RUL signal of the plant file whether or not its model is registered
+yet: :meth:`OnlineRul.use` hands over a model (or a newer version) at any time, and the
+next prediction comes from it, warmed windows and all.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,7 +52,7 @@ FEED_NS = 60_000_000_000  # samples wait this long (sample time) before the trac
 
 @dataclass(slots=True)
 class OnlineRul:
-    """The plant's RUL signals whose model is registered (``models`` by name).
+    """The plant's RUL signals; those whose model is in ``models`` (by name) predict.
 
     Per batch only the indicator and running samples are picked out (one lookup); the
     trackers take them once a minute of sample time, so the cost per batch stays a few
@@ -57,22 +60,19 @@ class OnlineRul:
     """
 
     catalog: SignalCatalog
-    models: Mapping[str, LoadedModel]
+    models: dict[str, LoadedModel] = field(default_factory=dict)
     assets: list[_Asset] = field(default_factory=list)
     _wanted: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
     _pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _next_feed: int = 0
 
     def __post_init__(self) -> None:
+        for loaded in list(self.models.values()):
+            self.use(loaded)
         for key, sig in self.catalog.plant.signals.items():
             spec = sig.rul
-            if spec is None or spec.model not in self.models:
+            if spec is None:
                 continue
-            if not isinstance(self.models[spec.model].model, ConditionRulModel):
-                msg = (
-                    f"{key}: model {self.models[spec.model].info.ref} is not a condition RUL model"
-                )
-                raise AnalyticsError(msg)
             rate = self.catalog.plant.signals[spec.signal].rate_hz or 1.0
             ids = self.catalog.ids
             self.assets.append(
@@ -91,6 +91,24 @@ class OnlineRul:
         self._wanted = np.zeros(max(self.catalog.ids.values(), default=-1) + 1, np.bool_)
         for asset in self.assets:
             self._wanted[[asset.signal, asset.running]] = True
+
+    def versions(self) -> dict[str, int]:
+        """Each model name the RUL signals name, with the version in use (0: none yet)."""
+        return {
+            a.rul.model: self.models[a.rul.model].info.version if a.rul.model in self.models else 0
+            for a in self.assets
+        }
+
+    def use(self, loaded: LoadedModel) -> None:
+        """Predict with ``loaded`` from now on (a first model or a newer version); its
+        signals' next predictions name it. AnalyticsError if it is not a condition RUL model."""
+        if not isinstance(loaded.model, ConditionRulModel):
+            msg = f"model {loaded.info.ref} is not a condition RUL model ({loaded.info.kind})"
+            raise AnalyticsError(msg)
+        self.models[loaded.info.name] = loaded
+        for asset in self.assets:
+            if asset.rul.model == loaded.info.name:
+                asset.announced = False
 
     def warm(self, batch: SampleBatch) -> None:
         """Take history (oldest first) into the trackers without predicting."""
@@ -122,7 +140,9 @@ class OnlineRul:
         for asset in self.assets:
             found = self._feed(asset, batch)
             for ts in found:
-                out.append(self._samples(asset, ts, 0.0, 0.0, 0.0))
+                loaded = self.models.get(asset.rul.model)
+                if loaded is not None:
+                    out.append(self._samples(asset, ts, (0.0, 0.0, 0.0, loaded.info.version)))
                 events.append(
                     Event(
                         ts=ts, twin=asset.twin, kind=EventKind.NOTE,
@@ -135,11 +155,15 @@ class OnlineRul:
                 continue
             asset.next_at = newest - newest % asset.rul.every_ns + asset.rul.every_ns
             asset.tracker.trim(newest)
-            loaded = self.models[asset.rul.model]
+            loaded = self.models.get(asset.rul.model)
+            if loaded is None:
+                continue  # not registered yet: the tracker keeps following the indicator
             model = loaded.model
             assert isinstance(model, ConditionRulModel)
             point, low, high = model.predict(asset.tracker.features(newest)[None, :])
-            out.append(self._samples(asset, newest, point[0], low[0], high[0]))
+            out.append(
+                self._samples(asset, newest, (point[0], low[0], high[0], loaded.info.version))
+            )
             if not asset.announced:
                 asset.announced = True
                 events.append(
@@ -165,10 +189,9 @@ class OnlineRul:
         return int(mine.max()) if mine.shape[0] else None
 
     def _samples(
-        self, asset: _Asset, ts: int, point: float, low: float, high: float
+        self, asset: _Asset, ts: int, values: tuple[float, float, float, int]
     ) -> SampleBatch:
-        version = float(self.models[asset.rul.model].info.version)
+        """RUL, low, high and the version that made them, at one time stamp."""
         ids = [self.catalog.ids[asset.key], *asset.outputs]
-        values = [point, low, high, version]
         keep = [(i, v) for i, v in zip(ids, values, strict=True) if i is not None]
         return SampleBatch.of([i for i, _ in keep], [ts] * len(keep), [v for _, v in keep])

@@ -137,6 +137,8 @@ def _signal(signal: SignalDef, names: IdShorts) -> model.SubmodelElementCollecti
             prop("Signals", inputs),
             prop("Every", seconds(predict.every_ns), description="prediction period in seconds"),
         ]
+        if predict.version is not None:
+            parts.append(prop("Version", relative_signal(predict.version, signal.twin)))
         elements.append(collection("Predict", parts, semantic_id=v.PREDICT))
     if signal.rul is not None:
         elements.append(_rul(signal))

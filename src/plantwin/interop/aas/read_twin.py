@@ -203,11 +203,14 @@ def _signal(smc: model.SubmodelElementCollection, at: str, notes: list[str]) -> 
     predict = child(smc, "Predict")
     if predict is not None:
         names = child_value(predict, "Signals")
-        spec["predict"] = {
+        made: Spec = {
             "model": child_value(predict, "Model"),
             "signals": [n.strip() for n in names.split(",")] if isinstance(names, str) else [],
             "every": child_value(predict, "Every"),
         }
+        if child_value(predict, "Version") is not None:
+            made["version"] = child_value(predict, "Version")
+        spec["predict"] = made
     rul = child(smc, "Rul")
     if rul is not None:
         spec["rul"] = {
