@@ -174,3 +174,24 @@ def test_healthy_when_waits_for_enough_healthy_rows() -> None:
     whole = health.take(health.signal == cat.id("s.p1/health"))
     # 30 rows (10 per input) above 1.5 mm/s are there 150 s after the fault starts
     assert whole.ts.min() == pytest.approx(START + 3 * 3600 * NS + 150 * NS, abs=10 * NS)
+
+
+@pytest.mark.parametrize(
+    ("cut_s", "total", "picked"),
+    [
+        (1, 133651.94136766408, [88.9071907808302, 0.03487348663268531, 98.90479784094283]),
+        (60, 133652.10838317763, [88.9071907808302, 0.034876369000600725, 98.9076068738279]),
+    ],
+)
+def test_health_values_are_those_before_the_cost_work(
+    catalog: SignalCatalog, cut_s: int, total: float, picked: list[float]
+) -> None:
+    """Figures of the stage before its periods were added up when they close (and the
+    inputs picked once for all monitors): the same sums in the same order, so the same
+    values. (1 s and 60 s differ: the drift adaptation steps once per call.)"""
+    health, messages = run(catalog, stream(catalog, 4, fault_from_h=3), cut_s=cut_s)
+    assert len(health) == 2880
+    np.testing.assert_allclose(health.value.sum(), total, rtol=1e-12)
+    np.testing.assert_allclose(health.value[[0, 1000, 2000]], picked, rtol=1e-9)
+    assert len(messages) == 1
+    assert "motor.vibration 100%" in messages[0]

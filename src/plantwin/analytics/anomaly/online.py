@@ -117,6 +117,10 @@ class Monitor:
             max(int(part.ts.max()) for part in live),
         )
 
+    def closes(self, newest: int) -> bool:
+        """Whether samples up to ``newest`` (with inputs) would close a period or start the grid."""
+        return self.open_k is None or newest >= self.open_k * self.every_ns
+
     def grid(self, signal: I32, ts: I64, value: FloatArray, newest: int) -> tuple[I64, FloatArray]:
         """:meth:`rows` of samples already picked from the parts (in their order), at least
         one of them an input (the others are ignored); ``newest``: the parts' newest time."""
@@ -124,7 +128,7 @@ class Monitor:
         if self.open_k is None:
             own = self._column[np.minimum(signal, len(self._column) - 1)] >= 0
             self.open_k = -(-int(ts[own].min()) // every)
-        if newest < self.open_k * every:
+        if not self.closes(newest):
             # No period closes (most calls when batches are shorter than the period): keep
             # the samples, added up when one does, so a call costs next to nothing.
             self._pending.append((signal, ts, value))
@@ -142,7 +146,7 @@ class Monitor:
         col, ts, vals = col[own], ts[own], value[own]
         m = newest // every - self.open_k + 1  # periods this call closes
         # period of each sample, from the open one (late samples join the open one)
-        period = np.clip(-(-ts // every) - self.open_k, 0, m)
+        period = np.minimum(np.maximum(-(-ts // every) - self.open_k, 0), m)
         flat = period * p + col
         # float even without samples (bincount of nothing is int64, whatever the weights)
         sums = np.bincount(flat, weights=vals, minlength=(m + 1) * p).astype(np.float64)
@@ -179,10 +183,12 @@ class Monitor:
         call = np.repeat(np.arange(len(pending)), [len(s) for s, _, _ in pending])
         col = self._column[np.minimum(signal, len(self._column) - 1)]
         own = col >= 0
-        col, vals, call = col[own], vals[own], call[own]
+        col, vals = col[own], vals[own]
+        # only the calls with inputs (x + 0.0 is x, but not for x = -0.0)
+        calls, call = np.unique(call[own], return_inverse=True)
         p = len(self.inputs)
-        per_call = np.bincount(call * p + col, weights=vals, minlength=len(pending) * p)
-        sums = np.cumsum(np.vstack([self._sum, per_call.reshape(len(pending), p)]), axis=0)[-1]
+        per_call = np.bincount(call * p + col, weights=vals, minlength=len(calls) * p)
+        sums = np.cumsum(np.vstack([self._sum, per_call.reshape(len(calls), p)]), axis=0)[-1]
         return col, vals, sums, self._count + np.bincount(col, minlength=p)
 
     def take(self, times: I64, rows: FloatArray) -> tuple[I64, FloatArray]:
@@ -256,6 +262,7 @@ class HealthMonitors:
         self._inputs_of = np.zeros((size, -(-len(self.monitors) // 64)), np.uint64)
         for n, monitor in enumerate(self.monitors):
             self._inputs_of[monitor.inputs, n // 64] |= np.uint64(1 << (n % 64))
+        self._wanted: npt.NDArray[np.bool_] = np.any(self._inputs_of, axis=1)  # any monitor's input
 
     @staticmethod
     def _monitor(catalog: SignalCatalog, key: str, twin: str, h: HealthDef, seed: int) -> Monitor:
@@ -296,10 +303,14 @@ class HealthMonitors:
         picked = self._pick(batch, derived)
         if picked is None:
             return SampleBatch.empty(), events
-        signal, ts, value, newest, fed = picked
-        for monitor, has_inputs in zip(self.monitors, fed, strict=True):
-            if not has_inputs:
-                continue  # as ``rows``: a batch without its inputs changes nothing
+        signal, ts, value, newest = picked
+        fed: npt.NDArray[np.bool_] | None = None  # monitors with inputs in the batch
+        for n, monitor in enumerate(self.monitors):
+            if monitor.closes(newest):
+                fed = self._fed(signal) if fed is None else fed
+                if not fed[n]:
+                    continue  # as ``rows``: a batch without its inputs changes nothing
+            # (a batch that closes nothing is only kept: without its inputs it adds nothing)
             times, rows = monitor.take(*monitor.grid(signal, ts, value, newest))
             if not len(times) or monitor.detector is None:
                 continue
@@ -312,29 +323,30 @@ class HealthMonitors:
 
     def _pick(
         self, batch: SampleBatch, derived: SampleBatch
-    ) -> tuple[I32, I64, FloatArray, int, npt.NDArray[np.bool_]] | None:
-        """The samples of any monitor's inputs (once for all of them, in the parts' order),
-        the parts' newest time and which monitors have inputs among them; None if none has."""
-        table = self._inputs_of
+    ) -> tuple[I32, I64, FloatArray, int] | None:
+        """The samples of any monitor's inputs (once for all of them, in the parts' order)
+        and the parts' newest time; None if there are none."""
+        wanted = self._wanted
         live = [part for part in (batch, derived) if len(part)]
-        picks = [table[np.minimum(part.signal, len(table) - 1)] for part in live]
-        masks = [pick.any(axis=1) for pick in picks]
-        if not any(mask.any() for mask in masks):
-            return None
-        words = np.bitwise_or.reduce(
-            np.concatenate([pick[mask] for pick, mask in zip(picks, masks, strict=True)]), axis=0
-        )
-        fed = np.unpackbits(words.view(np.uint8), bitorder="little")[: len(self.monitors)] > 0
+        masks = [wanted[np.minimum(part.signal, len(wanted) - 1)] for part in live]
         if len(live) == 1:
             only, mask = live[0], masks[0]
-            return only.signal[mask], only.ts[mask], only.value[mask], int(only.ts.max()), fed
+            if not mask.any():
+                return None
+            return only.signal[mask], only.ts[mask], only.value[mask], int(only.ts.max())
+        if not any(mask.any() for mask in masks):
+            return None
         return (
             np.concatenate([part.signal[mask] for part, mask in zip(live, masks, strict=True)]),
             np.concatenate([part.ts[mask] for part, mask in zip(live, masks, strict=True)]),
             np.concatenate([part.value[mask] for part, mask in zip(live, masks, strict=True)]),
             max(int(part.ts.max()) for part in live),
-            fed,
         )
+
+    def _fed(self, signal: I32) -> npt.NDArray[np.bool_]:
+        """Which monitors have inputs among these picked samples."""
+        words = np.bitwise_or.reduce(self._inputs_of[signal], axis=0)
+        return np.unpackbits(words.view(np.uint8), bitorder="little")[: len(self.monitors)] > 0
 
 
 def _health_samples(monitor: Monitor, times: I64, scored: Scored) -> SampleBatch:
