@@ -129,11 +129,15 @@ class Monitor:
             own = self._column[np.minimum(signal, len(self._column) - 1)] >= 0
             self.open_k = -(-int(ts[own].min()) // every)
         if not self.closes(newest):
-            # No period closes (most calls when batches are shorter than the period): keep
-            # the samples, added up when one does, so a call costs next to nothing.
-            self._pending.append((signal, ts, value))
+            self.keep(signal, ts, value)
             return _no_rows(len(self.inputs))
         return self._close(signal, ts, value, newest)
+
+    def keep(self, signal: I32, ts: I64, value: FloatArray) -> None:
+        """Samples of a call that closes no period (most calls when batches are shorter
+        than the period), added up when one does: a call then costs next to nothing.
+        Signals other than the inputs are ignored."""
+        self._pending.append((signal, ts, value))
 
     def _close(
         self, signal: I32, ts: I64, value: FloatArray, newest: int
@@ -300,17 +304,23 @@ class HealthMonitors:
         batch close, and events naming the top contributors when a monitor passes its limit."""
         out: list[SampleBatch] = []
         events: list[Event] = []
-        picked = self._pick(batch, derived)
-        if picked is None:
+        live = [part for part in (batch, derived) if len(part)]
+        if not live:
             return SampleBatch.empty(), events
-        signal, ts, value, newest = picked
-        fed: npt.NDArray[np.bool_] | None = None  # monitors with inputs in the batch
+        newest = max(int(part.ts.max()) for part in live)
+        picked: tuple[I32, I64, FloatArray, npt.NDArray[np.bool_]] | None = None
         for n, monitor in enumerate(self.monitors):
-            if monitor.closes(newest):
-                fed = self._fed(signal) if fed is None else fed
-                if not fed[n]:
-                    continue  # as ``rows``: a batch without its inputs changes nothing
-            # (a batch that closes nothing is only kept: without its inputs it adds nothing)
+            if not monitor.closes(newest):
+                # Most batches close no period: they are only kept, as they are (picking
+                # the inputs waits for the close; other signals, and batches without its
+                # inputs, add nothing to the sums).
+                for part in live:
+                    monitor.keep(part.signal, part.ts, part.value)
+                continue
+            picked = self._pick(live) if picked is None else picked
+            signal, ts, value, fed = picked
+            if not fed[n]:
+                continue  # as ``rows``: a batch without its inputs changes nothing
             times, rows = monitor.take(*monitor.grid(signal, ts, value, newest))
             if not len(times) or monitor.detector is None:
                 continue
@@ -321,32 +331,20 @@ class HealthMonitors:
             return SampleBatch.empty(), events
         return SampleBatch.concat(out).canonical(), events
 
-    def _pick(
-        self, batch: SampleBatch, derived: SampleBatch
-    ) -> tuple[I32, I64, FloatArray, int] | None:
-        """The samples of any monitor's inputs (once for all of them, in the parts' order)
-        and the parts' newest time; None if there are none."""
+    def _pick(self, live: list[SampleBatch]) -> tuple[I32, I64, FloatArray, npt.NDArray[np.bool_]]:
+        """The samples of any monitor's inputs (once for all of them, in the parts' order),
+        and which monitors have inputs among them."""
         wanted = self._wanted
-        live = [part for part in (batch, derived) if len(part)]
         masks = [wanted[np.minimum(part.signal, len(wanted) - 1)] for part in live]
-        if len(live) == 1:
-            only, mask = live[0], masks[0]
-            if not mask.any():
-                return None
-            return only.signal[mask], only.ts[mask], only.value[mask], int(only.ts.max())
-        if not any(mask.any() for mask in masks):
-            return None
+        signal = np.concatenate([part.signal[mask] for part, mask in zip(live, masks, strict=True)])
+        words = np.bitwise_or.reduce(self._inputs_of[signal], axis=0)
+        fed = np.unpackbits(words.view(np.uint8), bitorder="little")[: len(self.monitors)] > 0
         return (
-            np.concatenate([part.signal[mask] for part, mask in zip(live, masks, strict=True)]),
+            signal,
             np.concatenate([part.ts[mask] for part, mask in zip(live, masks, strict=True)]),
             np.concatenate([part.value[mask] for part, mask in zip(live, masks, strict=True)]),
-            max(int(part.ts.max()) for part in live),
+            fed,
         )
-
-    def _fed(self, signal: I32) -> npt.NDArray[np.bool_]:
-        """Which monitors have inputs among these picked samples."""
-        words = np.bitwise_or.reduce(self._inputs_of[signal], axis=0)
-        return np.unpackbits(words.view(np.uint8), bitorder="little")[: len(self.monitors)] > 0
 
 
 def _health_samples(monitor: Monitor, times: I64, scored: Scored) -> SampleBatch:
