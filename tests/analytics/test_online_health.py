@@ -174,3 +174,46 @@ def test_healthy_when_waits_for_enough_healthy_rows() -> None:
     whole = health.take(health.signal == cat.id("s.p1/health"))
     # 30 rows (10 per input) above 1.5 mm/s are there 150 s after the fault starts
     assert whole.ts.min() == pytest.approx(START + 3 * 3600 * NS + 150 * NS, abs=10 * NS)
+
+
+@pytest.mark.parametrize(
+    ("cut_s", "total", "picked"),
+    [
+        (1, 133651.94136766408, [88.9071907808302, 0.03487348663268531, 98.90479784094283]),
+        (60, 133652.10838317763, [88.9071907808302, 0.034876369000600725, 98.9076068738279]),
+    ],
+)
+def test_health_values_are_those_before_the_cost_work(
+    catalog: SignalCatalog, cut_s: int, total: float, picked: list[float]
+) -> None:
+    """Figures of the stage before its periods were added up when they close (and the
+    inputs picked once for all monitors): the same sums in the same order, so the same
+    values. (1 s and 60 s differ: the drift adaptation steps once per call.)"""
+    health, messages = run(catalog, stream(catalog, 4, fault_from_h=3), cut_s=cut_s)
+    assert len(health) == 2880
+    np.testing.assert_allclose(health.value.sum(), total, rtol=1e-12)
+    np.testing.assert_allclose(health.value[[0, 1000, 2000]], picked, rtol=1e-9)
+    assert len(messages) == 1
+    assert "motor.vibration 100%" in messages[0]
+
+
+def test_a_monitor_whose_inputs_pause_sees_only_its_own_batches() -> None:
+    """Two pumps: while the second one's inputs pause, batches of the first one (later
+    times) must not close its periods; its health is as if it had been alone."""
+    plant = parse_plant(
+        PLANT.replace("p1: {type: pump}", "p1: {type: pump}\n      p2: {type: pump}"), "pumps.yaml"
+    )
+    both = SignalCatalog(plant, {key: n for n, key in enumerate(plant.signals)})
+    one = stream(both, 2.5)
+    ids = [both.id(k) for k in (FLOW, CURRENT, VIBRATION)]
+    other = [both.id(k.replace("p1", "p2")) for k in (FLOW, CURRENT, VIBRATION)]
+    second = SampleBatch.of(np.array(other)[np.searchsorted(ids, one.signal)], one.ts, one.value)
+    pause = (second.ts > START + 7300 * NS) & (second.ts < START + 7400 * NS)
+    second = second.take(~pause).canonical()
+    target = both.id("s.p2/health")
+    alone, _ = run(both, second, cut_s=2)
+    mixed, _ = run(both, SampleBatch.concat([one, second]).canonical(), cut_s=2)
+    alone, mixed = alone.take(alone.signal == target), mixed.take(mixed.signal == target)
+    assert len(alone) > 100
+    np.testing.assert_array_equal(mixed.ts, alone.ts)
+    np.testing.assert_array_equal(mixed.value, alone.value)

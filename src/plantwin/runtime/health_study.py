@@ -31,6 +31,7 @@ from plantwin.ingest import Ingestor
 from plantwin.model.catalog import SignalCatalog
 from plantwin.model.plant import Plant
 from plantwin.processing.processor import RuleProcessor
+from plantwin.runtime.pipeline import with_health
 from plantwin.simulation.demo_plant import DemoLine
 from plantwin.simulation.demo_plant.settings import DemoSettings
 from plantwin.simulation.demo_plant.truth import GroundTruth
@@ -75,7 +76,7 @@ def run_study(
     rules = RuleProcessor(twin, catalog, start_ns=start_ns)
     line = DemoLine(plant=plant, seed=seed, settings=settings, start_ns=start_ns)
     spent = {"simulate": 0.0, "ingest+twin+rules": 0.0, "health": 0.0}
-    series: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    series: list[SampleBatch] = []  # health samples, split by signal at the end
     alarms: list[AlarmEvent] = []
     events: list[Event] = []
     samples = 0
@@ -91,11 +92,9 @@ def run_study(
             events.extend(notes)
             if len(scored):
                 more = twin.apply(scored)
-                derived = SampleBatch.concat([derived, scored, more.derived]).canonical()
+                derived = with_health(derived, scored, more.derived)
                 changes.extend(more.changes)
-                for sid in np.unique(scored.signal):
-                    mask = scored.signal == sid
-                    series.setdefault(int(sid), []).append((scored.ts[mask], scored.value[mask]))
+                series.append(scored)
         t2 = time.perf_counter()
         records = rules.process(SampleBatch.merge_disjoint(batch, derived), changes)
         records.extend(rules.tick(line.now_ns))
@@ -105,12 +104,13 @@ def run_study(
             spent["ingest+twin+rules"] += (t1 - t0) + (t3 - t2)
             spent["health"] += t2 - t1
     keys = {n: key for key, n in catalog.ids.items()}
+    every = SampleBatch.concat(series)
     return StudyRun(
         start_ns=start_ns,
         end_ns=line.now_ns,
         health={
-            keys[s]: (np.concatenate([t for t, _ in v]), np.concatenate([x for _, x in v]))
-            for s, v in series.items()
+            keys[int(sid)]: (every.ts[every.signal == sid], every.value[every.signal == sid])
+            for sid in np.unique(every.signal)
         },
         alarms=alarms,
         events=events,

@@ -51,6 +51,15 @@ class HealthStage(Protocol):
         ...
 
 
+def with_health(derived: SampleBatch, scored: SampleBatch, more: SampleBatch) -> SampleBatch:
+    """The batch's derived samples with the health samples and what the twin derived from
+    them, canonical. Health signals are never derived (the plant file computes a signal
+    one way only), so without ``more`` a merge keeps the order without a sort."""
+    if not len(more):
+        return SampleBatch.merge_disjoint(derived, scored)
+    return SampleBatch.concat([derived, scored, more]).canonical()
+
+
 @dataclass(slots=True)
 class PipelineStats:
     batches: int = 0
@@ -303,7 +312,7 @@ class Pipeline:
         if not len(scored):
             return update
         more = self.twin.apply(scored)
-        derived = SampleBatch.concat([update.derived, scored, more.derived]).canonical()
+        derived = with_health(update.derived, scored, more.derived)
         return TwinUpdate(derived=derived, changes=[*update.changes, *more.changes])
 
     async def _ticks(self) -> None:

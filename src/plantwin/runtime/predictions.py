@@ -51,7 +51,8 @@ class Stages:
         for stage in self.stages:
             seen = SampleBatch.concat([derived, *made]).canonical() if made else derived
             out, notes = stage.process(batch, seen)
-            made.append(out)
+            if len(out):  # most batches make nothing: no copies of the derived samples then
+                made.append(out)
             events.extend(notes)
         return SampleBatch.concat(made).canonical(), events
 

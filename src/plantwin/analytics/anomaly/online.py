@@ -42,6 +42,7 @@ CALM_ROWS = 30
 # fit period meet keeps the healthy period open until this many have come.
 MIN_ROWS_PER_INPUT = 10
 
+I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
 
@@ -71,6 +72,8 @@ class Monitor:
     _sum: FloatArray = field(init=False)  # sums and counts of the open period
     _count: FloatArray = field(init=False)
     _column: npt.NDArray[np.intp] = field(init=False)  # signal id -> input column or -1
+    # samples of the open period not added up yet: (signal, ts, value) of each call
+    _pending: list[tuple[I32, I64, FloatArray]] = field(default_factory=list)
     start_t: int | None = None  # first complete row: the healthy period starts here
     healthy: list[FloatArray] = field(default_factory=list)
     detector: Detector | None = None
@@ -98,40 +101,65 @@ class Monitor:
 
         ``parts`` are canonical batches with no signal in common (raw and derived samples).
         """
-        p, every = len(self.inputs), self.every_ns
-        none = np.empty(0, np.int64), np.empty((0, p))
         live = [part for part in parts if len(part)]
-        if not live:
-            return none
         masks = [self._column[np.minimum(part.signal, len(self._column) - 1)] >= 0 for part in live]
-        ts = np.concatenate([part.ts[mask] for part, mask in zip(live, masks, strict=True)])
-        if not len(ts):
+        if not any(mask.any() for mask in masks):
             # The grid starts with the first input sample; a batch without inputs (another
             # connector's signals) neither adds nor closes periods: the next input batch does.
-            return none
-        vals = np.concatenate([part.value[mask] for part, mask in zip(live, masks, strict=True)])
-        col = self._column[
-            np.concatenate([part.signal[mask] for part, mask in zip(live, masks, strict=True)])
-        ]
-        newest = max(int(part.ts.max()) for part in live)
+            return _no_rows(len(self.inputs))
+        return self.grid(
+            np.concatenate([part.signal[mask] for part, mask in zip(live, masks, strict=True)]),
+            np.concatenate([part.ts[mask] for part, mask in zip(live, masks, strict=True)]),
+            np.concatenate([part.value[mask] for part, mask in zip(live, masks, strict=True)]),
+            max(int(part.ts.max()) for part in live),
+        )
+
+    def closes(self, newest: int) -> bool:
+        """Whether samples up to ``newest`` (with inputs) would close a period or start the grid."""
+        return self.open_k is None or newest >= self.open_k * self.every_ns
+
+    def grid(self, signal: I32, ts: I64, value: FloatArray, newest: int) -> tuple[I64, FloatArray]:
+        """:meth:`rows` of samples already picked from the parts (in their order), at least
+        one of them an input (the others are ignored); ``newest``: the parts' newest time."""
+        every = self.every_ns
         if self.open_k is None:
-            self.open_k = -(-int(ts.min()) // every)
-        closing = newest // every - self.open_k + 1  # periods this call closes
-        if closing <= 0:  # most calls when batches are shorter than the period: just add up
-            self._sum += np.bincount(col, weights=vals, minlength=p)
-            self._count += np.bincount(col, minlength=p)
-            self.held[col] = vals  # the last sample of each input wins
-            return none
-        m = max(closing, 0)
+            own = self._column[np.minimum(signal, len(self._column) - 1)] >= 0
+            self.open_k = -(-int(ts[own].min()) // every)
+        if not self.closes(newest):
+            self.keep(signal, ts, value)
+            return _no_rows(len(self.inputs))
+        return self._close(signal, ts, value, newest)
+
+    def keep(self, signal: I32, ts: I64, value: FloatArray) -> None:
+        """Samples of a call that closes no period (most calls when batches are shorter
+        than the period), added up when one does: a call then costs next to nothing.
+        Signals other than the inputs are ignored."""
+        self._pending.append((signal, ts, value))
+
+    def _close(
+        self, signal: I32, ts: I64, value: FloatArray, newest: int
+    ) -> tuple[I64, FloatArray]:
+        """The rows of the periods up to ``newest``, with the kept samples of the open one."""
+        assert self.open_k is not None
+        p, every = len(self.inputs), self.every_ns
+        col = self._column[np.minimum(signal, len(self._column) - 1)]
+        own = col >= 0
+        col, ts, vals = col[own], ts[own], value[own]
+        m = newest // every - self.open_k + 1  # periods this call closes
         # period of each sample, from the open one (late samples join the open one)
-        period = np.clip(-(-ts // every) - self.open_k, 0, m)
+        period = np.minimum(np.maximum(-(-ts // every) - self.open_k, 0), m)
         flat = period * p + col
         # float even without samples (bincount of nothing is int64, whatever the weights)
         sums = np.bincount(flat, weights=vals, minlength=(m + 1) * p).astype(np.float64)
         sums = sums.reshape(m + 1, p)
         counts = np.bincount(flat, minlength=(m + 1) * p).reshape(m + 1, p).astype(np.float64)
-        sums[0] += self._sum
-        counts[0] += self._count
+        carried, carried_n = self._sum, self._count
+        if self._pending:
+            kept_col, kept_vals, carried, carried_n = self._add_pending()
+            flat = np.concatenate([kept_col, flat])  # all in the open period, before the batch
+            vals = np.concatenate([kept_vals, vals])
+        sums[0] += carried
+        counts[0] += carried_n
         last = np.full((m + 1) * p, -1, np.int64)
         last[flat] = np.arange(len(flat))  # samples are in time order per input
         last = np.maximum.accumulate(last.reshape(m + 1, p), axis=0)
@@ -140,13 +168,29 @@ class Monitor:
         means = np.where(counts > 0, sums / np.maximum(counts, 1.0), before)
         self._sum, self._count = sums[m].copy(), counts[m].copy()
         self.held = before[m].copy()
-        if m == 0:
-            return none
         times = (self.open_k + np.arange(m, dtype=np.int64)) * every
         self.open_k += m
         values = means[:m]
         complete = np.isfinite(values).all(axis=1)
         return times[complete], values[complete]
+
+    def _add_pending(self) -> tuple[npt.NDArray[np.intp], FloatArray, FloatArray, FloatArray]:
+        """Columns and values of the kept samples (in order), and the open period's sums and
+        counts with them: each call's sums added in turn, so the rounding is the same as
+        adding them up as they came."""
+        pending, self._pending = self._pending, []
+        signal = np.concatenate([s for s, _, _ in pending])
+        vals = np.concatenate([v for _, _, v in pending])
+        call = np.repeat(np.arange(len(pending)), [len(s) for s, _, _ in pending])
+        col = self._column[np.minimum(signal, len(self._column) - 1)]
+        own = col >= 0
+        col, vals = col[own], vals[own]
+        # only the calls with inputs (x + 0.0 is x, but not for x = -0.0)
+        calls, call = np.unique(call[own], return_inverse=True)
+        p = len(self.inputs)
+        per_call = np.bincount(call * p + col, weights=vals, minlength=len(calls) * p)
+        sums = np.cumsum(np.vstack([self._sum, per_call.reshape(len(calls), p)]), axis=0)[-1]
+        return col, vals, sums, self._count + np.bincount(col, minlength=p)
 
     def take(self, times: I64, rows: FloatArray) -> tuple[I64, FloatArray]:
         """Keep the rows of the healthy period; fit once it is complete. The rows after it."""
@@ -180,6 +224,7 @@ class Monitor:
         """Start the grid anew at the next sample: history ends here, live data comes later."""
         p = len(self.inputs)
         self.open_k = None
+        self._pending = []
         self.held = np.full(p, np.nan)
         self._sum, self._count = np.zeros(p), np.zeros(p)
 
@@ -212,6 +257,13 @@ class HealthMonitors:
                 whole = by_key[h.of]
                 columns = [whole.names.index(name) for name in h.signals]
                 whole.parts.append((catalog.id(key), columns))
+        # signal id -> bit n set when it is an input of monitor n (words of 64 monitors);
+        # one slot past the largest input id stands for every other signal
+        size = max((int(m.inputs.max(initial=0)) for m in self.monitors), default=0) + 2
+        self._inputs_of = np.zeros((size, -(-len(self.monitors) // 64)), np.uint64)
+        for n, monitor in enumerate(self.monitors):
+            self._inputs_of[monitor.inputs, n // 64] |= np.uint64(1 << (n % 64))
+        self._wanted: npt.NDArray[np.bool_] = np.any(self._inputs_of, axis=1)  # any monitor's input
 
     @staticmethod
     def _monitor(catalog: SignalCatalog, key: str, twin: str, h: HealthDef, seed: int) -> Monitor:
@@ -260,33 +312,76 @@ class HealthMonitors:
         batch close, and events naming the top contributors when a monitor passes its limit."""
         out: list[SampleBatch] = []
         events: list[Event] = []
-        for monitor in self.monitors:
-            times, rows = monitor.take(*monitor.rows(batch, derived))
+        live = [part for part in (batch, derived) if len(part)]
+        if not live:
+            return SampleBatch.empty(), events
+        newest = max(int(part.ts.max()) for part in live)
+        picked: tuple[I32, I64, FloatArray, npt.NDArray[np.bool_]] | None = None
+        for n, monitor in enumerate(self.monitors):
+            if not monitor.closes(newest):
+                # Most batches close no period: they are only kept, as they are (picking
+                # the inputs waits for the close; other signals, and batches without its
+                # inputs, add nothing to the sums).
+                for part in live:
+                    monitor.keep(part.signal, part.ts, part.value)
+                continue
+            picked = self._pick(live) if picked is None else picked
+            signal, ts, value, fed = picked
+            if not fed[n]:
+                continue  # as ``rows``: a batch without its inputs changes nothing
+            times, rows = monitor.take(*monitor.grid(signal, ts, value, newest))
             if not len(times) or monitor.detector is None:
                 continue
             scored = monitor.detector.score(rows)
-            out.append(
-                SampleBatch.of(np.full(len(times), monitor.target), times, health(scored.score))
-            )
-            for sid, columns in monitor.parts:
-                part = health(scored.contributions[:, columns].sum(axis=1))
-                out.append(SampleBatch.of(np.full(len(times), sid), times, part))
+            out.append(_health_samples(monitor, times, scored))
             events.extend(_onsets(monitor, times, scored))
         if not out:
             return SampleBatch.empty(), events
         return SampleBatch.concat(out).canonical(), events
+
+    def _pick(self, live: list[SampleBatch]) -> tuple[I32, I64, FloatArray, npt.NDArray[np.bool_]]:
+        """The samples of any monitor's inputs (once for all of them, in the parts' order),
+        and which monitors have inputs among them."""
+        wanted = self._wanted
+        masks = [wanted[np.minimum(part.signal, len(wanted) - 1)] for part in live]
+        signal = np.concatenate([part.signal[mask] for part, mask in zip(live, masks, strict=True)])
+        words = np.bitwise_or.reduce(self._inputs_of[signal], axis=0)
+        fed = np.unpackbits(words.view(np.uint8), bitorder="little")[: len(self.monitors)] > 0
+        return (
+            signal,
+            np.concatenate([part.ts[mask] for part, mask in zip(live, masks, strict=True)]),
+            np.concatenate([part.value[mask] for part, mask in zip(live, masks, strict=True)]),
+            fed,
+        )
+
+
+def _health_samples(monitor: Monitor, times: I64, scored: Scored) -> SampleBatch:
+    """The health signal and its parts at the scored rows' times, in one batch."""
+    sids = [monitor.target, *(sid for sid, _ in monitor.parts)]
+    levels = [scored.score, *(scored.contributions[:, c].sum(axis=1) for _, c in monitor.parts)]
+    n = len(times)
+    return SampleBatch(
+        signal=np.repeat(np.array(sids, np.int32), n),
+        ts=np.tile(times, len(sids)),
+        value=health(np.concatenate(levels)),
+        quality=np.zeros(n * len(sids), np.uint8),
+    )
+
+
+def _no_rows(p: int) -> tuple[I64, FloatArray]:
+    return np.empty(0, np.int64), np.empty((0, p))
 
 
 def _onsets(monitor: Monitor, times: I64, scored: Scored) -> list[Event]:
     """An event when the score has been above the limit for ``CONFIRM_ROWS`` rows after
     having been calm (below ``CLEAR_BELOW`` of the limit for ``CALM_ROWS`` rows)."""
     events: list[Event] = []
-    for i, score in enumerate(scored.score):
+    for i, score in enumerate(scored.score.tolist()):  # Python floats: cheaper to compare
         monitor.run_above = monitor.run_above + 1 if score > 1.0 else 0
         monitor.run_calm = monitor.run_calm + 1 if score < CLEAR_BELOW else 0
         if not monitor.flagged and monitor.run_above >= CONFIRM_ROWS:
             monitor.flagged = True
-            events.append(_explain(monitor, int(times[i]), float(score), scored.contributions[i]))
+            events.append(_explain(monitor, int(times[i]), score, scored.contributions[i]))
         elif monitor.flagged and monitor.run_calm >= CALM_ROWS:
             monitor.flagged = False
     return events

@@ -74,7 +74,7 @@ class PcaT2Spe:
         self.width, self.components = p, k
         self._loadings = vt[:k].T
         self._eigen = np.maximum(eigen[:k], 1e-12)
-        t2, spe = self._statistics(z)
+        t2, spe, _, _ = self._statistics(z)
         if self.limits == "empirical":
             self.t2_limit = float(np.quantile(t2, 1.0 - self.alpha))
             self.spe_limit = float(np.quantile(spe, 1.0 - self.alpha))
@@ -88,21 +88,20 @@ class PcaT2Spe:
         if self.width is None:
             raise DetectorError("the PCA detector is not fitted")
         z = (check_rows(rows, self.width, "rows to score") - self._mean) / self._std
-        t2, spe = self._statistics(z)
+        t2, spe, scores, residual = self._statistics(z)
         t2_ratio, spe_ratio = t2 / self.t2_limit, spe / self.spe_limit
         score = np.maximum(t2_ratio, spe_ratio)
-        scores = z @ self._loadings
         # T² contribution of signal j: z_j · Σ_a p_ja t_a / λ_a (sums to T²); SPE: residual².
         t2_parts = z * ((scores / self._eigen) @ self._loadings.T)
-        residual = z - scores @ self._loadings.T
         weights = np.where((t2_ratio >= spe_ratio)[:, None], t2_parts, residual**2)
         return Scored(score=score, contributions=share(weights, score))
 
-    def _statistics(self, z: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def _statistics(self, z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """T², SPE, and the scores and residuals they come from."""
         scores = z @ self._loadings
         t2 = np.sum(scores**2 / self._eigen, axis=1)
         residual = z - scores @ self._loadings.T
-        return t2, np.sum(residual**2, axis=1)
+        return t2, np.sum(residual**2, axis=1), scores, residual
 
 
 def _t2_limit(n: int, k: int, alpha: float) -> float:
