@@ -56,6 +56,11 @@ async def test_demo_plant_through_the_pipeline_into_the_store(
         # (health signals come from the health stage, after a day of history, and RUL and
         # prediction signals from registered models, none here: not here)
         predicted = {k for s in example_plant.signals.values() if s.rul for k in s.rul.outputs}
+        predicted |= {
+            s.predict.version
+            for s in example_plant.signals.values()
+            if s.predict and s.predict.version
+        }
         scored = [
             s
             for s in example_plant.signals.values()
