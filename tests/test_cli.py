@@ -28,7 +28,12 @@ def plantwin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         timeout=60,
         cwd=cwd,
         check=False,
-        env={"COLUMNS": "200", "PATH": "", **_pythonpath()},
+        env={
+            "COLUMNS": "200",
+            "PATH": "",
+            "OMP_WAIT_POLICY": os.environ["OMP_WAIT_POLICY"],  # set in tests/conftest.py
+            **_pythonpath(),
+        },
     )
 
 

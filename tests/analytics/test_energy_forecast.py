@@ -13,8 +13,6 @@ from typer.testing import CliRunner
 from plantwin.analytics.forecast.energy import NS_PER_H, hourly
 from plantwin.analytics.history import HistoryError, Series
 from plantwin.cli import app as cli
-from plantwin.model.loader import load_plant
-from plantwin.runtime.prediction_study import energy_study
 from tests.conftest import ROOT
 
 START = 1_767_225_600 * 10**9  # 2026-01-01 00:00 UTC
@@ -36,34 +34,44 @@ def test_a_counter_without_readings_is_refused() -> None:
         hourly(empty, ZoneInfo("UTC"), start_ns=START, end_ns=START + 5 * NS_PER_H)
 
 
-@pytest.mark.slow
-def test_the_forecast_beats_seasonal_naive_with_calibrated_intervals() -> None:
-    plant = load_plant(ROOT / "examples" / "machining-line.yaml")
-    study = energy_study(plant, train_days=14, test_days=5, horizon=6, seed=1)
-    model, naive = study.model, study.baseline
-    assert model.origins >= 80
-    assert model.mae_kwh < 0.97 * naive.mae_kwh
-    assert model.mape_percent < naive.mape_percent
-    assert 0.7 <= model.coverage <= 0.9  # nominal 80 % interval
-    assert model.width_kwh < naive.width_kwh
-    assert len(model.mae_by_horizon) == 6
-
-
-@pytest.mark.slow
-def test_eval_energy_prints_figures_and_registers_the_model(tmp_path: Path) -> None:
-    store = tmp_path / "models.duckdb"
+@pytest.fixture(scope="module")
+def energy_cli(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """One `plantwin eval energy` run at its defaults (14 + 5 seeded days, 6 h ahead, seed 1),
+    registered in a store: the study's figures and the command's output come from it, since
+    simulating the demo line's days is most of the cost."""
+    store = tmp_path_factory.mktemp("energy") / "models.duckdb"
     result = CliRunner().invoke(
         cli,
         ["eval", "energy", "--plant", str(ROOT / "examples" / "machining-line.yaml"),
-         "--train-days", "2", "--test-days", "2", "--horizon", "3",
          "--register", str(store), "--json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "registered as energy_forecast@1" in result.output
-    figures = json.loads(result.output.strip().splitlines()[-1])
+    return result.output, store
+
+
+@pytest.mark.slow
+def test_the_forecast_beats_seasonal_naive_with_calibrated_intervals(
+    energy_cli: tuple[str, Path],
+) -> None:
+    figures = json.loads(energy_cli[0].strip().splitlines()[-1])
+    model, naive = figures["model"], figures["baseline"]
+    assert model["origins"] >= 80
+    assert model["mae_kwh"] < 0.97 * naive["mae_kwh"]
+    assert model["mape_percent"] < naive["mape_percent"]
+    assert 0.7 <= model["coverage"] <= 0.9  # nominal 80 % interval
+    assert model["width_kwh"] < naive["width_kwh"]
+    assert len(model["mae_by_horizon"]) == 6
+
+
+@pytest.mark.slow
+def test_eval_energy_prints_figures_and_registers_the_model(energy_cli: tuple[str, Path]) -> None:
+    output, store = energy_cli
+    assert "registered as energy_forecast@1" in output
+    figures = json.loads(output.strip().splitlines()[-1])
     assert figures["model"]["name"] == "lightgbm-quantile"
     assert figures["baseline"]["name"] == "seasonal-naive"
-    assert len(figures["model"]["mae_by_horizon"]) == 3
+    params = figures["record"]["params"]
+    assert (params["seed"], params["horizon_h"]) == (1, 6)
     listed = CliRunner().invoke(cli, ["models", "show", "energy_forecast", "--store", str(store)])
     assert listed.exit_code == 0, listed.output
     assert "changwon.meter1/energy" in listed.output

@@ -17,7 +17,7 @@ CMAPSS = Path(os.environ.get("PLANTWIN_CMAPSS_DIR", "/work/shared/data/cmapss"))
 def test_fd001_meets_the_targets_and_ends_with_json() -> None:
     if not (CMAPSS / "train_FD001.txt").is_file():
         pytest.skip(f"C-MAPSS FD001 not found in {CMAPSS} (set PLANTWIN_CMAPSS_DIR)")
-    env = {"COLUMNS": "200", "PATH": ""}
+    env = {"COLUMNS": "200", "PATH": "", "OMP_WAIT_POLICY": os.environ["OMP_WAIT_POLICY"]}
     if "PYTHONPATH" in os.environ:
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     result = subprocess.run(
