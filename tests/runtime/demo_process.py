@@ -15,6 +15,10 @@ from typing import Any
 
 ADMIN_TOKEN = re.compile(r"^admin token: (\S+)$", re.MULTILINE)
 
+# Every demo started here, so a test that fails half-way does not leave one running
+# (tests/runtime/conftest.py kills what is left after each test).
+STARTED: list[DemoProcess] = []
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -46,6 +50,7 @@ class DemoProcess:
             stderr=subprocess.STDOUT,
         )
         self.started = time.monotonic()
+        STARTED.append(self)
 
     def admin_token(self) -> str:
         """The token `plantwin demo` printed at start (it prints one when none is given)."""
@@ -97,3 +102,12 @@ class DemoProcess:
         self.proc.kill()
         self.proc.wait(10)
         self._out.close()
+
+
+def kill_leftovers() -> list[int]:
+    """Kill the demos a test started and left running; their pids."""
+    left = [demo for demo in STARTED if demo.proc.poll() is None]
+    STARTED.clear()
+    for demo in left:
+        demo.kill()
+    return [demo.proc.pid for demo in left]
