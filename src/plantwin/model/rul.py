@@ -34,6 +34,9 @@ def resolve_rul(
         where = (*loc.path, "rul")
         if key not in signals:
             continue
+        if key in others:  # e.g. the version signal of a prediction
+            log.add(where, "the signal is computed already, another way")
+            continue
         taken = others | keys | computed
         made = _rul(spec, key, twin, loc, signals, broken, where, log, taken)
         if made is not None:
