@@ -4,6 +4,7 @@ prediction stage takes them; a stop ends the training process at once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
@@ -76,6 +77,27 @@ async def test_stop_ends_the_training_process(example_plant: Plant, tmp_path: Pa
         assert multiprocessing.active_children() == []  # the training process has ended
         assert time.monotonic() - started < 15  # not the minutes a full training takes
         assert await ModelRegistry(store).list() == []
+
+
+async def test_a_training_process_that_dies_is_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The process reads the plant file first; gone by then, it dies before any result (as
+    when killed or crashed): the demo goes on, and the log says so instead of nothing."""
+    from plantwin.model.loader import load_plant  # noqa: PLC0415
+    from tests.conftest import EXAMPLE  # noqa: PLC0415
+
+    copy = tmp_path / "plant.yaml"
+    copy.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    plant = load_plant(copy)
+    copy.unlink()
+    async with DuckDBStore(path=tmp_path / "d.duckdb") as store:
+        watcher = ModelWatcher(ModelRegistry(store), [])
+        with caplog.at_level(logging.ERROR, logger="plantwin.runtime.demo_models"):
+            made = await train_missing(plant, watcher, asyncio.Event(), seed=7)
+    assert made == []
+    assert multiprocessing.active_children() == []
+    assert any("training process ended early: exit code 1" in r.message for r in caplog.records)
 
 
 PARENT = """\

@@ -108,6 +108,11 @@ async def train_missing(
         for _ in missing:
             got = await _receive(receive, stop)
             if got is None:
+                if not stop.is_set():  # the process died without a word (a crash, killed)
+                    await asyncio.to_thread(child.join, 5.0)
+                    log.error(
+                        "the demo's training process ended early: exit code %s", child.exitcode
+                    )
                 break
             if isinstance(got, str):
                 log.error("training a demo model failed: %s", got)
