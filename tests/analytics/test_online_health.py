@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from plantwin.analytics.anomaly import online
 from plantwin.analytics.anomaly.online import HealthMonitors
 from plantwin.core.samples import SampleBatch
 from plantwin.model.catalog import SignalCatalog
@@ -217,3 +218,33 @@ def test_a_monitor_whose_inputs_pause_sees_only_its_own_batches() -> None:
     assert len(alone) > 100
     np.testing.assert_array_equal(mixed.ts, alone.ts)
     np.testing.assert_array_equal(mixed.value, alone.value)
+
+
+def test_a_period_that_stays_open_holds_no_more_than_the_limit(
+    catalog: SignalCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flow sample stamped an hour ahead sets the open period's end an hour ahead; the
+    1 s batches until then close nothing and were all kept (every signal of each) until it
+    closed. Past the limit they are added up, to the same rows."""
+    samples = stream(catalog, 1.2)
+    ahead = SampleBatch.of(np.array([catalog.id(FLOW)]), np.array([START + 3600 * NS]), [10.0])
+
+    def run_kept(limit: int) -> tuple[np.ndarray, np.ndarray, int]:
+        monkeypatch.setattr(online, "KEEP_LIMIT", limit, raising=False)
+        monitor = HealthMonitors(catalog).monitors[0]
+        times, values, most = [], [], 0
+        batches = [ahead, *(samples.take(samples.ts // NS == START // NS + k) for k in range(4320))]
+        for part in batches:
+            t, v = monitor.rows(part)
+            times.append(t)
+            values.append(v)
+            most = max(most, sum(len(s) for s, _, _ in monitor._pending))
+        return np.concatenate(times), np.concatenate(values), most
+
+    t_all, v_all, most_all = run_kept(10**9)
+    t_cut, v_cut, most_cut = run_kept(1000)
+    assert most_all > 10_000  # the hour of batches, without the limit
+    assert most_cut <= 1000
+    assert len(t_all) > 100
+    np.testing.assert_array_equal(t_cut, t_all)
+    np.testing.assert_array_equal(v_cut, v_all)

@@ -91,3 +91,17 @@ def test_the_demo_plant_declares_the_scrap_probability_of_line_l1() -> None:
     assert predict is not None
     assert predict.signals[0] == "changwon.L1.mill1.tool/wear"
     assert any(r.id == "changwon.L1:scrap_likely" for r in plant.rules())
+
+
+def test_a_version_signal_computed_another_way_is_a_problem() -> None:
+    """The twin would write it twice per batch (and the health samples are merged into the
+    derived ones without a sort, on the promise that no signal is computed two ways)."""
+    text = PLANT.replace("PREDICT", "{model: s, signals: [wear], version: made_by}")
+    text = text.replace("UNIT", "percent").replace(
+        "      load: {unit: kW}", "      load: {unit: kW}\n      made_by: {unit: kW, expr: load}"
+    )
+    with pytest.raises(PlantFileError) as info:
+        parse_plant(text, "cells.yaml")
+    found = [p.render("cells.yaml") for p in info.value.problems]
+    assert len(found) == 1
+    assert "'made_by' is computed already" in found[0]

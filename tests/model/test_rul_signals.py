@@ -74,3 +74,28 @@ def test_bad_rul_declarations_are_reported_where_they_are(
 ) -> None:
     found = problems(rul, high_unit)
     assert any(expected in p for p in found), found
+
+
+def test_an_output_computed_another_way_is_a_problem() -> None:
+    """An interval or version signal that is also an expression would have two writers."""
+    text = PLANT.replace("{RUL}", GOOD).replace("LOWUNIT", "h")
+    text = text.replace(
+        "rul_low: {unit: h}", "rul_low: {unit: h, expr: hours}\n      hours: {unit: h}"
+    )
+    with pytest.raises(PlantFileError) as info:
+        parse_plant(text, "pumps.yaml")
+    found = [p.render("pumps.yaml") for p in info.value.problems]
+    assert any("rul.rul.low: 'rul_low' is computed already" in p for p in found), found
+
+
+def test_a_rul_signal_that_is_a_prediction_version_is_a_problem() -> None:
+    text = PLANT.replace("{RUL}", GOOD).replace("LOWUNIT", "h")
+    text = text.replace(
+        "      rul_model: {unit: dimensionless}",
+        "      rul_model: {unit: dimensionless}\n"
+        "      risk: {unit: percent, predict: {model: r, signals: [speed], version: rul}}",
+    )
+    with pytest.raises(PlantFileError) as info:
+        parse_plant(text, "pumps.yaml")
+    found = [p.render("pumps.yaml") for p in info.value.problems]
+    assert any("rul.rul: the signal is computed already" in p for p in found), found

@@ -26,6 +26,7 @@ from plantwin.runtime.predictions import chain, prediction_stage
 from plantwin.runtime.rul import rul_stage
 from plantwin.simulation.demo_plant.connector import DemoPlant
 from plantwin.store import DuckDBStore
+from plantwin.store.memory import MemoryStore
 from plantwin.twin import TwinState
 from tests.helpers import T0, S
 
@@ -126,3 +127,25 @@ async def test_newer_versions_are_taken_while_the_pipeline_runs(
     }
     for ref in (f"{RUL}@1", f"{RUL}@2", f"{SCRAP}@1", f"{SCRAP}@2"):
         assert any(ref in n for n in notes), ref
+
+
+async def test_a_version_that_cannot_be_loaded_is_passed_over(example_plant: Plant) -> None:
+    """A scrap version whose artifact no longer matches its digest: the twin starts with
+    that signal empty (it did before the watcher; then start failed), and the RUL model is
+    still taken. The broken version is not tried again."""
+    async with MemoryStore() as store:
+        catalog = SignalCatalog(
+            example_plant, await store.register_signals(list(example_plant.signals))
+        )
+        registry = ModelRegistry(store)
+        await register(registry, 1)
+        info = await registry.info(SCRAP, 1)
+        store._models[SCRAP, 1] = (info, b"edited")  # what a corrupted store would hold
+        watcher = ModelWatcher(registry, [])
+        scrap = await prediction_stage(catalog, store, watcher)
+        rul = await rul_stage(catalog, store, 0, watcher)
+        assert scrap is not None
+        assert rul is not None
+        assert scrap.versions() == {SCRAP: 0}
+        assert rul.versions() == {RUL: 1}
+        assert await watcher.check() == []

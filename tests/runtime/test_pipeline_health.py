@@ -159,3 +159,20 @@ async def test_after_a_restart_a_smoothed_detector_goes_on_from_the_recent_rows(
         assert isinstance(fresh.detector.inner, Smoothed)
         gap = np.abs(kept.detector.inner.state - fresh.detector.inner.state) / kept.detector._std
         assert gap.max() < 0.05  # healthy standard deviations
+
+
+async def test_a_restart_just_after_the_fit_completes_starts() -> None:
+    """History ending less than a scoring period after the fit completed: there is nothing
+    after the healthy period to prime with (the history query once had an empty range and
+    the restart failed, every time, as no new data could come)."""
+    from tests.analytics.test_online_health import NS, PLANT, START, stream  # noqa: PLC0415
+
+    plant = parse_plant(PLANT, "pumps.yaml")
+    async with MemoryStore() as store:
+        catalog = SignalCatalog(plant, await store.register_signals(list(plant.signals)))
+        samples = stream(catalog, 2.01)  # fit: 2 h, every: 5 s
+        history = samples.take(samples.ts <= START + 7202 * NS)
+        await store.append(history)
+        stage = await health_stage(catalog, store, int(history.ts.max()))
+        assert isinstance(stage, HealthMonitors)
+        assert stage.monitors[0].fitted

@@ -75,9 +75,12 @@ def _build(data: Any, lines: dict[Any, int], problems: list[Any], filename: str)
     derived |= fmu_signals
     resolve_health(tree.health, tree.signals, tree.broken, log)
     derived |= {key for key, _, _ in tree.health}
-    derived |= resolve_predict(tree.predict, tree.signals, tree.broken, log)
-    derived |= {key for key, _, _ in tree.predict}
-    derived |= resolve_rul(tree.rul, tree.signals, tree.broken, log)
+    # A signal has one writer: a model-version or interval signal computed another way
+    # too would reach the twin twice (runtime/pipeline.py merges health samples unsorted).
+    predicted = {key for key, _, _ in tree.predict}
+    derived |= resolve_predict(tree.predict, tree.signals, tree.broken, log, derived | predicted)
+    derived |= predicted
+    derived |= resolve_rul(tree.rul, tree.signals, tree.broken, log, derived)
     rules = resolve_rules(tree.twins, tree.signals, tree.broken, log)
     kpis = resolve_kpis(tree.twins, tree.signals, tree.broken, tree.line_kpis, log)
     bindings = list(resolve_bindings(tree.twins, tree.signals, derived, connectors, log))

@@ -17,9 +17,11 @@ def resolve_predict(
     signals: dict[str, SignalDef],
     broken: set[str],
     log: ProblemLog,
+    computed: set[str] | frozenset[str] = frozenset(),
 ) -> set[str]:
     """Attach a :class:`PredictDef` to each prediction signal in ``signals`` (in place); the
-    model-version signals they name (computed by the twin too)."""
+    model-version signals they name (computed by the twin too). ``computed``: the keys the
+    twin computes otherwise, which a version signal must not be (one writer per signal)."""
     versions: set[str] = set()
     for key, twin, loc in pending:
         spec = loc.value.predict
@@ -48,6 +50,9 @@ def resolve_predict(
             version not in signals or version == key or version in (inputs or ())
         ):
             log.add((*where, "version"), f"'{spec.version}' is not another signal of this twin")
+            continue
+        if version is not None and (version in computed or version in versions):
+            log.add((*where, "version"), f"'{spec.version}' is computed already, another way")
             continue
         if inputs is None or every is None:
             continue

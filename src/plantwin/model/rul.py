@@ -21,17 +21,24 @@ def resolve_rul(
     signals: dict[str, SignalDef],
     broken: set[str],
     log: ProblemLog,
+    others: set[str] | frozenset[str] = frozenset(),
 ) -> set[str]:
     """Attach a :class:`RulDef` to each RUL signal (in place); the keys the twin computes
-    (the RUL signals and their interval and version signals)."""
+    (the RUL signals and their interval and version signals). ``others``: the keys the twin
+    computes otherwise, which an interval or version signal must not be."""
     computed: set[str] = set()
+    keys = {key for key, _, _ in pending}
     for key, twin, loc in pending:
         spec = loc.value.rul
         assert spec is not None
         where = (*loc.path, "rul")
         if key not in signals:
             continue
-        made = _rul(spec, key, twin, loc, signals, broken, where, log)
+        if key in others:  # e.g. the version signal of a prediction
+            log.add(where, "the signal is computed already, another way")
+            continue
+        taken = others | keys | computed
+        made = _rul(spec, key, twin, loc, signals, broken, where, log, taken)
         if made is not None:
             signals[key] = replace(signals[key], rul=made)
             computed |= {key, *made.outputs}
@@ -47,6 +54,7 @@ def _rul(
     broken: set[str],
     where: Path,
     log: ProblemLog,
+    taken: set[str] | frozenset[str],
 ) -> RulDef | None:
     if loc.value.expr is not None or loc.value.window is not None or loc.value.health is not None:
         log.add(where, "a signal is computed by one of 'expr', 'window', 'health' or 'rul'")
@@ -72,6 +80,9 @@ def _rul(
         target = None if name is None else _key(twin, name)
         if target is not None and (target not in signals or target in (key, *inputs.values())):
             log.add((*where, field), f"'{name}' is not another declared signal of this twin")
+            ok = False
+        elif target is not None and target in taken:
+            log.add((*where, field), f"'{name}' is computed already, another way")
             ok = False
         elif target is not None and field != "version":
             ok = _hours(signals[target], (*where, field), log) and ok

@@ -20,6 +20,8 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -106,6 +108,11 @@ async def train_missing(
         for _ in missing:
             got = await _receive(receive, stop)
             if got is None:
+                if not stop.is_set():  # the process died without a word (a crash, killed)
+                    await asyncio.to_thread(child.join, 5.0)
+                    log.error(
+                        "the demo's training process ended early: exit code %s", child.exitcode
+                    )
                 break
             if isinstance(got, str):
                 log.error("training a demo model failed: %s", got)
@@ -154,6 +161,11 @@ def _child(
     """The training process: each job's Trained (or an error message) down ``out``."""
     from plantwin.model.loader import load_plant  # noqa: PLC0415
 
+    # Ctrl-C reaches the whole process group: the demo ends this process itself (no
+    # KeyboardInterrupt traceback from here). A demo that dies unasked (SIGKILL, OOM) never
+    # does: then end with it, not minutes of training later.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with_parent, name="parent-watch", daemon=True).start()
     with contextlib.suppress(OSError):
         os.nice(10)  # the live demo comes first
     plant = load_plant(Path(plant_file))
@@ -168,6 +180,13 @@ def _child(
             result = f"{job}: {type(err).__name__}: {err}"
         out.send(result)
     out.close()
+
+
+def _end_with_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()  # returns when the parent has gone
+        os._exit(1)
 
 
 def train_scrap(plant: Plant, *, seed: int, end_ns: int, days: float = SCRAP_DAYS) -> Trained:

@@ -49,8 +49,8 @@ async def health_stage(
             # the healthy period and one scoring period more, so the fit completes
             fit_end = first + monitor.fit_ns + monitor.every_ns
             monitors.warm_one(monitor, batch.take(batch.ts <= fit_end))
-            if monitor.fitted:
-                recent = max(fit_end, newest - PRIME_ROWS * monitor.every_ns)
+            recent = max(fit_end, newest - PRIME_ROWS * monitor.every_ns)
+            if monitor.fitted and recent < newest:  # else no history after the healthy period
                 monitors.prime(monitor, await _history(store, monitor, recent + 1, newest))
         log.info(
             "%s: %s from history",

@@ -4,8 +4,9 @@ The RUL and prediction stages each say which model names they use and the versio
 (:class:`ModelUser`). :class:`ModelWatcher` asks the registry for the newest version of each
 name at start, every ``every`` wall seconds after, and at once when told a model was just
 registered in this process (``check()``, e.g. by the demo's trainer); a newer version is
-loaded and handed over. A version a stage refuses (other features, another kind) is logged
-once and not tried again; the stage keeps the one it has.
+loaded and handed over. A version a stage refuses (other features, another kind) or that
+cannot be loaded (its artifact is missing or altered) is logged once and not tried again;
+the stage keeps the one it has.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ class ModelWatcher:
                     info = await self._newer(name, current)
                     if info is None:
                         continue
-                    loaded = await self.registry.load(name, info.version)
-                    try:
+                    try:  # a missing or altered artifact: as a version the stage refuses
+                        loaded = await self.registry.load(name, info.version)
                         user.use(loaded)
                     except AnalyticsError as err:
                         self._refused.add((name, info.version))

@@ -41,6 +41,10 @@ CALM_ROWS = 30
 # Fewest healthy rows per input column to fit on: a ``healthy_when`` that few rows of the
 # fit period meet keeps the healthy period open until this many have come.
 MIN_ROWS_PER_INPUT = 10
+# Samples a monitor keeps unsummed (``Monitor.keep``) before it adds them up anyway: a period
+# that stays open long (``every`` of an hour, or an input sample stamped ahead of the others
+# set its end) would otherwise hold every batch of every signal until it closes.
+KEEP_LIMIT = 100_000
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
@@ -74,6 +78,7 @@ class Monitor:
     _column: npt.NDArray[np.intp] = field(init=False)  # signal id -> input column or -1
     # samples of the open period not added up yet: (signal, ts, value) of each call
     _pending: list[tuple[I32, I64, FloatArray]] = field(default_factory=list)
+    _kept: int = 0  # samples in ``_pending``
     start_t: int | None = None  # first complete row: the healthy period starts here
     healthy: list[FloatArray] = field(default_factory=list)
     detector: Detector | None = None
@@ -135,6 +140,19 @@ class Monitor:
         than the period), added up when one does: a call then costs next to nothing.
         Signals other than the inputs are ignored."""
         self._pending.append((signal, ts, value))
+        self._kept += len(signal)
+        if self._kept > KEEP_LIMIT:
+            self._fold()
+
+    def _fold(self) -> None:
+        """Add the kept samples to the open period's sums now (the same sums in the same
+        order as at its close); the last of each input is the value held before the batch
+        that closes it."""
+        col, vals, self._sum, self._count = self._add_pending()
+        last = np.full(len(self.inputs), -1, np.intp)
+        last[col] = np.arange(len(col))
+        if len(vals):
+            self.held = np.where(last >= 0, vals[np.maximum(last, 0)], self.held)
 
     def _close(
         self, signal: I32, ts: I64, value: FloatArray, newest: int
@@ -178,7 +196,7 @@ class Monitor:
         """Columns and values of the kept samples (in order), and the open period's sums and
         counts with them: each call's sums added in turn, so the rounding is the same as
         adding them up as they came."""
-        pending, self._pending = self._pending, []
+        pending, self._pending, self._kept = self._pending, [], 0
         signal = np.concatenate([s for s, _, _ in pending])
         vals = np.concatenate([v for _, _, v in pending])
         call = np.repeat(np.arange(len(pending)), [len(s) for s, _, _ in pending])
@@ -224,7 +242,7 @@ class Monitor:
         """Start the grid anew at the next sample: history ends here, live data comes later."""
         p = len(self.inputs)
         self.open_k = None
-        self._pending = []
+        self._pending, self._kept = [], 0
         self.held = np.full(p, np.nan)
         self._sum, self._count = np.zeros(p), np.zeros(p)
 
